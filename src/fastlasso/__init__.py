@@ -1,0 +1,11 @@
+"""fastlasso: fast Lasso and Elastic Net for dense and sparse data.
+
+Drop-in replacements for scikit-learn's Lasso and ElasticNet, fitted by Cython
+coordinate descent with working sets, Gap Safe screening, Anderson acceleration and
+Gram-matrix updates; every fit reports its duality gap.
+"""
+
+from fastlasso._estimators import ElasticNet, Lasso
+
+__all__ = ["ElasticNet", "Lasso"]
+__version__ = "0.1.0"

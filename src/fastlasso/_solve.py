@@ -1,0 +1,180 @@
+"""One entry point: Design + target + penalty + warm start -> certified solution.
+
+Chooses the kernel (layout: dense / CSC int32 / CSC int64; method: coordinate descent or
+the first-order solvers of _prox) and, for coordinate descent, how to use the Gram matrix:
+
+- ``"full"``: cache X~^T S X~ once (n p^2 flops, p^2 floats) and never touch X again.
+  Chosen automatically for dense X with n >= 4 p and p <= 512 (single fits), or
+  p <= 3000 when the cache serves a whole path or CV fold;
+- ``"lazy"``: cache Gram blocks of the working sets as features enter them; the outer
+  loop still reads X once per iteration. Automatic for other dense X;
+- ``"off"``: coordinate updates on the data only (always the case for sparse X).
+
+All quantities returned are in the estimator's units: the objective
+P(w) = ||y_c - X~ w||_S^2 / (2n) + alpha * l1_ratio * ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from fastlasso import _cd
+
+GRAM_CHOICES = ("auto", "full", "lazy", "off")
+FULL_GRAM_MAX_SINGLE = 512
+FULL_GRAM_MAX_PATH = 3000
+LAZY_GRAM_MAX_SLOTS = 4096
+
+
+@dataclass
+class Solution:
+    """A solution and its certificate.
+
+    gap: duality gap, an upper bound on P(coef) - min P; tol_gap: the gap asked for
+    (tol * ||y_c||_S^2 / n); n_iter: epochs (passes over the working set);
+    history: rows (epoch, P, gap or NaN) recorded at each gap evaluation, if asked.
+    """
+
+    coef: np.ndarray
+    gap: float
+    tol_gap: float
+    n_iter: int
+    converged: bool
+    history: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+
+def resolve_gram(design, gram, n_solves=1):
+    """Pick the Gram mode (see module docstring) for this design and amount of work."""
+    if gram not in GRAM_CHOICES:
+        raise ValueError(f"gram must be one of {GRAM_CHOICES}, got {gram!r}.")
+    n, p = design.X.shape
+    if design.kind != "dense":
+        return "off"
+    if gram != "auto":
+        return gram
+    limit = FULL_GRAM_MAX_SINGLE if n_solves == 1 else FULL_GRAM_MAX_PATH
+    if n >= 4 * p and p <= limit:
+        return "full"
+    return "lazy"
+
+
+def make_gram_cache(design, yc, mode, gram_matrix=None):
+    """A GramCache for mode "full" (filled; from gram_matrix if given) or "lazy"
+    (empty), None for "off"."""
+    if mode == "off":
+        return None
+    p = design.n_features
+    if mode == "full":
+        cache = _cd.GramCache(p, p)
+        sqrt_sw = design.sqrt_sw
+        yc_sw = yc if design.sw is None else (yc * design.sw).astype(design.dtype)
+        _cd.gram_fill_full(
+            cache,
+            design.X,
+            np.empty(0) if sqrt_sw is None else sqrt_sw,
+            design.mu,
+            np.ascontiguousarray(yc_sw),
+            gram_matrix,
+        )
+        return cache
+    return _cd.GramCache(p, LAZY_GRAM_MAX_SLOTS)
+
+
+def solve_cd(
+    design,
+    yc,
+    alpha,
+    l1_ratio=1.0,
+    *,
+    coef_init=None,
+    tol=1e-4,
+    max_iter=1000,
+    positive=False,
+    selection="cyclic",
+    random_state=None,
+    gram="auto",
+    gram_matrix=None,
+    gram_cache=None,
+    working_sets=True,
+    screening=True,
+    acceleration=True,
+    n_threads=1,
+    record_history=False,
+    warn=True,
+):
+    """Coordinate descent (working sets, Gap Safe screening, Anderson, Gram modes).
+
+    gram_cache, if given, must have been made by make_gram_cache(design, yc, gram) with
+    gram already resolved; it is reused (paths, CV). Returns a Solution.
+    """
+    n, p = design.X.shape
+    yy = design.weighted_sq_norm(yc)
+    tol_gap = tol * yy / n
+    w = np.zeros(p, dtype=design.dtype)
+    if coef_init is not None:
+        w[:] = coef_init
+    if yy == 0.0:  # y constant on the weighted rows: w = 0 is optimal for every alpha
+        return Solution(np.zeros(p, dtype=design.dtype), 0.0, 0.0, 0, True)
+    if gram_cache is None:
+        mode = resolve_gram(design, gram)
+        gram_cache = make_gram_cache(design, yc, mode, gram_matrix)
+    else:  # the caller resolved the mode and made the cache (paths, CV)
+        mode = gram
+    mode_code = {"off": _cd.GramMode.GRAM_OFF, "lazy": _cd.GramMode.GRAM_LAZY,
+                 "full": _cd.GramMode.GRAM_FULL}[mode]
+    sqrt_sw = design.sqrt_sw
+    hist = np.zeros((max(16, 2 * max_iter + 16) if record_history else 0, 3))
+    seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
+    kernel = getattr(_cd, "enet_cd_" + design.kind)
+    out = kernel(
+        *design.kernel_args(),
+        yc,
+        np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
+        np.empty(0) if sqrt_sw is None else sqrt_sw,
+        design.mu,
+        design.norm2,
+        w,
+        n * alpha * l1_ratio,
+        n * alpha * (1.0 - l1_ratio),
+        tol * yy,
+        max_iter,
+        positive=positive,
+        use_ws=working_sets,
+        use_screening=screening,
+        accel=acceleration,
+        gram=mode_code,
+        cache=gram_cache,
+        n_threads=n_threads,
+        shuffle=selection == "random",
+        seed=seed,
+        hist=hist,
+    )
+    gap = out["gap"] / n
+    converged = gap <= tol_gap
+    history = None
+    if record_history:
+        history = hist[: out["n_hist"]].copy()
+        history[:, 1:] /= n
+    if warn and not converged:
+        warnings.warn(
+            f"Objective did not converge after {out['epochs']} epochs: duality gap "
+            f"{gap:.3e} > tolerance {tol_gap:.3e} (tol={tol:g} x ||y - mean(y)||^2 / n). "
+            "Increase max_iter, scale the features, or increase alpha.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return Solution(w, gap, tol_gap, out["epochs"], converged, history, out)
+
+
+SOLVERS = ("cd",)
+
+
+def solve(design, yc, alpha, l1_ratio=1.0, *, solver="cd", **params):
+    """Dispatch to the solver named by ``solver`` (see SOLVERS)."""
+    if solver == "cd":
+        return solve_cd(design, yc, alpha, l1_ratio, **params)
+    raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}.")
