@@ -6,6 +6,13 @@ Gram-matrix updates; every fit reports its duality gap.
 """
 
 from fastlasso._estimators import ElasticNet, Lasso
+from fastlasso.sklearn_patch import patch_sklearn, sklearn_patched, unpatch_sklearn
 
-__all__ = ["ElasticNet", "Lasso"]
+__all__ = [
+    "ElasticNet",
+    "Lasso",
+    "patch_sklearn",
+    "sklearn_patched",
+    "unpatch_sklearn",
+]
 __version__ = "0.1.0"
