@@ -11,7 +11,7 @@ from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from fastlasso._data import check_precomputed_gram, make_design
+from fastlasso._data import check_precomputed_gram, make_design, validate_fit_data
 from fastlasso._solve import SOLVERS, solve
 
 _OBJECTIVE_DOC = """
@@ -166,18 +166,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 "to use the LinearRegression estimator",
                 stacklevel=2,
             )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=True,
-            accept_large_sparse=True,
-            dtype=[np.float64, np.float32],
-            order=None,
-            multi_output=True,
-            y_numeric=True,
-        )
-        y = np.asarray(y, dtype=X.dtype)
+        X, y = validate_fit_data(self, X, y)
         design = make_design(X, sample_weight, self.fit_intercept)
         gram, gram_matrix = self._gram_option(design)
         Y = y[:, None] if y.ndim == 1 else y
