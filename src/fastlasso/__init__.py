@@ -5,12 +5,18 @@ coordinate descent with working sets, Gap Safe screening, Anderson acceleration 
 Gram-matrix updates; every fit reports its duality gap.
 """
 
+from fastlasso._enet_path import enet_path, lasso_path
 from fastlasso._estimators import ElasticNet, Lasso
+from fastlasso._estimators_cv import ElasticNetCV, LassoCV
 from fastlasso.sklearn_patch import patch_sklearn, sklearn_patched, unpatch_sklearn
 
 __all__ = [
     "ElasticNet",
+    "ElasticNetCV",
     "Lasso",
+    "LassoCV",
+    "enet_path",
+    "lasso_path",
     "patch_sklearn",
     "sklearn_patched",
     "unpatch_sklearn",
