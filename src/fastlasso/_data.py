@@ -51,6 +51,10 @@ def validate_fit_data(estimator, X, y):
 
 def as_target(y, dtype):
     """y cast to X's dtype; values that overflow the cast (float32 X) raise."""
+    if sp.issparse(y):
+        raise TypeError(
+            "y is a sparse matrix; a dense y is required (use y.toarray())."
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         yt = np.asarray(y, dtype=dtype)
     if not np.isfinite(yt).all():
@@ -303,20 +307,27 @@ def check_scale(sq_norms, dtype, name):
 
 def check_sample_weight(sample_weight, n_samples, dtype):
     """Validated weights rescaled to sum to n_samples (scikit-learn's convention)."""
-    if np.isscalar(sample_weight):
-        if not np.isfinite(sample_weight) or sample_weight <= 0:
+    if np.ndim(sample_weight) == 0 and not sp.issparse(sample_weight):
+        try:
+            value = float(sample_weight)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "sample_weight must be a number or an array of shape (n_samples,), "
+                f"got {sample_weight!r}."
+            ) from None
+        if not np.isfinite(value) or value <= 0:
             raise ValueError(
-                "sample_weight must be a positive finite number, got "
-                f"{sample_weight!r}."
+                f"sample_weight must be a positive finite number, got {value!r}."
             )
         return None
-    sw = _check_sample_weight(
-        sample_weight,
-        np.empty((n_samples, 0)),
-        dtype=np.float64,
-        ensure_non_negative=True,
-    )
-    total = sw.sum()
+    with np.errstate(over="ignore"):  # an overflowing sum is reported below
+        sw = _check_sample_weight(
+            sample_weight,
+            np.empty((n_samples, 0)),
+            dtype=np.float64,
+            ensure_non_negative=True,
+        )
+        total = sw.sum()
     if not 0 < total < np.inf:
         raise ValueError(f"sample_weight must have a positive finite sum, got {total}.")
     return np.ascontiguousarray(sw * (n_samples / total), dtype=dtype)
