@@ -72,6 +72,8 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         Held-out mean squared error per fold.
     mse_se_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
         Standard error of the mean CV error: std over folds (ddof=1) / sqrt(n_folds).
+    n_nonzero_path_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        Number of nonzero coefficients along the path, mean over folds.
     coef_, intercept_, dual_gap_, n_iter_ :
         Of the model refitted at ``alpha_``.
     n_features_in_ : int
@@ -186,6 +188,8 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         self.alphas_ = grids[0] if len(l1_ratios) == 1 else np.asarray(grids)
         self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
         self.mse_se_ = se[0] if len(l1_ratios) == 1 else se
+        nnz = np.array([[np.diff(c.indptr) for c in row] for row in paths]).mean(axis=1)
+        self.n_nonzero_path_ = nnz[0] if len(l1_ratios) == 1 else nnz
 
         warm = np.mean([paths[i][k][:, a].toarray().ravel() for k in range(len(folds))],
                        axis=0)
