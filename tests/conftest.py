@@ -69,8 +69,9 @@ def y_scale(y, sample_weight=None, fit_intercept=True):
     return s @ (yc * yc) / y.shape[0]
 
 
-def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0,
-              positive=False):
+def alpha_max(
+    X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0, positive=False
+):
     """Smallest alpha for which w = 0 is optimal: max_j |x~_j^T S y~| / (n rho)
     (max_j of the signed correlation, floored at 0, when positive)."""
     Xc, yc, _, _ = centred(X, y, sample_weight, fit_intercept)
@@ -81,16 +82,25 @@ def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0,
 
 
 def correlations(X, y, coef, sample_weight=None, fit_intercept=True):
-    """c_j = x~_j^T S r / n with r = y~ - X~ w: minus the gradient of the smooth part."""
+    """c_j = x~_j^T S r / n, r = y~ - X~ w: minus the gradient of the smooth part."""
     Xc, yc, _, _ = centred(X, y, sample_weight, fit_intercept)
     s = rescaled_weights(sample_weight, Xc.shape[0])
     r = yc - Xc @ np.asarray(coef, dtype=np.float64)
     return Xc.T @ (s * r) / Xc.shape[0]
 
 
-def kkt_violation(X, y, coef, alpha, l1_ratio=1.0, sample_weight=None,
-                  fit_intercept=True, positive=False):
-    """Per-feature violation of the optimality conditions of P at w (w >= 0 if positive).
+def kkt_violation(
+    X,
+    y,
+    coef,
+    alpha,
+    l1_ratio=1.0,
+    sample_weight=None,
+    fit_intercept=True,
+    positive=False,
+):
+    """Per-feature violation of the optimality conditions of P at w (w >= 0 if
+    positive).
 
     With c_j = x~_j^T S r / n - alpha (1 - rho) w_j:
       w_j != 0:  c_j = alpha rho sign(w_j)         -> |c_j - alpha rho sign(w_j)|
@@ -119,7 +129,9 @@ def kkt_tolerance(X, gap, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept
     Xc, _, _, _ = centred(X, np.zeros(X.shape[0]), sample_weight, fit_intercept)
     s = rescaled_weights(sample_weight, Xc.shape[0])
     col = np.sqrt(s @ (Xc * Xc))
-    return col * np.sqrt(2 * gap / Xc.shape[0]) + np.sqrt(2 * gap * alpha * (1 - l1_ratio))
+    return col * np.sqrt(2 * gap / Xc.shape[0]) + np.sqrt(
+        2 * gap * alpha * (1 - l1_ratio)
+    )
 
 
 def make_regression_data(n, p, *, seed=0, n_informative=5, density=0.4):
@@ -197,13 +209,21 @@ class Problem(NamedTuple):
     scale: float  # ||y - ybar||_S^2 / n, the unit of tol
 
     def objective(self, coef, intercept):
-        return objective(self.X, self.y, coef, intercept, self.alpha, self.l1_ratio,
-                         self.sample_weight)
+        return objective(
+            self.X,
+            self.y,
+            coef,
+            intercept,
+            self.alpha,
+            self.l1_ratio,
+            self.sample_weight,
+        )
 
 
 @functools.cache
-def reference_problem(shape, dtype, weighted, fit_intercept, positive, model,
-                      alpha_fraction=0.05):
+def reference_problem(
+    shape, dtype, weighted, fit_intercept, positive, model, alpha_fraction=0.05
+):
     """make_regression_data(*SHAPES[shape]) cast to dtype, alpha = alpha_fraction *
     alpha_max, with scikit-learn's solution at tol=1e-14 (cached: arrays are shared,
     do not modify them)."""
@@ -212,11 +232,30 @@ def reference_problem(shape, dtype, weighted, fit_intercept, positive, model,
     sw = sw.astype(dtype) if weighted else None
     l1_ratio = L1_RATIOS[model]
     alpha = alpha_fraction * alpha_max(X, y, sw, fit_intercept, l1_ratio, positive)
-    ref = sklearn_fit(model, X, y, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sw,
-                      fit_intercept=fit_intercept, positive=positive)
+    ref = sklearn_fit(
+        model,
+        X,
+        y,
+        alpha=alpha,
+        l1_ratio=l1_ratio,
+        sample_weight=sw,
+        fit_intercept=fit_intercept,
+        positive=positive,
+    )
     P = objective(X, y, ref.coef_, ref.intercept_, alpha, l1_ratio, sw)
     for a in (X, y, sw):
         if a is not None:
             a.flags.writeable = False
-    return Problem(X, y, sw, alpha, l1_ratio, fit_intercept, positive, ref.coef_,
-                   float(ref.intercept_), P, y_scale(y, sw, fit_intercept))
+    return Problem(
+        X,
+        y,
+        sw,
+        alpha,
+        l1_ratio,
+        fit_intercept,
+        positive,
+        ref.coef_,
+        float(ref.intercept_),
+        P,
+        y_scale(y, sw, fit_intercept),
+    )

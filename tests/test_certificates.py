@@ -42,15 +42,24 @@ KKT_TOL = {np.float64: 1e-12, np.float32: 1e-6}
 
 
 def fit(prob, model, layout, **params):
-    est = make_estimator(model, prob.alpha, prob.l1_ratio,
-                         fit_intercept=prob.fit_intercept, positive=prob.positive,
-                         **params)
+    est = make_estimator(
+        model,
+        prob.alpha,
+        prob.l1_ratio,
+        fit_intercept=prob.fit_intercept,
+        positive=prob.positive,
+        **params,
+    )
     return est.fit(as_layout(prob.X, layout), prob.y, sample_weight=prob.sample_weight)
 
 
 def kkt_args(prob):
-    return dict(alpha=prob.alpha, l1_ratio=prob.l1_ratio,
-                sample_weight=prob.sample_weight, fit_intercept=prob.fit_intercept)
+    return dict(
+        alpha=prob.alpha,
+        l1_ratio=prob.l1_ratio,
+        sample_weight=prob.sample_weight,
+        fit_intercept=prob.fit_intercept,
+    )
 
 
 @SHAPE
@@ -69,8 +78,14 @@ def test_kkt_conditions(shape, dtype, layout, fit_intercept, weighted, positive,
     tol = KKT_TOL[dtype]
     est = fit(prob, model, layout, tol=tol, max_iter=100_000)
     viol = kkt_violation(prob.X, prob.y, est.coef_, positive=positive, **kkt_args(prob))
-    bound = kkt_tolerance(prob.X, tol * prob.scale, prob.alpha, prob.l1_ratio,
-                          prob.sample_weight, fit_intercept)
+    bound = kkt_tolerance(
+        prob.X,
+        tol * prob.scale,
+        prob.alpha,
+        prob.l1_ratio,
+        prob.sample_weight,
+        fit_intercept,
+    )
     assert np.all(viol <= bound), np.max(viol / bound)
     _, _, x_mean, y_mean = centred(prob.X, prob.y, prob.sample_weight, fit_intercept)
     b = y_mean - x_mean @ est.coef_
@@ -84,12 +99,15 @@ def test_kkt_check_detects_a_wrong_solution(model, positive):
     """The KKT check has teeth: the optimum for 1.05 alpha violates it at alpha by
     far more than its tolerance."""
     prob = reference_problem("wide", np.float64, True, True, positive, model)
-    other = reference_problem("wide", np.float64, True, True, positive, model,
-                              alpha_fraction=0.05 * 1.05)
-    viol = kkt_violation(prob.X, prob.y, other.coef, positive=positive,
-                         **kkt_args(prob))
-    bound = kkt_tolerance(prob.X, 1e-12 * prob.scale, prob.alpha, prob.l1_ratio,
-                          prob.sample_weight, True)
+    other = reference_problem(
+        "wide", np.float64, True, True, positive, model, alpha_fraction=0.05 * 1.05
+    )
+    viol = kkt_violation(
+        prob.X, prob.y, other.coef, positive=positive, **kkt_args(prob)
+    )
+    bound = kkt_tolerance(
+        prob.X, 1e-12 * prob.scale, prob.alpha, prob.l1_ratio, prob.sample_weight, True
+    )
     assert np.max(viol / bound) > 100
 
 
@@ -102,10 +120,12 @@ BUDGETS = [(1, 1e-4), (3, 1e-4), (10, 1e-6), (1000, 1e-2), (1000, 1e-4)]
 @WEIGHTED
 @POSITIVE
 @MODEL
-@pytest.mark.parametrize(("max_iter", "tol"), BUDGETS,
-                         ids=[f"it{m}-tol{t:g}" for m, t in BUDGETS])
-def test_dual_gap_bounds_suboptimality(shape, dtype, layout, weighted, positive, model,
-                                       max_iter, tol):
+@pytest.mark.parametrize(
+    ("max_iter", "tol"), BUDGETS, ids=[f"it{m}-tol{t:g}" for m, t in BUDGETS]
+)
+def test_dual_gap_bounds_suboptimality(
+    shape, dtype, layout, weighted, positive, model, max_iter, tol
+):
     """P(coef_, intercept_) - P* <= dual_gap_ whether or not the fit converged; a
     ConvergenceWarning is raised exactly when dual_gap_ > tol * scale."""
     prob = reference_problem(shape, dtype, weighted, True, positive, model)
@@ -131,13 +151,15 @@ def test_dual_gap_bounds_suboptimality(shape, dtype, layout, weighted, positive,
 @POSITIVE
 @MODEL
 @pytest.mark.parametrize("tol", [1e-4, 1e-6])
-def test_zeros_are_exact(shape, dtype, layout, fit_intercept, weighted, positive, model,
-                         tol):
+def test_zeros_are_exact(
+    shape, dtype, layout, fit_intercept, weighted, positive, model, tol
+):
     """Features strictly inactive at the optimum (|c_j| <= 0.9 alpha rho at the
     reference, c_j as in kkt_violation; irrelevant features here) get exactly 0.0, and
     clearly active ones (|w*_j| >= 1e-3 max|w*|) are non-zero."""
-    prob = reference_problem(shape, dtype, weighted, fit_intercept, positive, model,
-                             alpha_fraction=0.2)
+    prob = reference_problem(
+        shape, dtype, weighted, fit_intercept, positive, model, alpha_fraction=0.2
+    )
     c = correlations(prob.X, prob.y, prob.coef, prob.sample_weight, fit_intercept)
     c = np.maximum(c, 0.0) if positive else np.abs(c)
     inactive = c <= 0.9 * prob.alpha * prob.l1_ratio

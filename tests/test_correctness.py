@@ -35,10 +35,13 @@ COEF_RTOL = {np.float64: 1e-6, np.float32: 1e-3}
 DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 SHAPE = pytest.mark.parametrize("shape", list(SHAPES))
 MODEL = pytest.mark.parametrize("model", list(L1_RATIOS))
-FIT_INTERCEPT = pytest.mark.parametrize("fit_intercept", [True, False],
-                                        ids=["intercept", "no_intercept"])
+FIT_INTERCEPT = pytest.mark.parametrize(
+    "fit_intercept", [True, False], ids=["intercept", "no_intercept"]
+)
 WEIGHTED = pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sw"])
-POSITIVE = pytest.mark.parametrize("positive", [False, True], ids=["signed", "positive"])
+POSITIVE = pytest.mark.parametrize(
+    "positive", [False, True], ids=["signed", "positive"]
+)
 
 
 def assert_matches_reference(est, prob, dtype):
@@ -47,8 +50,9 @@ def assert_matches_reference(est, prob, dtype):
     assert est.coef_.dtype == dtype
     scale_w = np.abs(prob.coef).max()
     assert_allclose(est.coef_, prob.coef, rtol=rtol, atol=rtol * scale_w)
-    assert_allclose(est.intercept_, prob.intercept, rtol=rtol,
-                    atol=rtol * max(1.0, scale_w))
+    assert_allclose(
+        est.intercept_, prob.intercept, rtol=rtol, atol=rtol * max(1.0, scale_w)
+    )
     P = prob.objective(est.coef_, est.intercept_)
     roundoff = 1e-13 * prob.P
     # P* <= P_ref and P - P* <= tol * scale (converged fit)
@@ -64,10 +68,19 @@ def assert_matches_reference(est, prob, dtype):
 @WEIGHTED
 @POSITIVE
 @MODEL
-def test_matches_sklearn(shape, dtype, layout, fit_intercept, weighted, positive, model):
+def test_matches_sklearn(
+    shape, dtype, layout, fit_intercept, weighted, positive, model
+):
     prob = reference_problem(shape, dtype, weighted, fit_intercept, positive, model)
-    est = make_estimator(model, prob.alpha, prob.l1_ratio, fit_intercept=fit_intercept,
-                         positive=positive, tol=FIT_TOL[dtype], max_iter=10_000)
+    est = make_estimator(
+        model,
+        prob.alpha,
+        prob.l1_ratio,
+        fit_intercept=fit_intercept,
+        positive=positive,
+        tol=FIT_TOL[dtype],
+        max_iter=10_000,
+    )
     est.fit(as_layout(prob.X, layout), prob.y, sample_weight=prob.sample_weight)
     assert_matches_reference(est, prob, dtype)
     if positive:
@@ -80,16 +93,24 @@ def test_matches_sklearn(shape, dtype, layout, fit_intercept, weighted, positive
 @WEIGHTED
 @MODEL
 @pytest.mark.parametrize("precompute", ["auto", True, False, "gram"])
-def test_precompute_modes_give_the_same_solution(shape, dtype, fit_intercept, weighted,
-                                                 model, precompute):
-    """Every Gram mode, including a user Gram X~^T S X~ of the centred, weighted data."""
+def test_precompute_modes_give_the_same_solution(
+    shape, dtype, fit_intercept, weighted, model, precompute
+):
+    """Every Gram mode, including a user Gram X~^T S X~ of centred, weighted data."""
     prob = reference_problem(shape, dtype, weighted, fit_intercept, False, model)
     if precompute == "gram":
         Xc, _, _, _ = centred(prob.X, prob.y, prob.sample_weight, fit_intercept)
         s = rescaled_weights(prob.sample_weight, Xc.shape[0])
         precompute = Xc.T @ (s[:, None] * Xc)
-    est = make_estimator(model, prob.alpha, prob.l1_ratio, fit_intercept=fit_intercept,
-                         precompute=precompute, tol=FIT_TOL[dtype], max_iter=10_000)
+    est = make_estimator(
+        model,
+        prob.alpha,
+        prob.l1_ratio,
+        fit_intercept=fit_intercept,
+        precompute=precompute,
+        tol=FIT_TOL[dtype],
+        max_iter=10_000,
+    )
     est.fit(np.asfortranarray(prob.X), prob.y, sample_weight=prob.sample_weight)
     assert_matches_reference(est, prob, dtype)
 
@@ -112,8 +133,14 @@ def test_alpha_zero_is_least_squares(fit_intercept, weighted, layout, model):
     X, y, sw = make_regression_data(*SHAPES["tall"])
     sw = sw if weighted else None
     tol = 1e-12
-    est = make_estimator(model, 0.0, L1_RATIOS[model], fit_intercept=fit_intercept,
-                         tol=tol, max_iter=10_000)
+    est = make_estimator(
+        model,
+        0.0,
+        L1_RATIOS[model],
+        fit_intercept=fit_intercept,
+        tol=tol,
+        max_iter=10_000,
+    )
     with pytest.warns(UserWarning, match="alpha=0"):
         est.fit(as_layout(X, layout), y, sample_weight=sw)
     s = rescaled_weights(sw, X.shape[0])
@@ -124,8 +151,9 @@ def test_alpha_zero_is_least_squares(fit_intercept, weighted, layout, model):
     bound = inv_norm * np.sqrt(tol * (s @ (yc * yc))) * (1 + 1e-6)
     assert np.linalg.norm(est.coef_ - sol[: X.shape[1]]) <= bound
     if fit_intercept:
-        assert_allclose(est.intercept_, sol[-1],
-                        atol=bound * np.linalg.norm(x_mean) + 1e-12)
+        assert_allclose(
+            est.intercept_, sol[-1], atol=bound * np.linalg.norm(x_mean) + 1e-12
+        )
     else:
         assert est.intercept_ == 0.0
 
@@ -136,8 +164,13 @@ def test_alpha_zero_is_least_squares(fit_intercept, weighted, layout, model):
 @SHAPE
 @pytest.mark.parametrize(
     ("dtype", "factor"),
-    [(np.float64, 1.0), (np.float64, 1.001), (np.float64, 10.0),
-     (np.float32, 1.001), (np.float32, 10.0)],
+    [
+        (np.float64, 1.0),
+        (np.float64, 1.001),
+        (np.float64, 10.0),
+        (np.float32, 1.001),
+        (np.float32, 10.0),
+    ],
     ids=["f64-alpha_max", "f64-1.001", "f64-10", "f32-1.001", "f32-10"],
 )
 @pytest.mark.parametrize("layout", ["dense_F", "csc"])
@@ -145,8 +178,9 @@ def test_alpha_zero_is_least_squares(fit_intercept, weighted, layout, model):
 @WEIGHTED
 @POSITIVE
 @MODEL
-def test_alpha_above_alpha_max_gives_zeros(shape, dtype, factor, layout, fit_intercept,
-                                           weighted, positive, model):
+def test_alpha_above_alpha_max_gives_zeros(
+    shape, dtype, factor, layout, fit_intercept, weighted, positive, model
+):
     """For alpha >= alpha_max (computed independently, with weights and intercept) the
     solution is w = 0 exactly and the intercept is the weighted mean of y."""
     X, y, sw = make_regression_data(*SHAPES[shape])
@@ -154,8 +188,14 @@ def test_alpha_above_alpha_max_gives_zeros(shape, dtype, factor, layout, fit_int
     sw = sw if weighted else None
     l1_ratio = L1_RATIOS[model]
     amax = alpha_max(X, y, sw, fit_intercept, l1_ratio, positive)
-    est = make_estimator(model, factor * amax, l1_ratio, fit_intercept=fit_intercept,
-                         positive=positive, tol=1e-12 if dtype == np.float64 else 1e-6)
+    est = make_estimator(
+        model,
+        factor * amax,
+        l1_ratio,
+        fit_intercept=fit_intercept,
+        positive=positive,
+        tol=1e-12 if dtype == np.float64 else 1e-6,
+    )
     est.fit(as_layout(X, layout), y, sample_weight=sw)
     assert np.all(est.coef_ == 0.0)
     ybar = np.average(y.astype(np.float64), weights=sw) if fit_intercept else 0.0
@@ -167,16 +207,23 @@ def test_alpha_above_alpha_max_gives_zeros(shape, dtype, factor, layout, fit_int
 @WEIGHTED
 @POSITIVE
 @MODEL
-def test_alpha_just_below_alpha_max_is_not_zero(shape, fit_intercept, weighted,
-                                                positive, model):
+def test_alpha_just_below_alpha_max_is_not_zero(
+    shape, fit_intercept, weighted, positive, model
+):
     """alpha_max is tight: at 0.99 alpha_max some coefficient is non-zero (so the
     all-zeros test above can fail)."""
     X, y, sw = make_regression_data(*SHAPES[shape])
     sw = sw if weighted else None
     l1_ratio = L1_RATIOS[model]
     amax = alpha_max(X, y, sw, fit_intercept, l1_ratio, positive)
-    est = make_estimator(model, 0.99 * amax, l1_ratio, fit_intercept=fit_intercept,
-                         positive=positive, tol=1e-12)
+    est = make_estimator(
+        model,
+        0.99 * amax,
+        l1_ratio,
+        fit_intercept=fit_intercept,
+        positive=positive,
+        tol=1e-12,
+    )
     est.fit(X, y, sample_weight=sw)
     assert np.count_nonzero(est.coef_) >= 1
 
@@ -201,9 +248,18 @@ def test_l1_ratio_zero_is_ridge(shape, fit_intercept, weighted, layout, precompu
     Xc, yc, x_mean, y_mean = centred(X, y, sw, fit_intercept)
     s = rescaled_weights(sw, X.shape[0])
     n, p = X.shape
-    w = np.linalg.solve(Xc.T @ (s[:, None] * Xc) + n * alpha * np.eye(p), Xc.T @ (s * yc))
-    est = make_estimator("ElasticNet", alpha, 0.0, fit_intercept=fit_intercept, tol=tol,
-                         precompute=precompute, max_iter=10_000)
+    w = np.linalg.solve(
+        Xc.T @ (s[:, None] * Xc) + n * alpha * np.eye(p), Xc.T @ (s * yc)
+    )
+    est = make_estimator(
+        "ElasticNet",
+        alpha,
+        0.0,
+        fit_intercept=fit_intercept,
+        tol=tol,
+        precompute=precompute,
+        max_iter=10_000,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         est.fit(as_layout(X, layout), y, sample_weight=sw)
@@ -211,5 +267,7 @@ def test_l1_ratio_zero_is_ridge(shape, fit_intercept, weighted, layout, precompu
     assert np.linalg.norm(est.coef_ - w) <= bound * (1 + 1e-6) + 1e-12
     b = y_mean - x_mean @ w if fit_intercept else 0.0
     assert_allclose(est.intercept_, b, atol=bound * np.linalg.norm(x_mean) + 1e-12)
-    assert objective(X, y, est.coef_, est.intercept_, alpha, 0.0, sw) >= objective(
-        X, y, w, b, alpha, 0.0, sw) - 1e-14
+    assert (
+        objective(X, y, est.coef_, est.intercept_, alpha, 0.0, sw)
+        >= objective(X, y, w, b, alpha, 0.0, sw) - 1e-14
+    )
