@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastlasso._data import check_precomputed_gram, make_design, validate_fit_data
+from fastlasso._enet_path import enet_path
 from fastlasso._solve import SOLVERS, solve
 
 _OBJECTIVE_DOC = """
@@ -89,6 +90,9 @@ class ElasticNet(RegressorMixin, BaseEstimator):
 
     # check_input is an optimisation switch, not data a pipeline should route.
     __metadata_request__fit = {"check_input": metadata_routing.UNUSED}
+
+    # as scikit-learn's Lasso and ElasticNet: ``Lasso.path(X, y, ...)`` is enet_path
+    path = staticmethod(enet_path)
 
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],

@@ -27,10 +27,20 @@ from contextlib import contextmanager
 
 import fastlasso
 
-REPLACEABLE = ("Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "lasso_path", "enet_path")
+REPLACEABLE = (
+    "Lasso",
+    "ElasticNet",
+    "LassoCV",
+    "ElasticNetCV",
+    "lasso_path",
+    "enet_path",
+)
 _DEFINING_MODULE = "sklearn.linear_model._coordinate_descent"
-_SKIPPED_MODULES = (_DEFINING_MODULE, "sklearn.utils._test_common",
-                    "sklearn.utils.estimator_checks")
+_SKIPPED_MODULES = (
+    _DEFINING_MODULE,
+    "sklearn.utils._test_common",
+    "sklearn.utils.estimator_checks",
+)
 _lock = threading.RLock()
 
 
@@ -42,8 +52,11 @@ def _originals():
 
 def _provided():
     """The names of REPLACEABLE that fastlasso provides, with fastlasso's objects."""
-    return {name: getattr(fastlasso, name) for name in REPLACEABLE
-            if hasattr(fastlasso, name)}
+    return {
+        name: getattr(fastlasso, name)
+        for name in REPLACEABLE
+        if hasattr(fastlasso, name)
+    }
 
 
 def _sklearn_modules():
@@ -114,8 +127,11 @@ def unpatch_sklearn(names=None):
 def _patched_names():
     linear_model = importlib.import_module("sklearn.linear_model")
     originals = _originals()
-    return [name for name in REPLACEABLE
-            if getattr(linear_model, name) is not originals[name]]
+    return [
+        name
+        for name in REPLACEABLE
+        if getattr(linear_model, name) is not originals[name]
+    ]
 
 
 @contextmanager
