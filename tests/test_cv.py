@@ -115,6 +115,25 @@ def test_matches_sklearn(model, layout, weighted):
     assert_allclose(ours.predict(Xl), ref.predict(Xl), rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "model,params",
+    [
+        ("lasso", {"fit_intercept": False}),
+        ("enet", {"l1_ratio": [0.5]}),
+        ("enet", {"l1_ratio": 0.5, "selection": "random", "random_state": 0}),
+    ],
+    ids=["no_intercept", "one_l1_ratio_list", "random_selection"],
+)
+def test_options_match_sklearn(model, params):
+    """Also with some zero sample weights (rows that only count as absent)."""
+    X, y, sw = lasso_data()
+    sw = sw.copy()
+    sw[:10] = 0.0
+    ours, ref = fit_both(model, X, y, sample_weight=sw, **params)
+    assert_clear_minimum(ref)
+    assert_same_cv(ours, ref)
+
+
 def test_enet_data_prefers_an_elastic_net():
     """The l1_ratio choice is exercised: not the Lasso end, not the grid's edge."""
     X, y, _ = enet_data()

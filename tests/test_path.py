@@ -287,6 +287,21 @@ def test_unit_sample_weights_change_nothing():
     assert_coefs_close(c2, c1, 1e-8)
 
 
+@pytest.mark.parametrize("layout", ["dense_F", "csc"])
+def test_zero_weight_rows_are_dropped_rows(layout):
+    """What cross-validation relies on: rows of zero weight change nothing, the path
+    (grid included) equals the path on the other rows only."""
+    X, y, sw = data("wide", seed=2)
+    sw = sw.copy()
+    sw[::4] = 0.0
+    keep = sw > 0
+    params = {"l1_ratio": 0.7, "alphas": 8, "eps": 1e-2, "fit_intercept": True}
+    a1, c1, _ = fl_path(as_layout(X, layout), y, sample_weight=sw, **params)
+    a2, c2, _ = fl_path(X[keep], y[keep], sample_weight=sw[keep], **params)
+    assert_allclose(a1, a2, rtol=1e-12)
+    assert_coefs_close(c1, c2, 1e-7)
+
+
 # ------------------------------------------------------------ options and returns
 
 
