@@ -35,8 +35,8 @@ NEEDS_OPTIMUM = {
 }
 KNOWN_BUGS = {
     "check_sample_weights_not_an_array": (
-        "bug: _data.check_sample_weight calls np.ndim(sample_weight), which array-likes "
-        "that only implement __array__ (no __array_function__) refuse"
+        "bug: _data.check_sample_weight calls np.ndim(sample_weight), which "
+        "array-likes that only implement __array__ (no __array_function__) refuse"
     ),
 }
 
