@@ -172,9 +172,6 @@ def test_cv_argument_gives_sklearns_folds(make_cv):
     assert_same_cv(ours, ref)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: get_metadata_routing lacks "
-                   "add_self_request, so with routing on any fit raises TypeError "
-                   "('unexpected argument(s) {sample_weight}')")
 def test_groups_are_routed_to_the_splitter():
     X, y, _ = lasso_data()
     groups = np.repeat(np.arange(6), 10)
@@ -211,9 +208,6 @@ def test_explicit_alphas_are_sorted_like_sklearn():
     assert_same_cv(ours, ref)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: with explicit alphas and an l1_ratio "
-                   "list, alphas_ has shape (n_l1_ratio, n_alphas); scikit-learn's "
-                   "is (n_alphas,)")
 def test_explicit_alphas_with_l1_ratio_list_keep_sklearns_shape():
     X, y, _ = enet_data()
     ours, ref = fit_both("enet", X, y, alphas=[1.0, 0.1, 0.01])
