@@ -264,20 +264,7 @@ ROUTED = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "Lasso",
-        pytest.param(
-            "LassoCV",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: fastlasso's LassoCV router lacks add_self_request: "
-                "'cross_validate.fit got unexpected argument(s) {sample_weight}'",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", sorted(ROUTED))
 def test_metadata_routing_of_sample_weight(name):
     X, y, sw = _data()
 
@@ -287,7 +274,7 @@ def test_metadata_routing_of_sample_weight(name):
             pipe = make_pipeline(
                 StandardScaler().set_fit_request(sample_weight=False),
                 model.set_fit_request(sample_weight=True).set_score_request(
-                    sample_weight=False
+                    sample_weight=True
                 ),
             )
             out = cross_validate(
@@ -298,7 +285,8 @@ def test_metadata_routing_of_sample_weight(name):
                 params={"sample_weight": weights},
                 return_estimator=True,
             )
-        return np.array([est[-1].coef_ for est in out["estimator"]])
+        coefs = [est[-1].coef_ for est in out["estimator"]]
+        return np.c_[np.array(coefs), out["test_score"]]
 
     ref, patched = _both(lambda: run(sw))
     assert_allclose(patched, ref, rtol=1e-6, atol=1e-9)
