@@ -610,7 +610,7 @@ def test_cv_alphas_match_sklearn_and_the_one_se_rule(capsys, tmp_path):
         "--out",
         out,
     )
-    ref = LassoCV(cv=KFold(4), alphas=30, tol=1e-12).fit(X, y)
+    ref = LassoCV(cv=KFold(4), alphas=30, tol=1e-12, max_iter=100_000).fit(X, y)
     mean = ref.mse_path_.mean(axis=1)
     se = ref.mse_path_.std(axis=1, ddof=1) / np.sqrt(4)
     best = np.argmin(mean)
