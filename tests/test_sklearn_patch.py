@@ -2,6 +2,7 @@
 unchanged on fastlasso and gives scikit-learn's results; unpatching restores every
 original object."""
 
+import importlib
 import pickle
 import sys
 import types
@@ -93,7 +94,9 @@ def test_module_imported_while_patched_is_restored_by_unpatch():
     probe = types.ModuleType("sklearn._fastlasso_probe")
     sys.modules[probe.__name__] = probe
     try:
-        exec("from sklearn.linear_model import Lasso, ElasticNet", probe.__dict__)
+        # what `from sklearn.linear_model import Lasso, ElasticNet` does in a module
+        linear_model = importlib.import_module("sklearn.linear_model")
+        probe.Lasso, probe.ElasticNet = linear_model.Lasso, linear_model.ElasticNet
         assert probe.Lasso is fastlasso.Lasso
         unpatch_sklearn()
         assert probe.Lasso is sklearn.linear_model._coordinate_descent.Lasso
@@ -156,13 +159,13 @@ def _use_enet_cv(lm, X, y):
 
 def _use_lasso_path(lm, X, y):
     Xc, yc = X - X.mean(0), y - y.mean()
-    alphas, coefs, gaps = lm.lasso_path(Xc, yc, alphas=15, tol=TIGHT)
+    alphas, coefs, _ = lm.lasso_path(Xc, yc, alphas=15, tol=TIGHT)
     return np.r_[alphas, coefs.ravel()]
 
 
 def _use_enet_path(lm, X, y):
     Xc, yc = X - X.mean(0), y - y.mean()
-    alphas, coefs, gaps = lm.enet_path(Xc, yc, l1_ratio=0.5, alphas=15, tol=TIGHT)
+    alphas, coefs, _ = lm.enet_path(Xc, yc, l1_ratio=0.5, alphas=15, tol=TIGHT)
     return np.r_[alphas, coefs.ravel()]
 
 

@@ -133,7 +133,7 @@ def _time_one(name, fit, X, y, problem, repeat):
                 start = time.perf_counter()
                 coef, intercept = fit(problem, X, y)
                 times.append(time.perf_counter() - start)
-        except Exception as exc:  # a failing peer must not end the comparison
+        except Exception as exc:  # noqa: BLE001 - a failing peer must not end the run
             first_line = (str(exc).splitlines() or [""])[0]
             row["status"] = f"failed: {type(exc).__name__}: {first_line}"
             return row

@@ -37,8 +37,10 @@ def write_coefficients(filename, names, coef, intercept, extra=None):
     with open(filename, "w", encoding="utf-8") as handle:
         handle.write("feature,weight\n")
         handle.write(f"(intercept),{float(intercept)!r}\n")
-        for name, value in zip(names, coef, strict=True):
-            handle.write(f"{_csv_cell(name)},{float(value)!r}\n")
+        handle.writelines(
+            f"{_csv_cell(name)},{float(value)!r}\n"
+            for name, value in zip(names, coef, strict=True)
+        )
 
 
 def write_path(filename, names, alphas, coefs, intercepts, gaps):
