@@ -111,14 +111,9 @@ def test_gram_modes_do_not_copy_X_either(dense, precompute):
 def test_csc_is_used_in_place(csc, name, dtype, index_dtype, fit_intercept, weighted):
     """Implicit centring: an intercept costs no densified or shifted copy of X."""
     X, y, sw = csc
-    X = sp.csc_matrix(
-        (
-            X.data.astype(dtype),
-            X.indices.astype(index_dtype),
-            X.indptr.astype(index_dtype),
-        ),
-        X.shape,
-    )
+    X = sp.csc_matrix((X.data.astype(dtype), X.indices, X.indptr), X.shape)
+    X.indices = X.indices.astype(index_dtype)  # set after construction: scipy
+    X.indptr = X.indptr.astype(index_dtype)  # would narrow int64 to int32
     est = ESTIMATORS[name](alpha=0.01, fit_intercept=fit_intercept)
     peak = traced_peak(lambda: est.fit(X, y, sample_weight=sw if weighted else None))
     assert est.coef_.dtype == dtype and np.count_nonzero(est.coef_) > 0
