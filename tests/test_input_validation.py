@@ -10,6 +10,9 @@ To cover a new estimator, add a factory to ESTIMATORS (and its scikit-learn
 counterpart to REFERENCES).
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -419,3 +422,71 @@ def test_precomputed_gram_with_sparse_X(name):
         y,
         precompute=Xc.T @ Xc,
     )
+
+
+# ---------------------------------------------------------------------------------
+# every entry point, in a child process: a crash must not take the test run with it
+
+CRASH_CHILD = """
+import numpy as np, scipy.sparse as sp, fastlasso
+rng = np.random.default_rng(0)
+X, y = rng.standard_normal((40, 6)), rng.standard_normal(40)
+S = sp.csr_matrix(X) if {csr} else sp.csc_matrix(X)
+model = fastlasso.Lasso(alpha=0.01).fit(X, y)
+S.indices = S.indices.copy()
+S.indices[0] = 10**9
+try:
+    {call}
+except ValueError as e:
+    print("ValueError:", e)
+"""
+
+_UNCHECKED = (
+    "bug: {} does not check sparse index arrays (call fastlasso._data."
+    "check_structure first): scipy or the kernel reads out of bounds, segfault"
+)
+ENTRY_POINTS = [
+    pytest.param("fastlasso.Lasso().fit(S, y)", False, id="Lasso.fit"),
+    pytest.param("fastlasso.ElasticNet().fit(S, y)", True, id="ElasticNet.fit-csr"),
+    pytest.param(
+        "model.predict(S)",
+        True,
+        id="predict",
+        marks=pytest.mark.xfail(strict=True, reason=_UNCHECKED.format("predict")),
+    ),
+    pytest.param(
+        "model.score(S, y)",
+        True,
+        id="score",
+        marks=pytest.mark.xfail(
+            strict=True, reason=_UNCHECKED.format("score (predict)")
+        ),
+    ),
+    pytest.param(
+        "fastlasso.lasso_path(S, y)",
+        False,
+        id="lasso_path",
+        marks=pytest.mark.xfail(strict=True, reason=_UNCHECKED.format("lasso_path")),
+    ),
+    pytest.param(
+        "fastlasso.LassoCV(cv=3).fit(S, y)",
+        False,
+        id="LassoCV.fit",
+        marks=pytest.mark.xfail(strict=True, reason=_UNCHECKED.format("LassoCV.fit")),
+    ),
+]
+
+
+@pytest.mark.parametrize("call, csr", ENTRY_POINTS)
+def test_corrupt_sparse_never_crashes(call, csr):
+    """Out-of-range sparse indices give a ValueError naming them at every entry
+    point, never a segmentation fault."""
+    child = subprocess.run(
+        [sys.executable, "-c", CRASH_CHILD.format(call=call, csr=csr)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 0, f"child died: {child.returncode} {child.stderr}"
+    assert "ValueError: Sparse X" in child.stdout
+    assert "indices out of range" in child.stdout
