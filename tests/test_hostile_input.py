@@ -433,10 +433,26 @@ def test_target_dtypes(name, convert):
     _assert_matches(est, _ref(name, X, y64))
 
 
+class _OnlyArray:
+    """An array-like that numpy can convert but whose numpy functions all refuse."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def __len__(self):
+        return len(self.a)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.a, dtype=dtype)
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise TypeError(f"{func.__name__} is not supported")
+
+
 @pytest.mark.parametrize(
     "sw_convert",
-    [lambda s: s.astype(np.int64), lambda s: s.astype(bool), list],
-    ids=["int", "bool", "list"],
+    [lambda s: s.astype(np.int64), lambda s: s.astype(bool), list, _OnlyArray],
+    ids=["int", "bool", "list", "only__array__"],
 )
 def test_sample_weight_dtypes(name, sw_convert):
     X, y = _data()

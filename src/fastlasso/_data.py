@@ -17,6 +17,7 @@ working dtype, else the solver would return garbage from overflow or underflow).
 """
 
 from dataclasses import dataclass
+from numbers import Number
 
 import numpy as np
 import scipy.sparse as sp
@@ -307,7 +308,10 @@ def check_scale(sq_norms, dtype, name):
 
 def check_sample_weight(sample_weight, n_samples, dtype):
     """Validated weights rescaled to sum to n_samples (scikit-learn's convention)."""
-    if np.ndim(sample_weight) == 0 and not sp.issparse(sample_weight):
+    scalar = isinstance(sample_weight, (Number, str, bytes)) or (
+        isinstance(sample_weight, np.ndarray) and sample_weight.ndim == 0
+    )  # not np.ndim: array-likes with only __array__ refuse __array_function__
+    if scalar:
         try:
             value = float(sample_weight)
         except (TypeError, ValueError):
