@@ -115,6 +115,25 @@ def test_matches_sklearn(model, layout, weighted):
     assert_allclose(ours.predict(Xl), ref.predict(Xl), rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "model,params",
+    [
+        ("lasso", {"fit_intercept": False}),
+        ("enet", {"l1_ratio": [0.5]}),
+        ("enet", {"l1_ratio": 0.5, "selection": "random", "random_state": 0}),
+    ],
+    ids=["no_intercept", "one_l1_ratio_list", "random_selection"],
+)
+def test_options_match_sklearn(model, params):
+    """Also with some zero sample weights (rows that only count as absent)."""
+    X, y, sw = lasso_data()
+    sw = sw.copy()
+    sw[:10] = 0.0
+    ours, ref = fit_both(model, X, y, sample_weight=sw, **params)
+    assert_clear_minimum(ref)
+    assert_same_cv(ours, ref)
+
+
 def test_enet_data_prefers_an_elastic_net():
     """The l1_ratio choice is exercised: not the Lasso end, not the grid's edge."""
     X, y, _ = enet_data()
@@ -153,9 +172,6 @@ def test_cv_argument_gives_sklearns_folds(make_cv):
     assert_same_cv(ours, ref)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: get_metadata_routing lacks "
-                   "add_self_request, so with routing on any fit raises TypeError "
-                   "('unexpected argument(s) {sample_weight}')")
 def test_groups_are_routed_to_the_splitter():
     X, y, _ = lasso_data()
     groups = np.repeat(np.arange(6), 10)
@@ -192,9 +208,6 @@ def test_explicit_alphas_are_sorted_like_sklearn():
     assert_same_cv(ours, ref)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: with explicit alphas and an l1_ratio "
-                   "list, alphas_ has shape (n_l1_ratio, n_alphas); scikit-learn's "
-                   "is (n_alphas,)")
 def test_explicit_alphas_with_l1_ratio_list_keep_sklearns_shape():
     X, y, _ = enet_data()
     ours, ref = fit_both("enet", X, y, alphas=[1.0, 0.1, 0.01])

@@ -35,8 +35,8 @@ NEEDS_OPTIMUM = {
 }
 KNOWN_BUGS = {
     "check_sample_weights_not_an_array": (
-        "bug: _data.check_sample_weight calls np.ndim(sample_weight), which array-likes "
-        "that only implement __array__ (no __array_function__) refuse"
+        "bug: _data.check_sample_weight calls np.ndim(sample_weight), which "
+        "array-likes that only implement __array__ (no __array_function__) refuse"
     ),
 }
 
@@ -70,8 +70,6 @@ def test_public_methods_and_attributes_of_sklearn_are_present(name):
     ours, theirs = getattr(fastlasso, name), getattr(sk, name)
     public = {a for a in dir(theirs) if not a.startswith("_")}
     missing = sorted(public - set(dir(ours)))
-    if name.endswith("CV") and missing == ["path"]:
-        pytest.xfail("bug: LassoCV/ElasticNetCV lack sklearn's `path` staticmethod")
     assert missing == []
     if "path" in public:
         assert ours.path is getattr(fastlasso, theirs.path.__name__)
@@ -155,23 +153,13 @@ def test_dtypes_of_fitted_attributes_match_sklearn(dtype):
     assert est.coef_.dtype == ref.coef_.dtype == dtype
     assert type(est.intercept_) is type(ref.intercept_)
     assert est.predict(X.astype(dtype)).dtype == ref.predict(X.astype(dtype)).dtype
-    assert type(est.sparse_coef_) is type(ref.sparse_coef_)
+    for interface in ("spmatrix", "sparray"):
+        with sklearn.config_context(sparse_interface=interface):
+            assert type(est.sparse_coef_) is type(ref.sparse_coef_)
+            assert est.sparse_coef_.dtype == dtype
 
 
-CV_ROUTING_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bug: LassoCV/ElasticNetCV.get_metadata_routing omits add_self_request, "
-    "so a routed sample_weight never reaches their fit",
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=CV_ROUTING_BUG) if n.endswith("CV") else n
-        for n in PUBLIC_ESTIMATORS
-    ],
-)
+@pytest.mark.parametrize("name", PUBLIC_ESTIMATORS)
 def test_metadata_routing_request_matches_sklearn(name):
     ref, est = _pair(name)
     assert str(est.get_metadata_routing()) == str(ref.get_metadata_routing())

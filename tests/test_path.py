@@ -98,9 +98,10 @@ def test_lasso_path_is_enet_path_with_l1_ratio_one():
     assert_array_equal(g1, g2)
 
 
-def test_n_alphas_alias_sets_the_grid_length():
+def test_n_alphas_alias_sets_the_grid_length_with_sklearns_deprecation_warning():
     X, y, _ = data()
-    alphas, coefs, _ = fastlasso.lasso_path(X, y, n_alphas=7)
+    with pytest.warns(FutureWarning, match="n_alphas"):
+        alphas, coefs, _ = fastlasso.lasso_path(X, y, n_alphas=7)
     assert alphas.shape == (7,) and coefs.shape == (X.shape[1], 7)
     assert_allclose(alphas, fastlasso.lasso_path(X, y, alphas=7)[0], rtol=1e-15)
 
@@ -142,8 +143,6 @@ def test_target_orthogonal_to_every_column_gives_a_flat_zero_path():
     assert_array_equal(gaps, 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an all-zero Xy makes np.geomspace fail "
-                   "(scikit-learn returns its constant tiny grid)")
 def test_zero_Xy_gives_sklearns_tiny_grid():
     X, _, _ = data("tall")
     y = np.zeros(X.shape[0])
@@ -285,6 +284,21 @@ def test_unit_sample_weights_change_nothing():
                         sample_weight=np.full(X.shape[0], 3.0))
     assert_allclose(a2, a1, rtol=1e-12)
     assert_coefs_close(c2, c1, 1e-8)
+
+
+@pytest.mark.parametrize("layout", ["dense_F", "csc"])
+def test_zero_weight_rows_are_dropped_rows(layout):
+    """What cross-validation relies on: rows of zero weight change nothing, the path
+    (grid included) equals the path on the other rows only."""
+    X, y, sw = data("wide", seed=2)
+    sw = sw.copy()
+    sw[::4] = 0.0
+    keep = sw > 0
+    params = {"l1_ratio": 0.7, "alphas": 8, "eps": 1e-2, "fit_intercept": True}
+    a1, c1, _ = fl_path(as_layout(X, layout), y, sample_weight=sw, **params)
+    a2, c2, _ = fl_path(X[keep], y[keep], sample_weight=sw[keep], **params)
+    assert_allclose(a1, a2, rtol=1e-12)
+    assert_coefs_close(c1, c2, 1e-7)
 
 
 # ------------------------------------------------------------ options and returns

@@ -206,6 +206,19 @@ def test_plot_cv_of_elastic_net_cv_with_l1_ratio_list(enet_cv, tmp_path):
                    model.alpha_min_, model.alpha_1se_)
 
 
+def test_plot_cv_with_explicit_alphas_and_l1_ratio_list(enet_cv):
+    _, X, y = enet_cv
+    alphas = np.geomspace(3.0, 0.003, 12)
+    model = fastlasso.ElasticNetCV(l1_ratio=L1_RATIOS, alphas=alphas, tol=1e-8)
+    model.fit(X, y)
+    row = L1_RATIOS.index(model.l1_ratio_)
+    ax = fastlasso.plot_cv(model)
+    mse = model.mse_path_[row]
+    se = mse.std(axis=1, ddof=1) / np.sqrt(mse.shape[1])
+    assert_cv_plot(ax, alphas, mse, se, model.n_nonzero_path_[row], model.alpha_min_,
+                   model.alpha_1se_)
+
+
 def test_plot_cv_draws_on_the_given_axes(lasso_cv):
     fig, ax = plt.subplots()
     assert fastlasso.plot_cv(lasso_cv, ax=ax) is ax

@@ -2,6 +2,7 @@
 unchanged on fastlasso and gives scikit-learn's results; unpatching restores every
 original object."""
 
+import importlib
 import pickle
 import sys
 import types
@@ -93,7 +94,9 @@ def test_module_imported_while_patched_is_restored_by_unpatch():
     probe = types.ModuleType("sklearn._fastlasso_probe")
     sys.modules[probe.__name__] = probe
     try:
-        exec("from sklearn.linear_model import Lasso, ElasticNet", probe.__dict__)
+        # what `from sklearn.linear_model import Lasso, ElasticNet` does in a module
+        linear_model = importlib.import_module("sklearn.linear_model")
+        probe.Lasso, probe.ElasticNet = linear_model.Lasso, linear_model.ElasticNet
         assert probe.Lasso is fastlasso.Lasso
         unpatch_sklearn()
         assert probe.Lasso is sklearn.linear_model._coordinate_descent.Lasso
@@ -156,13 +159,13 @@ def _use_enet_cv(lm, X, y):
 
 def _use_lasso_path(lm, X, y):
     Xc, yc = X - X.mean(0), y - y.mean()
-    alphas, coefs, gaps = lm.lasso_path(Xc, yc, alphas=15, tol=TIGHT)
+    alphas, coefs, _ = lm.lasso_path(Xc, yc, alphas=15, tol=TIGHT)
     return np.r_[alphas, coefs.ravel()]
 
 
 def _use_enet_path(lm, X, y):
     Xc, yc = X - X.mean(0), y - y.mean()
-    alphas, coefs, gaps = lm.enet_path(Xc, yc, l1_ratio=0.5, alphas=15, tol=TIGHT)
+    alphas, coefs, _ = lm.enet_path(Xc, yc, l1_ratio=0.5, alphas=15, tol=TIGHT)
     return np.r_[alphas, coefs.ravel()]
 
 
@@ -264,20 +267,7 @@ ROUTED = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "Lasso",
-        pytest.param(
-            "LassoCV",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: fastlasso's LassoCV router lacks add_self_request: "
-                "'cross_validate.fit got unexpected argument(s) {sample_weight}'",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", sorted(ROUTED))
 def test_metadata_routing_of_sample_weight(name):
     X, y, sw = _data()
 
@@ -287,7 +277,7 @@ def test_metadata_routing_of_sample_weight(name):
             pipe = make_pipeline(
                 StandardScaler().set_fit_request(sample_weight=False),
                 model.set_fit_request(sample_weight=True).set_score_request(
-                    sample_weight=False
+                    sample_weight=True
                 ),
             )
             out = cross_validate(
@@ -298,7 +288,8 @@ def test_metadata_routing_of_sample_weight(name):
                 params={"sample_weight": weights},
                 return_estimator=True,
             )
-        return np.array([est[-1].coef_ for est in out["estimator"]])
+        coefs = [est[-1].coef_ for est in out["estimator"]]
+        return np.c_[np.array(coefs), out["test_score"]]
 
     ref, patched = _both(lambda: run(sw))
     assert_allclose(patched, ref, rtol=1e-6, atol=1e-9)

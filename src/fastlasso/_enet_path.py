@@ -1,10 +1,12 @@
 """Public path functions ``lasso_path`` and ``enet_path`` (scikit-learn 1.9 signatures)."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from fastlasso._data import check_precomputed_gram, make_design
-from fastlasso._path import resolve_alphas, solve_path
+from fastlasso._path import geometric_grid, resolve_alphas, solve_path
 from fastlasso._solve import n_threads_for
 
 _DOC_PARAMS = """
@@ -104,6 +106,11 @@ def enet_path(
     if selection not in ("cyclic", "random"):
         raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
     if n_alphas is not None:
+        warnings.warn(
+            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as 'alphas'.",
+            FutureWarning,
+            stacklevel=2,
+        )
         alphas = n_alphas
     X = check_array(X, accept_sparse=True, accept_large_sparse=True,
                     dtype=[np.float64, np.float32], input_name="X")
@@ -123,12 +130,11 @@ def enet_path(
         Xy = np.asarray(Xy, dtype=np.float64).ravel()
         if Xy.shape != (p,):
             raise ValueError(f"Xy has shape {Xy.shape}, expected ({p},).")
-        n = design.n_samples
         top = np.max(Xy) if positive else np.max(np.abs(Xy))
-        amax = max(float(top), 0.0) / (n * l1_ratio)
-        count = 100 if alphas is None else int(alphas)
-        alphas = np.geomspace(amax, amax * eps, num=count)
-    grid = resolve_alphas(design, yc, alphas, l1_ratio, eps, positive)
+        amax = max(float(top), 0.0) / (design.n_samples * l1_ratio)
+        grid = geometric_grid(amax, eps, 100 if alphas is None else int(alphas))
+    else:
+        grid = resolve_alphas(design, yc, alphas, l1_ratio, eps, positive)
     if coef_init is not None:
         coef_init = np.asarray(coef_init, dtype=design.dtype).ravel()
         if coef_init.shape != (p,):

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -242,8 +243,12 @@ class ElasticNet(RegressorMixin, BaseEstimator):
 
     @property
     def sparse_coef_(self):
-        """Sparse representation of ``coef_`` (CSR, one row per target)."""
-        return sp.csr_matrix(np.atleast_2d(self.coef_))
+        """Sparse representation of ``coef_`` (CSR, one row per target): a csr_array
+        under scikit-learn's ``sparse_interface="sparray"`` config, else a csr_matrix."""
+        coef = np.atleast_2d(self.coef_)
+        if get_config().get("sparse_interface") == "sparray":
+            return sp.csr_array(coef)
+        return sp.csr_matrix(coef)
 
     def predict(self, X):
         """Predict with the linear model: ``X @ coef_.T + intercept_``.

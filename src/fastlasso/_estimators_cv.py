@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastlasso._cv import cross_validate_paths, select_alpha
 from fastlasso._data import as_design_matrix, check_sample_weight, make_design
+from fastlasso._enet_path import enet_path, lasso_path
 from fastlasso._path import resolve_alphas
 from fastlasso._solve import n_threads_for, solve_cd
 
@@ -97,6 +98,8 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         "selection": [StrOptions({"cyclic", "random"})],
         "alpha_rule": [StrOptions({"min", "1se"})],
     }
+
+    path = staticmethod(enet_path)
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True,
@@ -185,7 +188,9 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         self.alpha_min_ = float(grids[i][a_min])
         self.alpha_1se_ = float(grids[i][a_1se])
         self.alpha_ = float(grids[i][a])
-        self.alphas_ = grids[0] if len(l1_ratios) == 1 else np.asarray(grids)
+        # scikit-learn's shapes: one grid per l1_ratio when the grid is automatic
+        explicit = not isinstance(self.alphas, Integral)
+        self.alphas_ = grids[0] if (len(l1_ratios) == 1 or explicit) else np.asarray(grids)
         self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
         self.mse_se_ = se[0] if len(l1_ratios) == 1 else se
         nnz = np.array([[np.diff(c.indptr) for c in row] for row in paths]).mean(axis=1)
@@ -211,7 +216,7 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
 
     def get_metadata_routing(self):
         """Route ``groups`` (and other split parameters) to the CV splitter."""
-        return MetadataRouter(owner=self).add(
+        return MetadataRouter(owner=self).add_self_request(self).add(
             splitter=check_cv(self.cv),
             method_mapping=MethodMapping().add(caller="fit", callee="split"),
         )
@@ -230,6 +235,8 @@ class LassoCV(ElasticNetCV):
     _parameter_constraints: dict = {
         k: v for k, v in ElasticNetCV._parameter_constraints.items() if k != "l1_ratio"
     }
+
+    path = staticmethod(lasso_path)
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
                  max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False,

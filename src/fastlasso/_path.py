@@ -37,7 +37,11 @@ def alpha_max(design, yc, l1_ratio=1.0, positive=False):
 def alpha_grid(design, yc, l1_ratio=1.0, eps=1e-3, n_alphas=100, positive=False):
     """n_alphas values from alpha_max down to eps * alpha_max, geometrically spaced
     (scikit-learn's grid); a constant tiny grid if y_c is orthogonal to every column."""
-    amax = alpha_max(design, yc, l1_ratio, positive)
+    return geometric_grid(alpha_max(design, yc, l1_ratio, positive), eps, n_alphas)
+
+
+def geometric_grid(amax, eps, n_alphas):
+    """n_alphas values from amax down to eps * amax; a constant tiny grid if amax ~ 0."""
     tiny = np.finfo(np.float64).resolution
     if amax <= tiny:
         return np.full(n_alphas, tiny)

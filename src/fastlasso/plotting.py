@@ -31,9 +31,10 @@ def _cv_curve(model):
     mse = np.asarray(model.mse_path_)
     se = np.asarray(model.mse_se_)
     nnz = np.asarray(model.n_nonzero_path_)
-    if alphas.ndim == 2:  # several l1_ratios: show the chosen one
+    if mse.ndim == 3:  # several l1_ratios: show the chosen one
         i = int(np.flatnonzero(np.isclose(np.atleast_1d(model.l1_ratio), model.l1_ratio_))[0])
-        alphas, mse, se, nnz = alphas[i], mse[i], se[i], nnz[i]
+        mse, se, nnz = mse[i], se[i], nnz[i]
+        alphas = alphas[i] if alphas.ndim == 2 else alphas
     return alphas, mse.mean(axis=1), se, nnz
 
 
@@ -81,8 +82,13 @@ def plot_path(model_or_path, X=None, y=None, *, ax=None, feature_names=None,
         marks = {"alpha_min": model.alpha_min_, "alpha_1se": model.alpha_1se_}
         if feature_names is None:
             feature_names = getattr(model, "feature_names_in_", None)
-    else:
+    elif isinstance(model_or_path, (tuple, list)) and len(model_or_path) >= 2:
         alphas, coefs = model_or_path[0], model_or_path[1]
+    else:
+        raise TypeError(
+            "plot_path takes the (alphas, coefs, ...) tuple of lasso_path/enet_path or a "
+            f"fitted LassoCV/ElasticNetCV, got {type(model_or_path).__name__}."
+        )
     alphas = np.asarray(alphas, dtype=np.float64)
     coefs = np.asarray(coefs, dtype=np.float64)
     if coefs.ndim != 2 or coefs.shape[1] != alphas.shape[0]:
