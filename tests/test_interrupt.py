@@ -96,14 +96,6 @@ CHILD = textwrap.dedent(
 
 BOUND = 5.0  # seconds from SIGINT to KeyboardInterrupt; "about a second" expected
 
-SIGNALS_SWALLOWED = pytest.mark.xfail(
-    strict=True,
-    reason="bug: _signals.check_interrupt_status is noexcept and calls "
-    "PyErr_CheckSignals (declared except -1), so the KeyboardInterrupt is printed as "
-    "'Exception ignored' and cleared; the fit never stops",
-)
-
-
 def _readline(proc, timeout):
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     if not ready:
@@ -140,7 +132,7 @@ def _interrupt(case, delay=0.5):
 
 def _case(name, problem, params, case_id):
     return pytest.param(
-        name, problem, params, id=f"{name}-{case_id}", marks=SIGNALS_SWALLOWED
+        name, problem, params, id=f"{name}-{case_id}"
     )
 
 
@@ -167,7 +159,6 @@ def test_interrupt_stops_fit_and_leaves_it_unfitted(name, problem, params):
     assert report["later_fit_same"]
 
 
-@SIGNALS_SWALLOWED
 def test_interrupted_refit_keeps_previous_model():
     report, latency = _interrupt(
         dict(name="Lasso", problem="dense", params={"precompute": False}, refit=True)
@@ -178,12 +169,6 @@ def test_interrupted_refit_keeps_previous_model():
     assert report["later_fit_same"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the full Gram fill (_cd.gram_fill_full, n p^2 flops: ~12 s for "
-    "20000 x 4000 on one core) never checks for signals (fails even with "
-    "check_interrupt fixed)",
-)
 def test_interrupt_during_full_gram_fill():
     """SIGINT 1 s into the fit: validation and column statistics take ~0.3 s, so it
     arrives while the Gram matrix is being computed."""

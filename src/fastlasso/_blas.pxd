@@ -2,7 +2,7 @@
 # Every pointer argument is read as a column-major vector/matrix; no checks are made.
 
 from cython cimport floating
-from scipy.linalg.cython_blas cimport sdot, ddot, saxpy, daxpy, dgemm
+from scipy.linalg.cython_blas cimport sdot, ddot, saxpy, daxpy, dgemm, dsyrk
 
 
 cdef inline floating _dot(int n, const floating* x, const floating* y) noexcept nogil:
@@ -31,3 +31,12 @@ cdef inline void _gemm_tn(int m, int k, int n, const double* A, int lda,
     cdef double one = 1.0
     dgemm(&ta, &tb, &m, &k, &n, &one, <double*> A, &lda, <double*> B, &ldb,
           &one, C, &ldc)
+
+
+cdef inline void _syrk_tn(int m, int n, const double* A, int lda, double* C,
+                          int ldc) noexcept nogil:
+    """Upper triangle of C += A.T @ A for column-major A (n x m), C (m x m)."""
+    cdef char uplo = b'U'
+    cdef char trans = b'T'
+    cdef double one = 1.0
+    dsyrk(&uplo, &trans, &m, &n, &one, <double*> A, &lda, &one, C, &ldc)

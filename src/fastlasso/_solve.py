@@ -4,7 +4,7 @@ Chooses the kernel (layout: dense / CSC int32 / CSC int64; method: coordinate de
 the first-order solvers of _prox) and, for coordinate descent, how to use the Gram matrix:
 
 - ``"full"``: cache X~^T S X~ once (n p^2 flops, p^2 floats) and never touch X again.
-  Chosen automatically for dense X with n >= 4 p and p <= 512 (single fits), or
+  Chosen automatically for dense X with n >= 4 p and p <= 128 (single fits), or
   p <= 3000 when the cache serves a whole path or CV fold;
 - ``"lazy"``: cache Gram blocks of the working sets as features enter them; the outer
   loop still reads X once per iteration. Automatic for other dense X;
@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state
 from fastlasso import _cd
 
 GRAM_CHOICES = ("auto", "full", "lazy", "off")
-FULL_GRAM_MAX_SINGLE = 512
+FULL_GRAM_MAX_SINGLE = 128
 FULL_GRAM_MAX_PATH = 3000
 LAZY_GRAM_MAX_SLOTS = 4096
 
