@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -85,6 +86,9 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     """
+
+    # check_input is an optimisation switch, not data a pipeline should route.
+    __metadata_request__fit = {"check_input": metadata_routing.UNUSED}
 
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -216,11 +220,15 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 "Coordinate descent produced non-finite coefficients: the data are too "
                 "large in magnitude for this dtype; rescale X and y."
             )
-        single = y.ndim == 1
+        # scikit-learn's shapes: one target (y of shape (n,) or (n, 1)) gives 1-D
+        # coef_ and scalar dual_gap_ / n_iter_; intercept_ follows y's shape (a
+        # scalar of X's dtype for 1-D y) and is the float 0.0 without intercept.
+        single = n_targets == 1
         self.coef_ = coef[0] if single else coef
-        self.intercept_ = float(intercept[0]) if single else intercept
         if not self.fit_intercept:
-            self.intercept_ = 0.0 if single else np.zeros(n_targets, dtype=X.dtype)
+            self.intercept_ = 0.0
+        else:
+            self.intercept_ = intercept[0] if y.ndim == 1 else intercept
         self.dual_gap_ = gaps[0] if single else gaps
         self.n_iter_ = n_iter[0] if single else n_iter
         if self.record_history:
