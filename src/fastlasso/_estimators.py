@@ -6,12 +6,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from fastlasso._data import check_precomputed_gram, make_design
+from fastlasso._data import check_precomputed_gram, make_design, validate_fit_data
+from fastlasso._enet_path import enet_path
 from fastlasso._solve import SOLVERS, solve
 
 _OBJECTIVE_DOC = """
@@ -110,6 +112,9 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     # check_input is an optimisation switch, not data a pipeline should route.
     __metadata_request__fit = {"check_input": metadata_routing.UNUSED}
 
+    # as scikit-learn's Lasso and ElasticNet: ``Lasso.path(X, y, ...)`` is enet_path
+    path = staticmethod(enet_path)
+
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -195,18 +200,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 "to use the LinearRegression estimator",
                 stacklevel=2,
             )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=True,
-            accept_large_sparse=True,
-            dtype=[np.float64, np.float32],
-            order=None,
-            multi_output=True,
-            y_numeric=True,
-        )
-        y = np.asarray(y, dtype=X.dtype)
+        X, y = validate_fit_data(self, X, y)
         design = make_design(X, sample_weight, self.fit_intercept)
         gram, gram_matrix = self._gram_option(design)
         Y = y[:, None] if y.ndim == 1 else y
@@ -283,8 +277,12 @@ class ElasticNet(RegressorMixin, BaseEstimator):
 
     @property
     def sparse_coef_(self):
-        """Sparse representation of ``coef_`` (CSR, one row per target)."""
-        return sp.csr_matrix(np.atleast_2d(self.coef_))
+        """Sparse representation of ``coef_`` (CSR, one row per target): a csr_array
+        under scikit-learn's ``sparse_interface="sparray"`` config, else a csr_matrix."""
+        coef = np.atleast_2d(self.coef_)
+        if get_config().get("sparse_interface") == "sparray":
+            return sp.csr_array(coef)
+        return sp.csr_matrix(coef)
 
     def predict(self, X):
         """Predict with the linear model: ``X @ coef_.T + intercept_``.

@@ -14,6 +14,7 @@ All quantities returned are in the estimator's units: the objective
 P(w) = ||y_c - X~ w||_S^2 / (2n) + alpha * l1_ratio * ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2.
 """
 
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -45,6 +46,15 @@ class Solution:
     converged: bool
     history: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+
+
+def n_threads_for(n_jobs):
+    """Threads for the kernels' parallel sweeps: None -> 1, -1 -> all cores, ..."""
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return max(1, int(n_jobs))
 
 
 def resolve_gram(design, gram, n_solves=1):

@@ -1,0 +1,186 @@
+"""Public path functions ``lasso_path`` and ``enet_path`` (scikit-learn 1.9 signatures)."""
+
+import warnings
+
+import numpy as np
+from sklearn.utils import check_array, check_consistent_length
+
+from fastlasso._data import check_precomputed_gram, make_design
+from fastlasso._path import geometric_grid, resolve_alphas, solve_path
+from fastlasso._solve import n_threads_for
+
+_DOC_PARAMS = """
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data, dense (Fortran order used in place) or any scipy.sparse format
+        (CSC used in place). float32 stays float32.
+    y : array-like of shape (n_samples,) or (n_samples, 1)
+        Target (multi-task paths are not supported).
+    eps : float, default=1e-3
+        Length of the path: alpha_min / alpha_max = eps.
+    alphas : int or array-like, default=100
+        Number of alphas on the automatic grid, or the alphas themselves (sorted
+        decreasingly before use).
+    n_alphas : int, default=None
+        Deprecated alias of ``alphas`` as a count (as in scikit-learn 1.9).
+    precompute : "auto", bool or array-like of shape (n_features, n_features)
+        Gram-matrix use for dense X ("auto": fastlasso decides; a whole path makes the
+        full Gram worthwhile for n >> p).
+    Xy : array-like of shape (n_features,), default=None
+        X^T y, used for the automatic grid when given.
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Warm start for the first alpha.
+    verbose : bool or int, default=False
+        Print progress on stderr (one line per alpha, a bar on a terminal).
+    return_n_iter : bool, default=False
+        Also return the epochs run per alpha.
+    positive : bool, default=False
+        Constrain coefficients to be >= 0.
+    check_input : bool, default=True
+        Accepted for compatibility; input is always validated.
+    fit_intercept : bool, default=False
+        Centre X and y implicitly (with sample weights) first. scikit-learn's paths
+        never centre; the default keeps that behaviour.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights, rescaled to sum to n_samples (honoured for dense and sparse X).
+    tol, max_iter, random_state, selection :
+        As in :class:`ElasticNet`; every alpha stops when its duality gap is
+        <= tol * ||y - ybar||_sw^2 / n.
+    n_jobs : int, default=None
+        Threads for the full-gradient sweeps.
+    do_screening : bool, default=True
+        Gap Safe screening on or off.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap at each alpha, in the units of the objective.
+    n_iters : list of int
+        Epochs per alpha (only if ``return_n_iter``).
+"""
+
+
+def enet_path(
+    X,
+    y,
+    *,
+    l1_ratio=0.5,
+    eps=1e-3,
+    n_alphas=None,
+    alphas=100,
+    precompute="auto",
+    Xy=None,
+    copy_X=True,
+    coef_init=None,
+    verbose=False,
+    return_n_iter=False,
+    positive=False,
+    check_input=True,
+    fit_intercept=False,
+    sample_weight=None,
+    tol=1e-4,
+    max_iter=1000,
+    random_state=None,
+    selection="cyclic",
+    n_jobs=None,
+    do_screening=True,
+):
+    """Elastic Net path by warm-started coordinate descent.
+
+    Minimises, for each alpha on the grid,
+    1/(2n) ||y - X w||^2 + alpha * l1_ratio * ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2.
+    {params}"""
+    if not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}.")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol}.")
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if selection not in ("cyclic", "random"):
+        raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
+    if n_alphas is not None:
+        warnings.warn(
+            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as 'alphas'.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        alphas = n_alphas
+    X = check_array(X, accept_sparse=True, accept_large_sparse=True,
+                    dtype=[np.float64, np.float32], input_name="X")
+    y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
+    if y.ndim == 2:
+        if y.shape[1] != 1:
+            raise ValueError(
+                f"y has {y.shape[1]} columns: multi-task paths are not supported; "
+                "compute one path per column."
+            )
+        y = y[:, 0]
+    check_consistent_length(X, y)
+    design = make_design(X, sample_weight, fit_intercept)
+    yc, _ = design.center(y)
+    p = design.n_features
+    if Xy is not None and not isinstance(alphas, (list, tuple, np.ndarray)):
+        Xy = np.asarray(Xy, dtype=np.float64).ravel()
+        if Xy.shape != (p,):
+            raise ValueError(f"Xy has shape {Xy.shape}, expected ({p},).")
+        top = np.max(Xy) if positive else np.max(np.abs(Xy))
+        amax = max(float(top), 0.0) / (design.n_samples * l1_ratio)
+        grid = geometric_grid(amax, eps, 100 if alphas is None else int(alphas))
+    else:
+        grid = resolve_alphas(design, yc, alphas, l1_ratio, eps, positive)
+    if coef_init is not None:
+        coef_init = np.asarray(coef_init, dtype=design.dtype).ravel()
+        if coef_init.shape != (p,):
+            raise ValueError(f"coef_init has shape {coef_init.shape}, expected ({p},).")
+    gram, gram_matrix = "auto", None
+    if isinstance(precompute, (bool, np.bool_)):
+        gram = "full" if precompute else "off"
+    elif not isinstance(precompute, str):
+        gram, gram_matrix = "full", check_precomputed_gram(design, precompute)
+    elif precompute != "auto":
+        raise ValueError(f"precompute must be 'auto', a bool or an array, got {precompute!r}.")
+    coefs, gaps, n_iters, _ = solve_path(
+        design,
+        yc,
+        grid,
+        l1_ratio,
+        coef_init=coef_init,
+        gram=gram,
+        gram_matrix=gram_matrix,
+        verbose=verbose,
+        tol=tol,
+        max_iter=max_iter,
+        positive=positive,
+        selection=selection,
+        random_state=random_state,
+        screening=do_screening,
+        n_threads=n_threads_for(n_jobs),
+    )
+    if return_n_iter:
+        return grid, coefs, gaps, n_iters
+    return grid, coefs, gaps
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas=None, alphas=100, precompute="auto", Xy=None,
+               copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
+               positive=False, **params):
+    """Lasso path by warm-started coordinate descent.
+
+    Minimises, for each alpha on the grid, 1/(2n) ||y - X w||^2 + alpha ||w||_1
+    (textbook form MSE + lambda ||w||_1 with lambda = 2 alpha).
+    {params}"""
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
+                     precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+                     verbose=verbose, return_n_iter=return_n_iter, positive=positive,
+                     **params)
+
+
+enet_path.__doc__ = enet_path.__doc__.format(params=_DOC_PARAMS)
+lasso_path.__doc__ = lasso_path.__doc__.format(params=_DOC_PARAMS)

@@ -1,0 +1,271 @@
+"""Cross-validated estimators LassoCV and ElasticNetCV (scikit-learn 1.9 compatible,
+plus the one-standard-error rule)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_consistent_length
+from sklearn.utils._metadata_requests import MetadataRouter, MethodMapping
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled, process_routing
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from fastlasso._cv import cross_validate_paths, select_alpha
+from fastlasso._data import as_design_matrix, check_sample_weight, make_design
+from fastlasso._enet_path import enet_path, lasso_path
+from fastlasso._path import resolve_alphas
+from fastlasso._solve import n_threads_for, solve_cd
+
+
+class ElasticNetCV(RegressorMixin, BaseEstimator):
+    """Elastic Net with alpha (and l1_ratio) chosen by cross-validation.
+
+    Same parameters, grid, folds and choice as scikit-learn's ``ElasticNetCV``, plus
+    the one-standard-error rule of glmnet (``alpha_rule="1se"``): the largest alpha
+    whose mean CV error is within one standard error of the minimum.
+
+    Folds are fitted as warm-started paths in parallel threads (``n_jobs``), on the
+    one X in place: held-out rows get zero sample weight instead of a copy of X. The
+    final model is refitted on all data at ``alpha_`` with the same fast solver,
+    warm-started from the fold solutions at that alpha.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        Mix of L1 and L2 penalties; a list is searched too.
+    eps : float, default=1e-3
+        alpha_min / alpha_max of the automatic grid.
+    alphas : int or array-like, default=100
+        Grid size, or the alphas themselves.
+    fit_intercept : bool, default=True
+    precompute : "auto", bool or array-like, default="auto"
+        Gram-matrix use (dense X): see :class:`ElasticNet`.
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+        Every fit along every path stops at duality gap <= tol * ||y - ybar||^2 / n.
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn (None: 5-fold KFold without shuffling).
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never copied or modified.
+    verbose : bool or int, default=False
+        Progress on stderr (one line per fold path).
+    n_jobs : int, default=None
+        Threads over (l1_ratio, fold) paths; -1 uses all cores.
+    positive : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+    selection : {"cyclic", "random"}, default="cyclic"
+    alpha_rule : {"min", "1se"}, default="min"
+        Which alpha becomes ``alpha_`` and is refitted.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen alpha (``alpha_min_`` or ``alpha_1se_``).
+    alpha_min_ : float
+        Alpha of minimum mean CV error.
+    alpha_1se_ : float
+        Largest alpha with mean CV error <= minimum + its standard error.
+    l1_ratio_ : float
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Held-out mean squared error per fold.
+    mse_se_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        Standard error of the mean CV error: std over folds (ddof=1) / sqrt(n_folds).
+    n_nonzero_path_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        Number of nonzero coefficients along the path, mean over folds.
+    coef_, intercept_, dual_gap_, n_iter_ :
+        Of the model refitted at ``alpha_``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    _parameter_constraints: dict = {
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "fit_intercept": ["boolean"],
+        "precompute": [StrOptions({"auto"}), "array-like", "boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "cv": ["cv_object"],
+        "copy_X": ["boolean"],
+        "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
+        "positive": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [StrOptions({"cyclic", "random"})],
+        "alpha_rule": [StrOptions({"min", "1se"})],
+    }
+
+    path = staticmethod(enet_path)
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
+                 precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True,
+                 verbose=0, n_jobs=None, positive=False, random_state=None,
+                 selection="cyclic", alpha_rule="min"):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+        self.alpha_rule = alpha_rule
+
+    def _l1_ratios(self):
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
+            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}.")
+        return ratios
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose alpha (and l1_ratio) by cross-validation, then refit on all data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the training objective and of the held-out errors.
+        **params : dict
+            Routed to the CV splitter (e.g. ``groups``) when metadata routing is
+            enabled, as in scikit-learn.
+
+        Returns
+        -------
+        self : object
+        """
+        _raise_for_params(params, self, "fit")
+        X, y = validate_data(self, X, y, accept_sparse=True, accept_large_sparse=True,
+                             dtype=[np.float64, np.float32], y_numeric=True)
+        if y.ndim > 1:
+            raise ValueError("y must be 1-D: multi-task cross-validation is not supported.")
+        y = np.asarray(y, dtype=X.dtype)
+        check_consistent_length(X, y)
+        X = as_design_matrix(X)
+        raw_sw = None
+        if sample_weight is not None:
+            if check_sample_weight(sample_weight, X.shape[0], np.float64) is not None:
+                raw_sw = np.asarray(sample_weight, dtype=np.float64)
+        l1_ratios = self._l1_ratios()
+        full = make_design(X, raw_sw, self.fit_intercept)
+        yc_full, y_mean = full.center(y)
+        grids = [resolve_alphas(full, yc_full, self.alphas, r, self.eps, self.positive)
+                 for r in l1_ratios]
+
+        cv = check_cv(self.cv)
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params = routed.splitter.split
+        else:
+            split_params = {}
+        folds = list(cv.split(X, y, **split_params))
+        gram, gram_matrix = _gram_option(self.precompute)
+        solve_params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
+                            selection=self.selection, random_state=self.random_state)
+        mse, paths = cross_validate_paths(
+            X, y, raw_sw, folds, self.fit_intercept, grids, l1_ratios, gram,
+            solve_params, n_jobs=n_threads_for(self.n_jobs), verbose=self.verbose,
+        )
+        mean_mse = mse.mean(axis=1)
+        se = mse.std(axis=1, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 \
+            else np.zeros_like(mean_mse)
+        i, a_min, a_1se = select_alpha(mean_mse, se, grids)
+        a = a_min if self.alpha_rule == "min" else a_1se
+
+        if hasattr(self, "l1_ratio"):
+            self.l1_ratio_ = float(l1_ratios[i])
+        self.alpha_min_ = float(grids[i][a_min])
+        self.alpha_1se_ = float(grids[i][a_1se])
+        self.alpha_ = float(grids[i][a])
+        # scikit-learn's shapes: one grid per l1_ratio when the grid is automatic
+        explicit = not isinstance(self.alphas, Integral)
+        self.alphas_ = grids[0] if (len(l1_ratios) == 1 or explicit) else np.asarray(grids)
+        self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
+        self.mse_se_ = se[0] if len(l1_ratios) == 1 else se
+        nnz = np.array([[np.diff(c.indptr) for c in row] for row in paths]).mean(axis=1)
+        self.n_nonzero_path_ = nnz[0] if len(l1_ratios) == 1 else nnz
+
+        warm = np.mean([paths[i][k][:, a].toarray().ravel() for k in range(len(folds))],
+                       axis=0)
+        sol = solve_cd(full, yc_full, self.alpha_, l1_ratios[i], coef_init=warm,
+                       gram=gram, gram_matrix=gram_matrix, n_threads=1, **solve_params)
+        self.coef_ = sol.coef
+        self.intercept_ = (float(y_mean - full.mu.astype(np.float64) @ sol.coef)
+                           if self.fit_intercept else 0.0)
+        self.dual_gap_ = sol.gap
+        self.n_iter_ = sol.n_iter
+        return self
+
+    def predict(self, X):
+        """Predict with the refitted model: ``X @ coef_ + intercept_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=True, accept_large_sparse=True,
+                          reset=False, dtype=[np.float64, np.float32])
+        return X @ self.coef_ + self.intercept_
+
+    def get_metadata_routing(self):
+        """Route ``groups`` (and other split parameters) to the CV splitter."""
+        return MetadataRouter(owner=self).add_self_request(self).add(
+            splitter=check_cv(self.cv),
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class LassoCV(ElasticNetCV):
+    """Lasso with alpha chosen by cross-validation (scikit-learn's ``LassoCV`` plus the
+    one-standard-error rule). Parameters and attributes: see :class:`ElasticNetCV`,
+    without ``l1_ratio`` (fixed to 1)."""
+
+    _parameter_constraints: dict = {
+        k: v for k, v in ElasticNetCV._parameter_constraints.items() if k != "l1_ratio"
+    }
+
+    path = staticmethod(lasso_path)
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
+                 max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False,
+                 n_jobs=None, positive=False, random_state=None, selection="cyclic",
+                 alpha_rule="min"):
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy_X = copy_X
+        self.cv = cv
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+        self.alpha_rule = alpha_rule
+
+    def _l1_ratios(self):
+        return np.ones(1)
+
+
+def _gram_option(precompute):
+    """(Gram mode, user matrix) from ``precompute`` (user matrices are not reused across
+    folds, whose Gram matrices differ: they fall back to the full-Gram mode)."""
+    if isinstance(precompute, str):
+        return "auto", None
+    if isinstance(precompute, (bool, np.bool_)):
+        return ("full" if precompute else "off"), None
+    return "full", None

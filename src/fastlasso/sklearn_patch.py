@@ -1,0 +1,152 @@
+"""Run scikit-learn code on fastlasso: ``patch_sklearn()``, ``unpatch_sklearn()`` and
+the context manager ``sklearn_patched()``.
+
+Patching replaces, for every name of ``REPLACEABLE`` that fastlasso provides, the
+scikit-learn object in ``sklearn.linear_model`` and in every loaded scikit-learn module
+that imported it by name (``sklearn.decomposition._dict_learning`` uses ``Lasso`` for
+``sparse_encode``). Modules imported while the patch is on pick up fastlasso's objects
+from ``sklearn.linear_model`` themselves; unpatching restores scikit-learn's objects
+everywhere it finds fastlasso's.
+
+Left alone, on purpose:
+
+- the defining module ``sklearn.linear_model._coordinate_descent``: scikit-learn's
+  classes stay reachable under their qualified names, so scikit-learn models pickle and
+  unpickle as before, and scikit-learn's own estimators built on them (``LassoCV`` while
+  fastlasso has none, ``MultiTaskLasso``, ...) keep their behaviour;
+- scikit-learn's test helpers (``sklearn.utils._test_common``, ``estimator_checks``,
+  ``*.tests``), which key settings on scikit-learn's classes.
+
+fastlasso models pickle as fastlasso classes and load whether or not the patch is on.
+"""
+
+import importlib
+import sys
+import threading
+from contextlib import contextmanager
+
+import fastlasso
+
+REPLACEABLE = (
+    "Lasso",
+    "ElasticNet",
+    "LassoCV",
+    "ElasticNetCV",
+    "lasso_path",
+    "enet_path",
+)
+_DEFINING_MODULE = "sklearn.linear_model._coordinate_descent"
+_SKIPPED_MODULES = (
+    _DEFINING_MODULE,
+    "sklearn.utils._test_common",
+    "sklearn.utils.estimator_checks",
+)
+_lock = threading.RLock()
+
+
+def _originals():
+    """scikit-learn's own objects, from the module that defines them."""
+    source = importlib.import_module(_DEFINING_MODULE)
+    return {name: getattr(source, name) for name in REPLACEABLE}
+
+
+def _provided():
+    """The names of REPLACEABLE that fastlasso provides, with fastlasso's objects."""
+    return {
+        name: getattr(fastlasso, name)
+        for name in REPLACEABLE
+        if hasattr(fastlasso, name)
+    }
+
+
+def _sklearn_modules():
+    importlib.import_module("sklearn.linear_model")
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "sklearn" or name.startswith("sklearn.")):
+            continue
+        if name.startswith(_SKIPPED_MODULES) or ".tests" in name:
+            continue
+        yield module
+
+
+def _check_names(names, provided):
+    if names is None:
+        return list(provided)
+    names = [names] if isinstance(names, str) else list(names)
+    for name in names:
+        if name not in REPLACEABLE:
+            raise ValueError(f"{name!r} cannot be patched; choose from {REPLACEABLE}.")
+        if name not in provided:
+            raise ValueError(f"fastlasso does not provide {name!r} (yet).")
+    return names
+
+
+def patch_sklearn(names=None):
+    """Replace scikit-learn's Lasso family by fastlasso's (see the module docstring).
+
+    Parameters
+    ----------
+    names : str or iterable of str, default=None
+        Which of ``REPLACEABLE`` to replace; None: all that fastlasso provides.
+
+    Returns
+    -------
+    patched : list of str
+        The names now served by fastlasso.
+    """
+    with _lock:
+        provided = _provided()
+        names = _check_names(names, provided)
+        originals = _originals()
+        for module in _sklearn_modules():
+            for name in names:
+                if module.__dict__.get(name) is originals[name]:
+                    setattr(module, name, provided[name])
+        return _patched_names()
+
+
+def unpatch_sklearn(names=None):
+    """Put scikit-learn's own objects back wherever fastlasso's were placed.
+
+    Parameters
+    ----------
+    names : str or iterable of str, default=None
+        Which names to restore; None: all of ``REPLACEABLE``.
+    """
+    with _lock:
+        names = REPLACEABLE if names is None else _check_names(names, _provided())
+        originals = _originals()
+        provided = _provided()
+        for module in _sklearn_modules():
+            for name in names:
+                current = module.__dict__.get(name)
+                if current is not None and current is provided.get(name):
+                    setattr(module, name, originals[name])
+
+
+def _patched_names():
+    linear_model = importlib.import_module("sklearn.linear_model")
+    originals = _originals()
+    return [
+        name
+        for name in REPLACEABLE
+        if getattr(linear_model, name) is not originals[name]
+    ]
+
+
+@contextmanager
+def sklearn_patched(names=None):
+    """Context manager: scikit-learn runs on fastlasso inside the block.
+
+    On exit only what this block patched is restored, so blocks nest and a global
+    ``patch_sklearn()`` made before the block stays in place.
+    """
+    with _lock:
+        before = set(_patched_names())
+        patch_sklearn(names)
+        added = [name for name in _patched_names() if name not in before]
+    try:
+        yield
+    finally:
+        if added:
+            unpatch_sklearn(added)

@@ -1,0 +1,183 @@
+"""Fits in parallel threads on shared read-only data.
+
+The kernels run without the GIL, so fits in threads really overlap. Each fit owns all
+its working memory: the results must be bit-identical to the same fits run one after
+the other, the shared inputs unchanged, and no process-wide state (numpy error
+state and global random state, scikit-learn config, BLAS/OpenMP thread limits,
+warning filters, signal handlers, module-level settings) modified by a fit.
+
+To cover a new estimator, add a factory to ESTIMATORS.
+"""
+
+import signal
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import sklearn
+from numpy.testing import assert_array_equal
+from threadpoolctl import threadpool_info
+
+import fastlasso
+
+ESTIMATORS = {
+    "Lasso": lambda l1_ratio, **kw: fastlasso.Lasso(**kw),
+    "ElasticNet": lambda l1_ratio, **kw: fastlasso.ElasticNet(l1_ratio=l1_ratio, **kw),
+}
+
+
+def _read_only(a):
+    a.flags.writeable = False
+    return a
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """Read-only inputs in every layout, shared by all threads."""
+    rng = np.random.default_rng(0)
+    n, p = 300, 120
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.3)
+    y = X[:, :10] @ rng.standard_normal(10) + 0.1 * rng.standard_normal(n)
+    tall = rng.standard_normal((2000, 40))
+    y_tall = tall[:, :5] @ rng.standard_normal(5) + rng.standard_normal(2000)
+    csc, csr = sp.csc_matrix(X), sp.csr_matrix(X)
+    for m in (csc, csr):
+        for a in (m.data, m.indices, m.indptr):
+            _read_only(a)
+    return {
+        "dense_F": (_read_only(np.asfortranarray(X)), _read_only(y)),
+        "dense_C32": (_read_only(X.astype(np.float32)), _read_only(y)),
+        "csc": (csc, y),
+        "csr": (csr, y),
+        "tall_F": (_read_only(np.asfortranarray(tall)), _read_only(y_tall)),
+        "weights": _read_only(rng.uniform(0.5, 2.0, n)),
+    }
+
+
+def _jobs():
+    """A mix of fits touching every kernel path: dense data / lazy Gram / full Gram,
+    CSC, float32, weights, random selection, multi-threaded sweeps."""
+    jobs = []
+    for k, (layout, frac) in enumerate(
+        [
+            (lay, f)
+            for lay in ("dense_F", "dense_C32", "csc", "csr", "tall_F")
+            for f in (0.3, 0.05, 0.01)
+        ]
+    ):
+        for name in sorted(ESTIMATORS):
+            jobs.append(
+                dict(
+                    name=name,
+                    layout=layout,
+                    weighted=k % 2 == 0,
+                    params=dict(
+                        alpha=frac,
+                        l1_ratio=0.5,
+                        tol=1e-5 if layout == "dense_C32" else 1e-8,
+                        max_iter=10_000,
+                        precompute=[False, True, "auto"][k % 3]
+                        if layout.startswith("dense_F") or layout == "tall_F"
+                        else "auto",
+                        selection="random" if k % 4 == 1 else "cyclic",
+                        random_state=k,
+                        n_jobs=2 if k % 5 == 0 else None,
+                    ),
+                )
+            )
+    return jobs
+
+
+def _run(job, shared):
+    X, y = shared[job["layout"]]
+    sw = shared["weights"] if job["weighted"] and X.shape[0] == 300 else None
+    est = ESTIMATORS[job["name"]](**job["params"]).fit(X, y, sample_weight=sw)
+    return est.coef_.copy(), est.intercept_, est.dual_gap_, est.n_iter_
+
+
+def _global_state():
+    return {
+        "np.geterr": np.geterr(),
+        "np.random": np.random.get_state(legacy=False),
+        "sklearn": sklearn.get_config(),
+        "threadpools": [
+            (i["internal_api"], i["num_threads"]) for i in threadpool_info()
+        ],
+        "warnings": list(warnings.filters),
+        "SIGINT": signal.getsignal(signal.SIGINT),
+        "switchinterval": sys.getswitchinterval(),
+        "modules": {
+            mod: {
+                k: repr(v)
+                for k, v in vars(sys.modules[mod]).items()
+                if not k.startswith("__")
+                and not callable(v)
+                and not isinstance(v, type(sys))
+            }
+            for mod in sorted(sys.modules)
+            if mod.startswith("fastlasso")
+        },
+    }
+
+
+def _assert_same_state(before, after):
+    assert before.keys() == after.keys()
+    for key in before:
+        if key == "np.random":
+            assert before[key]["bit_generator"] == after[key]["bit_generator"]
+            assert_array_equal(before[key]["state"]["key"], after[key]["state"]["key"])
+            assert before[key]["state"]["pos"] == after[key]["state"]["pos"]
+        else:
+            assert before[key] == after[key], key
+
+
+def _snapshot_inputs(shared):
+    out = {}
+    for key, value in shared.items():
+        arrays = value if isinstance(value, tuple) else (value,)
+        for i, a in enumerate(arrays):
+            parts = (a.data, a.indices, a.indptr) if sp.issparse(a) else (a,)
+            out[key, i] = [np.array(part, copy=True) for part in parts]
+    return out
+
+
+def test_parallel_fits_are_bit_identical_to_serial(shared):
+    jobs = _jobs()
+    inputs = _snapshot_inputs(shared)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every job must converge: no hidden warning
+        state = _global_state()
+        serial = [_run(job, shared) for job in jobs]
+        _assert_same_state(state, _global_state())
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            parallel = list(pool.map(lambda job: _run(job, shared), jobs))
+            # the same jobs again, in reverse order, to vary which fits overlap
+            reverse = list(pool.map(lambda job: _run(job, shared), jobs[::-1]))[::-1]
+        _assert_same_state(state, _global_state())
+    for job, s, p, r in zip(jobs, serial, parallel, reverse, strict=True):
+        for other in (p, r):
+            assert_array_equal(other[0], s[0], err_msg=str(job))
+            assert other[1:] == s[1:], job
+    assert _snapshot_inputs(shared).keys() == inputs.keys()
+    for key, parts in _snapshot_inputs(shared).items():
+        for a, b in zip(parts, inputs[key], strict=True):
+            assert_array_equal(a, b, strict=True)
+
+
+def test_threads_do_not_share_estimator_state(shared):
+    """One estimator per thread, same parameters, different data: each gets the
+    answer of its own data (nothing cached on the class or module)."""
+    X, y = shared["dense_F"]
+    targets = [np.roll(y, k) for k in range(12)]
+    expected = [fastlasso.Lasso(alpha=0.05, tol=1e-8).fit(X, t).coef_ for t in targets]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(
+            pool.map(
+                lambda t: fastlasso.Lasso(alpha=0.05, tol=1e-8).fit(X, t).coef_, targets
+            )
+        )
+    for e, g in zip(expected, got, strict=True):
+        assert_array_equal(g, e)

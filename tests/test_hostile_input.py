@@ -1,0 +1,780 @@
+"""Valid but hostile input gets the right answer, and the caller's data stay untouched.
+
+Each case states its expected outcome from an independent source: scikit-learn fitted
+at tol=1e-12, a closed form, or an exact invariance (a layout, dtype or container
+change that hands the kernels the same numbers must give bit-identical results).
+Every fit goes through ``fit_checked``: inputs compared with copies taken before,
+and no NaN or infinity in the fitted attributes.
+
+To cover a new estimator, add a factory to ESTIMATORS and its scikit-learn
+counterpart to REFERENCES.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import linear_model
+
+import fastlasso
+
+L1_RATIO = {"Lasso": 1.0, "ElasticNet": 0.6}
+ESTIMATORS = {
+    "Lasso": lambda **kw: fastlasso.Lasso(**{"tol": 1e-10, **kw}),
+    "ElasticNet": lambda **kw: fastlasso.ElasticNet(
+        **{"l1_ratio": 0.6, "tol": 1e-10, **kw}
+    ),
+}
+REFERENCES = {
+    "Lasso": lambda **kw: linear_model.Lasso(tol=1e-12, max_iter=200_000, **kw),
+    "ElasticNet": lambda **kw: linear_model.ElasticNet(
+        l1_ratio=0.6, tol=1e-12, max_iter=200_000, **kw
+    ),
+}
+ALPHA = 0.05
+TOL = {np.float64: 1e-10, np.float32: 1e-6}  # float32 gaps cannot go much lower
+
+pytestmark = pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(params=sorted(ESTIMATORS))
+def name(request):
+    return request.param
+
+
+def _data(n=40, p=8, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + 0.5
+    y = X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.3 * rng.standard_normal(n) + 2.0
+    return X, y
+
+
+def _copy(obj):
+    if sp.issparse(obj):
+        arrays = ("row", "col") if obj.format == "coo" else ("indices", "indptr")
+        if obj.format in ("lil", "dok", "dia"):
+            return {"dense": obj.toarray()}
+        return {k: np.array(getattr(obj, k)) for k in ("data", *arrays)}
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        return {"pandas": obj.copy(deep=True)}
+    return {"array": None if obj is None else np.array(obj, copy=True)}
+
+
+def _assert_unchanged(before, obj):
+    for k, v in before.items():
+        if k == "pandas":
+            if isinstance(v, pd.DataFrame):
+                pd.testing.assert_frame_equal(obj, v)
+            else:
+                pd.testing.assert_series_equal(obj, v)
+        elif k == "dense":
+            assert_array_equal(obj.toarray(), v)
+        elif k == "array":
+            if v is not None:
+                assert_array_equal(np.asarray(obj), v, strict=True)
+        else:
+            assert_array_equal(getattr(obj, k), v, strict=True)
+
+
+def fit_checked(est, X, y, sample_weight=None):
+    """Fit; assert the inputs are unchanged and the fitted attributes are finite."""
+    inputs = (X, y, sample_weight)
+    before = [_copy(a) for a in inputs]
+    est.fit(X, y, sample_weight=sample_weight)
+    for b, a in zip(before, inputs, strict=True):
+        _assert_unchanged(b, a)
+    for attr in ("coef_", "intercept_", "dual_gap_"):
+        assert np.isfinite(getattr(est, attr)).all(), attr
+    return est
+
+
+def _ref(name, X, y, sample_weight=None, **params):
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    return REFERENCES[name](alpha=params.pop("alpha", ALPHA), **params).fit(
+        X, np.asarray(y, dtype=np.float64), sample_weight=sample_weight
+    )
+
+
+def _assert_matches(est, ref, rtol=1e-6, scale=1.0):
+    atol = rtol * max(np.abs(ref.coef_).max(), 1e-300)
+    assert_allclose(est.coef_, ref.coef_, rtol=rtol, atol=atol)
+    assert_allclose(
+        est.intercept_,
+        np.asarray(ref.intercept_) * scale,
+        rtol=rtol,
+        atol=rtol * scale * max(abs(np.asarray(ref.intercept_)).max(), 1.0),
+    )
+
+
+def _assert_identical(a, b):
+    """Bit-identical fitted models."""
+    assert a.coef_.dtype == b.coef_.dtype
+    assert_array_equal(a.coef_, b.coef_)
+    assert_array_equal(a.intercept_, b.intercept_)
+    assert_array_equal(a.dual_gap_, b.dual_gap_)
+    assert a.n_iter_ == b.n_iter_
+
+
+# ---------------------------------------------------------------------------------
+# degenerate data
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_one_sample_with_intercept(name, sparse):
+    """One sample: the centred data are all zero, so w = 0 and b = y_0 exactly."""
+    X = np.array([[1.0, -2.0, 3.0]])
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA),
+        sp.csc_matrix(X) if sparse else X,
+        np.array([4.5]),
+    )
+    assert_array_equal(est.coef_, np.zeros(3))
+    assert est.intercept_ == 4.5
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_one_sample_without_intercept(name, sparse):
+    X, y = np.array([[1.0, -2.0, 3.0]]), np.array([4.5])
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA, fit_intercept=False),
+        sp.csc_matrix(X) if sparse else X,
+        y,
+    )
+    _assert_matches(est, _ref(name, X, y, fit_intercept=False))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_one_feature_closed_form(name, fit_intercept, weighted, positive, sparse):
+    """p = 1: w = S(c, alpha rho) / (d + alpha (1 - rho)) with c = x~^T S y~ / n,
+    d = x~^T S x~ / n (S: weights summing to n), S the soft threshold (clipped at 0
+    when positive); b = ybar - xbar w."""
+    rng = np.random.default_rng(3)
+    n = 25
+    x = rng.standard_normal(n) + 1.0
+    y = -0.8 * x + 0.5 * rng.standard_normal(n) + 1.0
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    s = np.ones(n) if sw is None else sw * n / sw.sum()
+    xbar = s @ x / n if fit_intercept else 0.0
+    ybar = s @ y / n if fit_intercept else 0.0
+    c = s @ ((x - xbar) * (y - ybar)) / n
+    d = s @ (x - xbar) ** 2 / n
+    rho = L1_RATIO[name]
+    alpha = 0.1
+    shrunk = (
+        max(c - alpha * rho, 0.0)
+        if positive
+        else (np.sign(c) * max(abs(c) - alpha * rho, 0.0))
+    )
+    w = shrunk / (d + alpha * (1 - rho))
+    X = x[:, None]
+    est = fit_checked(
+        ESTIMATORS[name](alpha=alpha, fit_intercept=fit_intercept, positive=positive),
+        sp.csc_matrix(X) if sparse else X,
+        y,
+        sw,
+    )
+    assert_allclose(est.coef_, [w], rtol=1e-9, atol=1e-12)
+    assert_allclose(est.intercept_, ybar - xbar * w, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_all_zero_columns(name, sparse, fit_intercept):
+    """Zero columns get exactly zero coefficients; the rest is the fit without them."""
+    X, y = _data()
+    zero = [1, 4, 7]
+    X[:, zero] = 0.0
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA, fit_intercept=fit_intercept),
+        sp.csc_matrix(X) if sparse else X,
+        y,
+    )
+    assert_array_equal(est.coef_[zero], 0.0)
+    keep = np.setdiff1d(np.arange(X.shape[1]), zero)
+    ref = _ref(name, X[:, keep], y, fit_intercept=fit_intercept)
+    assert_allclose(est.coef_[keep], ref.coef_, rtol=1e-6, atol=1e-9)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_every_column_zero_or_constant(name, sparse):
+    """Nothing to fit: w = 0 and b = the weighted mean of y."""
+    _, y = _data()
+    X = np.zeros((40, 5))
+    X[:, 2] = 3.0
+    sw = np.linspace(0.5, 2.0, 40)
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA), sp.csc_matrix(X) if sparse else X, y, sw
+    )
+    assert_array_equal(est.coef_, 0.0)
+    assert_allclose(est.intercept_, np.average(y, weights=sw), rtol=1e-14)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_constant_nonzero_columns_with_intercept(name, sparse):
+    """With an intercept a constant column explains nothing: its coefficient is 0."""
+    X, y = _data()
+    X[:, [0, 5]] = [2.5, -1.0]
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA), sp.csc_matrix(X) if sparse else X, y
+    )
+    assert_array_equal(est.coef_[[0, 5]], 0.0)
+    _assert_matches(est, _ref(name, X, y))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_duplicated_columns(name, sparse):
+    """Lasso: only w_j + w_k of a duplicated pair is determined, with one sign (a
+    split of opposite signs has a larger l1 norm); it equals the coefficient of the
+    fit without the copy. Elastic Net: the ridge term splits it equally, as
+    scikit-learn's unique solution does."""
+    X, y = _data()
+    Xd = np.column_stack([X, X[:, 0], X[:, 2]])
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA), sp.csc_matrix(Xd) if sparse else Xd, y
+    )
+    if name == "Lasso":
+        ref = _ref(name, X, y)
+        merged = est.coef_[:8].copy()
+        merged[[0, 2]] += est.coef_[8:]
+        assert_allclose(merged, ref.coef_, rtol=1e-6, atol=1e-9)
+        assert np.all(est.coef_[[0, 2]] * est.coef_[8:] >= 0)
+        assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6)
+    else:
+        _assert_matches(est, _ref(name, Xd, y))
+        assert_allclose(est.coef_[[0, 2]], est.coef_[8:], rtol=1e-6)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("value", [0.0, -7.25, 1e100])
+def test_constant_y(name, sparse, value):
+    """Constant y with an intercept: w = 0, b = y exactly."""
+    X, _ = _data()
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA),
+        sp.csc_matrix(X) if sparse else X,
+        np.full(40, value),
+    )
+    assert_array_equal(est.coef_, 0.0)
+    assert est.intercept_ == value
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_zero_y_without_intercept(name, sparse):
+    X, _ = _data()
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA, fit_intercept=False),
+        sp.csc_matrix(X) if sparse else X,
+        np.zeros(40),
+    )
+    assert_array_equal(est.coef_, 0.0)
+    assert est.intercept_ == 0.0
+
+
+def test_constant_y_without_intercept(name):
+    """Without an intercept a constant y is a real target."""
+    X, _ = _data()
+    y = np.full(40, 3.0)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA, fit_intercept=False), X, y)
+    _assert_matches(est, _ref(name, X, y, fit_intercept=False))
+
+
+def test_one_constant_target_among_two(name):
+    X, y = _data()
+    Y = np.column_stack([y, np.full(40, 2.0)])
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), X, Y)
+    assert_array_equal(est.coef_[1], 0.0)
+    assert est.intercept_[1] == 2.0
+    _assert_matches(est, _ref(name, X, Y))
+
+
+# ---------------------------------------------------------------------------------
+# magnitudes: (X, y, alpha) -> (c X, c y, c^2 alpha) leaves w unchanged, b -> c b
+
+
+@pytest.mark.parametrize("c", [1e150, 1e-150])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_extreme_magnitudes_float64(name, c, sparse, fit_intercept):
+    X, y = _data()
+    Xs = X * c
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA * c * c, fit_intercept=fit_intercept),
+        sp.csc_matrix(Xs) if sparse else Xs,
+        y * c,
+    )
+    _assert_matches(est, _ref(name, X, y, fit_intercept=fit_intercept), scale=c)
+
+
+@pytest.mark.parametrize("c", [1e15, 1e-15])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_extreme_magnitudes_float32(name, c, sparse):
+    """float32 data near the edges of the float32 range (|x|^2 ~ 1e30 or 1e-30):
+    the float64 reference is fitted on exactly the float32 numbers, unscaled."""
+    X, y = _data()
+    X32, y32 = (X * c).astype(np.float32), (y * c).astype(np.float32)
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA * c * c, tol=1e-7),
+        sp.csc_matrix(X32) if sparse else X32,
+        y32,
+    )
+    assert est.coef_.dtype == np.float32
+    ref = _ref(name, X32.astype(np.float64) / c, y32.astype(np.float64) / c)
+    _assert_matches(est, ref, rtol=2e-4, scale=c)
+
+
+@pytest.mark.parametrize("c", [1e150, 1e-150])
+def test_lasso_scaled_X_only(c):
+    """Lasso only: (c X, y, c alpha) gives w / c."""
+    X, y = _data()
+    est = fit_checked(ESTIMATORS["Lasso"](alpha=ALPHA * c), X * c, y)
+    ref = _ref("Lasso", X, y)
+    assert_allclose(est.coef_ * c, ref.coef_, rtol=1e-6, atol=1e-9)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "scale_X, scale_y, dtype, match",
+    [
+        (1e155, 1e155, np.float64, "column 0 of X are too large for float64"),
+        (1e-160, 1e-160, np.float64, "column 0 of X are too small for float64"),
+        (1.0, 1e-160, np.float64, "values of y are too small for float64"),
+        (1.0, 1e160, np.float64, "values of y are too large for float64"),
+        (1e19, 1.0, np.float32, "column 0 of X are too large for float32"),
+        (1e-22, 1.0, np.float32, "column 0 of X are too small for float32"),
+    ],
+)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_magnitudes_beyond_the_dtype_raise(
+    name, scale_X, scale_y, dtype, match, sparse
+):
+    """Squared norms that overflow or are subnormal in the working dtype would give
+    garbage (checked before the fix: NaN gaps, wrong coefficients with gap 0), so
+    they raise; the message says how to rescale."""
+    X, y = _data()
+    Xs = (X * scale_X).astype(dtype)
+    est = ESTIMATORS[name](alpha=ALPHA)
+    with pytest.raises(ValueError, match=match + r".*Rescale the data"):
+        est.fit(sp.csc_matrix(Xs) if sparse else Xs, (y * scale_y).astype(dtype))
+    assert not hasattr(est, "coef_")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: n * alpha overflows to inf in _solve "
+    "(alpha >= ~1.8e308 / n_samples): dual_gap_ is NaN and a "
+    "ConvergenceWarning is raised although w = 0 is optimal",
+)
+def test_huge_alpha_gives_zeros_with_finite_gap(name):
+    X, y = _data()
+    est = ESTIMATORS[name](alpha=1e307)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_checked(est, X, y)
+    assert_array_equal(est.coef_, 0.0)
+    assert_allclose(est.intercept_, y.mean(), rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------------
+# dtypes: converted to float64 (float32 kept), same numbers -> identical fit
+
+
+X_DTYPES = {
+    "int8": lambda X: np.round(4 * X).astype(np.int8),
+    "int32": lambda X: np.round(4 * X).astype(np.int32),
+    "int64": lambda X: np.round(4 * X).astype(np.int64),
+    "uint8": lambda X: np.round(4 * np.abs(X)).astype(np.uint8),
+    "bool": lambda X: X > 0.5,
+    "float16": lambda X: X.astype(np.float16),
+    "object": lambda X: X.astype(np.float16).astype(object),
+}
+SPARSE_DTYPES = ["int8", "int32", "int64", "uint8", "bool"]  # what scipy.sparse holds
+
+
+@pytest.mark.parametrize(
+    "dtype, sparse",
+    [(d, False) for d in X_DTYPES] + [(d, True) for d in SPARSE_DTYPES],
+)
+def test_dtypes_converted_to_float64(name, dtype, sparse):
+    X, y = _data()
+    Xt = X_DTYPES[dtype](X)
+    X64 = np.asarray(Xt, dtype=np.float64)
+    if sparse:
+        Xt, X64 = sp.csc_matrix(Xt), sp.csc_matrix(X64)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), Xt, y)
+    assert est.coef_.dtype == np.float64
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(X64, y))
+    _assert_matches(est, _ref(name, X64, y))
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda y: np.round(y).astype(np.int64),
+        lambda y: y > 2,
+        lambda y: y.astype(np.float16),
+        lambda y: y.astype(object),
+        lambda y: y.tolist(),
+    ],
+    ids=["int", "bool", "float16", "object", "list"],
+)
+def test_target_dtypes(name, convert):
+    X, y = _data()
+    yt = convert(y)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), X, yt)
+    y64 = np.asarray(yt, dtype=np.float64)
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(X, y64))
+    _assert_matches(est, _ref(name, X, y64))
+
+
+@pytest.mark.parametrize(
+    "sw_convert",
+    [lambda s: s.astype(np.int64), lambda s: s.astype(bool), list],
+    ids=["int", "bool", "list"],
+)
+def test_sample_weight_dtypes(name, sw_convert):
+    X, y = _data()
+    sw = np.arange(40) % 3
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), X, y, sw_convert(sw))
+    sw64 = np.asarray(sw_convert(sw), dtype=np.float64)
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(X, y, sample_weight=sw64))
+    _assert_matches(est, _ref(name, X, y, sample_weight=sw64))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_stays_float32(name, sparse):
+    X, y = _data()
+    X32 = X.astype(np.float32)
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA, tol=1e-7),
+        sp.csc_matrix(X32) if sparse else X32,
+        y,
+    )
+    assert est.coef_.dtype == np.float32
+    _assert_matches(est, _ref(name, X32, y.astype(np.float32)), rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------------
+# memory layouts: views, read-only arrays and memory maps
+
+
+VIEWS = {
+    "rows_step2": lambda A: A[::2],
+    "cols_step2": lambda A: A[:, ::2],
+    "rows_reversed": lambda A: A[::-1],
+    "cols_reversed": lambda A: A[:, ::-1],
+    "both_negative": lambda A: A[::-2, ::-3],
+    "transposed": lambda A: A.T,
+    "fortran_column_slice": lambda A: np.asfortranarray(A)[:, 2:7],
+    "fortran_row_slice": lambda A: np.asfortranarray(A)[5:30],
+}
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_strided_views(name, view, dtype):
+    """A view gives the same fit as its contiguous copy, bit for bit."""
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((60, 60)).astype(dtype)
+    X = VIEWS[view](base)
+    y_base = rng.standard_normal(2 * X.shape[0])
+    y = y_base[::-2]
+    sw_base = rng.uniform(0.5, 2, 3 * X.shape[0])
+    sw = sw_base[::3]
+    assert not (X.flags.c_contiguous or X.flags.f_contiguous) or view in (
+        "transposed",
+        "fortran_column_slice",
+    )
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]), X, y, sw)
+    _assert_identical(
+        est,
+        ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]).fit(
+            np.array(X, order="C"), np.array(y), sample_weight=np.array(sw)
+        ),
+    )
+
+
+def _read_only(a):
+    a = np.array(a, order="K")
+    a.flags.writeable = False
+    return a
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_read_only_dense(name, order, dtype):
+    X, y = _data()
+    X = np.asarray(X, dtype=dtype, order=order)
+    sw = np.linspace(0.5, 1.5, 40)
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]),
+        _read_only(X),
+        _read_only(y),
+        _read_only(sw),
+    )
+    _assert_identical(
+        est, ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]).fit(X, y, sample_weight=sw)
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda X: sp.csc_matrix(X),
+        lambda X: sp.csr_matrix(X),
+        lambda X: _unsorted_csc(sp.csc_matrix(X)),
+    ],
+    ids=["csc", "csr", "csc_unsorted"],
+)
+def test_read_only_sparse(name, make):
+    X, y = _data()
+    X[np.abs(X) < 0.7] = 0
+    S = make(X)
+    R = S.copy()
+    for attr in ("data", "indices", "indptr"):
+        setattr(R, attr, _read_only(getattr(S, attr)))
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), R, y)
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(S, y))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("how", ["memmap", "np.load"])
+def test_read_only_memmap(name, tmp_path, order, dtype, how):
+    X, y = _data()
+    X = np.asarray(X, dtype=dtype, order=order)
+    path = tmp_path / "X.npy"
+    if how == "memmap":
+        out = np.memmap(
+            tmp_path / "X.bin", dtype=dtype, mode="w+", shape=X.shape, order=order
+        )
+        out[:] = X
+        out.flush()
+        del out
+        Xm = np.memmap(
+            tmp_path / "X.bin", dtype=dtype, mode="r", shape=X.shape, order=order
+        )
+    else:
+        np.save(path, X)
+        Xm = np.load(path, mmap_mode="r")
+    assert not Xm.flags.writeable
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]), Xm, y)
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]).fit(X, y))
+
+
+# ---------------------------------------------------------------------------------
+# sparse structure
+
+
+def _sparse_data(seed=0):
+    X, y = _data(seed=seed)
+    X[np.abs(X - 0.5) < 0.9] = 0.0
+    return X, y
+
+
+def _unsorted_csc(S):
+    """The same matrix with the row indices of every column in reverse order."""
+    data, indices = S.data.copy(), S.indices.copy()
+    for j in range(S.shape[1]):
+        a, b = S.indptr[j], S.indptr[j + 1]
+        data[a:b], indices[a:b] = data[a:b][::-1], indices[a:b][::-1]
+    out = sp.csc_matrix((data, indices, S.indptr.copy()), shape=S.shape)
+    assert not out.has_sorted_indices
+    return out
+
+
+FORMATS = ["csc", "csr", "coo", "lil", "dok", "dia", "bsr"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("container", [sp.csc_matrix, sp.csc_array])
+def test_sparse_formats(name, fmt, container):
+    X, y = _sparse_data()
+    S = container(X).asformat(fmt)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), S, y)
+    _assert_matches(est, _ref(name, X, y))
+    assert_allclose(
+        est.coef_, ESTIMATORS[name](alpha=ALPHA).fit(X, y).coef_, rtol=1e-7, atol=1e-10
+    )
+
+
+def test_unsorted_indices(name):
+    X, y = _sparse_data()
+    S = _unsorted_csc(sp.csc_matrix(X))
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), S, y)
+    assert not S.has_sorted_indices
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(sp.csc_matrix(X), y))
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_explicit_zeros(name, fmt):
+    """Every entry stored, zeros included: the same fit as without the zeros."""
+    X, y = _sparse_data()
+    n, p = X.shape
+    Z = sp.csc_matrix(
+        (X.ravel(order="F"), np.tile(np.arange(n), p), np.arange(0, n * (p + 1), n)),
+        shape=X.shape,
+    ).asformat(fmt)
+    assert Z.nnz == X.size > np.count_nonzero(X)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), Z, y)
+    S = sp.csc_matrix(X)
+    assert_allclose(
+        est.coef_, ESTIMATORS[name](alpha=ALPHA).fit(S, y).coef_, rtol=1e-12, atol=1e-14
+    )
+    _assert_matches(est, _ref(name, X, y))
+
+
+def _with_duplicates(X, fmt):
+    """X with every nonzero stored twice (two halves), unsorted within each line."""
+    C = sp.coo_matrix(X)
+    half = C.data / 2
+    row, col = np.r_[C.row, C.row], np.r_[C.col, C.col]
+    data = np.r_[half, C.data - half]
+    if fmt == "coo":
+        return sp.coo_matrix((data, (row, col)), shape=X.shape)
+    major, minor, n_major = (
+        (col, row, X.shape[1]) if fmt == "csc" else (row, col, X.shape[0])
+    )
+    order = np.argsort(major, kind="stable")
+    indptr = np.r_[0, np.cumsum(np.bincount(major, minlength=n_major))]
+    cls = sp.csc_matrix if fmt == "csc" else sp.csr_matrix
+    M = cls((data[order], minor[order], indptr), shape=X.shape)
+    assert not M.has_canonical_format
+    return M
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr", "coo"])
+def test_duplicate_entries(name, fmt):
+    """Duplicate (i, j) entries are summed (scipy's meaning), on a copy."""
+    X, y = _sparse_data()
+    D = _with_duplicates(X, fmt)
+    assert D.nnz == 2 * np.count_nonzero(X)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), D, y)
+    _assert_matches(est, _ref(name, X, y))
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize(
+    "indices_dtype, indptr_dtype",
+    [
+        (np.int64, np.int64),
+        (np.int32, np.int64),
+        (np.int64, np.int32),
+        (np.uint32, np.uint32),
+        (np.int16, np.int16),
+    ],
+)
+def test_index_dtypes(name, fmt, indices_dtype, indptr_dtype):
+    """Any integer index arrays: the same fit as scipy's default int32 arrays."""
+    X, y = _sparse_data()
+    S = sp.csc_matrix(X).asformat(fmt)
+    T = S.copy()
+    T.indices = S.indices.astype(indices_dtype)
+    T.indptr = S.indptr.astype(indptr_dtype)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), T, y)
+    assert_allclose(
+        est.coef_, ESTIMATORS[name](alpha=ALPHA).fit(S, y).coef_, rtol=1e-12, atol=1e-14
+    )
+    _assert_matches(est, _ref(name, X, y))
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_empty_rows_and_columns(name, fmt):
+    """Empty columns get w_j = 0; empty rows are samples with x_i = 0."""
+    X, y = _sparse_data()
+    X[:, [0, 3]] = 0.0
+    X[[2, 10, 11, 39], :] = 0.0
+    S = sp.csc_matrix(X).asformat(fmt)
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), S, y)
+    assert_array_equal(est.coef_[[0, 3]], 0.0)
+    _assert_matches(est, _ref(name, X, y))
+
+
+def test_non_contiguous_sparse_arrays(name):
+    X, y = _sparse_data()
+    S = sp.csc_matrix(X)
+    pad = lambda a: np.repeat(a, 2)[::2]  # noqa: E731 - a strided view of a copy
+    T = sp.csc_matrix((pad(S.data), pad(S.indices), pad(S.indptr)), shape=S.shape)
+    assert not T.data.flags.c_contiguous
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), T, y)
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(S, y))
+
+
+# ---------------------------------------------------------------------------------
+# pandas
+
+
+def _frame(X, dtype=None):
+    df = pd.DataFrame(X, columns=[f"g{j}" for j in range(X.shape[1])])
+    return df if dtype is None else df.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dataframe_same_as_array(name, dtype):
+    X, y = _data()
+    df = _frame(X, dtype)
+    sw = np.linspace(0.5, 2, 40)
+    est = fit_checked(
+        ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]), df, pd.Series(y), pd.Series(sw)
+    )
+    assert list(est.feature_names_in_) == list(df.columns)
+    assert est.coef_.dtype == dtype
+    _assert_identical(
+        est,
+        ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]).fit(
+            X.astype(dtype), y, sample_weight=sw
+        ),
+    )
+
+
+def test_dataframe_mixed_and_nullable_dtypes(name):
+    X, y = _data()
+    df = pd.DataFrame(
+        {
+            "f32": X[:, 0].astype(np.float32),
+            "int": np.round(3 * X[:, 1]).astype(np.int64),
+            "bool": X[:, 2] > 0.5,
+            "Int64": pd.array(np.round(3 * X[:, 3]).astype(int), dtype="Int64"),
+            "Float64": pd.array(X[:, 4], dtype="Float64"),
+        }
+    )
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), df, y)
+    X64 = np.column_stack([np.asarray(df[c], dtype=np.float64) for c in df])
+    assert est.coef_.dtype == np.float64
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(X64, y))
+    _assert_matches(est, _ref(name, X64, y))
+
+
+def test_sparse_dataframe(name):
+    X, y = _sparse_data()
+    df = _frame(X).astype(pd.SparseDtype(np.float64, 0.0))
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), df, y)
+    _assert_matches(est, _ref(name, X, y))
+
+
+@pytest.mark.parametrize(
+    "column, match",
+    [
+        (pd.array([1, None] + [2] * 38, dtype="Int64"), "Input X contains NaN"),
+        (np.r_[np.nan, np.ones(39)], "Input X contains NaN"),
+        (pd.Categorical(["a", "b"] * 20), "could not convert string"),
+        (["a"] * 40, "could not convert string"),
+    ],
+    ids=["Int64_NA", "nan", "categorical", "strings"],
+)
+def test_dataframe_bad_columns(name, column, match):
+    X, y = _data()
+    df = _frame(X)
+    df["bad"] = column
+    before = df.copy(deep=True)
+    est = ESTIMATORS[name](alpha=ALPHA)
+    with pytest.raises(ValueError, match=match):
+        est.fit(df, y)
+    pd.testing.assert_frame_equal(df, before)
+    assert not hasattr(est, "coef_")

@@ -1,0 +1,421 @@
+"""Bad input is rejected before any kernel runs, with an error naming the problem.
+
+Every case checks three things: the exception type and message; that the caller's
+arrays are unchanged; that nothing is left behind (a fresh estimator stays unfitted, a
+fitted one keeps its attributes, and the next fit on good data is correct, compared
+with scikit-learn). Kernels run without bounds checks, so corrupt sparse index arrays
+and out-of-range sizes must be caught here, not crash the interpreter.
+
+To cover a new estimator, add a factory to ESTIMATORS (and its scikit-learn
+counterpart to REFERENCES).
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.lib.stride_tricks import as_strided
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import linear_model
+
+import fastlasso
+
+ESTIMATORS = {
+    "Lasso": lambda **kw: fastlasso.Lasso(**kw),
+    "ElasticNet": lambda **kw: fastlasso.ElasticNet(**{"l1_ratio": 0.7, **kw}),
+}
+REFERENCES = {
+    "Lasso": lambda **kw: linear_model.Lasso(**kw),
+    "ElasticNet": lambda **kw: linear_model.ElasticNet(**{"l1_ratio": 0.7, **kw}),
+}
+
+
+@pytest.fixture(params=sorted(ESTIMATORS))
+def name(request):
+    return request.param
+
+
+def _data(n=40, p=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    y = X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.3 * rng.standard_normal(n)
+    return X, y
+
+
+def _raw(obj):
+    """The arrays that hold an input, copied (a sparse matrix's own index arrays)."""
+    if sp.issparse(obj):
+        names = {"coo": ("data", "row", "col")}.get(
+            obj.format, ("data", "indices", "indptr")
+        )
+        if obj.format in ("lil", "dok", "dia"):
+            return {"dense": obj.toarray()}
+        return {k: np.array(getattr(obj, k), copy=True) for k in names}
+    if obj is None or np.ndim(obj) == 0:
+        return {"value": obj}
+    return {"array": np.array(obj, copy=True)}
+
+
+def _assert_unchanged(before, obj):
+    after = _raw(obj)
+    assert before.keys() == after.keys()
+    for k, v in before.items():
+        if k == "value":
+            assert (v is None and after[k] is None) or v == after[k] or v != v
+        else:
+            assert_array_equal(after[k], v, strict=True)
+
+
+def _assert_rejected(name, exc, match, X, y, sample_weight=None, **params):
+    """fit raises exc(match), leaves inputs and a fresh estimator untouched, and the
+    same estimator then fits good data correctly."""
+    inputs = (X, y, sample_weight)
+    before = [_raw(a) for a in inputs]
+    est = ESTIMATORS[name](**{"alpha": 0.05, **params})
+    with pytest.raises(exc, match=match):
+        est.fit(X, y, sample_weight=sample_weight)
+    for b, a in zip(before, inputs, strict=True):
+        _assert_unchanged(b, a)
+    assert not hasattr(est, "coef_")
+    _assert_recovers(name, est)
+
+
+def _assert_recovers(name, est):
+    """A later fit of the same instance, with valid parameters, matches sklearn."""
+    X, y = _data(seed=1)
+    est.set_params(**ESTIMATORS[name](alpha=0.05, tol=1e-10).get_params())
+    est.fit(X, y)
+    ref = REFERENCES[name](alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, y)
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------------------------
+# parameters
+
+BAD_PARAMS = [
+    ({"alpha": -1.0}, "alpha"),
+    ({"alpha": -1e-300}, "alpha"),
+    ({"alpha": np.nan}, "alpha"),
+    ({"alpha": np.inf}, "alpha"),
+    ({"alpha": "1"}, "alpha"),
+    ({"max_iter": 0}, "max_iter"),
+    ({"max_iter": -5}, "max_iter"),
+    ({"max_iter": 2.5}, "max_iter"),
+    ({"tol": -1e-4}, "tol"),
+    ({"tol": np.nan}, "tol"),
+    ({"solver": "newton"}, "solver"),
+    ({"solver": None}, "solver"),
+    ({"selection": "greedy"}, "selection"),
+    ({"precompute": "always"}, "precompute"),
+    ({"fit_intercept": "yes"}, "fit_intercept"),
+    ({"positive": None}, "positive"),
+    ({"n_jobs": 1.5}, "n_jobs"),
+]
+
+
+@pytest.mark.parametrize("params, match", BAD_PARAMS, ids=lambda v: str(v))
+def test_bad_parameter(name, params, match):
+    X, y = _data()
+    _assert_rejected(name, ValueError, f"'{match}' parameter", X, y, **params)
+
+
+@pytest.mark.parametrize("l1_ratio", [-0.1, 1.0 + 1e-12, 2.0, np.nan])
+def test_bad_l1_ratio(l1_ratio):
+    X, y = _data()
+    _assert_rejected(
+        "ElasticNet", ValueError, "'l1_ratio' parameter", X, y, l1_ratio=l1_ratio
+    )
+
+
+def test_bad_parameter_keeps_previous_fit(name):
+    """A refit that fails validation leaves the previous model as it was."""
+    X, y = _data()
+    est = ESTIMATORS[name](alpha=0.05).fit(X, y)
+    coef, intercept = est.coef_.copy(), est.intercept_
+    est.set_params(alpha=-1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        est.fit(X, y)
+    assert_array_equal(est.coef_, coef)
+    assert est.intercept_ == intercept
+    Xn = X.copy()
+    Xn[3, 2] = np.nan
+    est.set_params(alpha=0.05)
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(Xn, y)
+    assert_array_equal(est.coef_, coef)
+
+
+# ---------------------------------------------------------------------------------
+# non-finite values
+
+
+@pytest.mark.parametrize(
+    "value, match", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")]
+)
+@pytest.mark.parametrize(
+    "where", ["X", "X_csc", "X_csr", "X_float32", "y", "y_2d", "sample_weight"]
+)
+def test_non_finite(name, value, match, where):
+    X, y = _data()
+    sw = np.ones(X.shape[0])
+    if where.startswith("X"):
+        X[5, 3] = value
+        if where == "X_csc":
+            X = sp.csc_matrix(X)
+        elif where == "X_csr":
+            X = sp.csr_matrix(X)
+        elif where == "X_float32":
+            X = X.astype(np.float32)
+    elif where == "y":
+        y[7] = value
+    elif where == "y_2d":
+        y = np.column_stack([y, y])
+        y[7, 1] = value
+    else:
+        sw[2] = value
+    what = {"y_2d": "y", "sample_weight": "sample_weight"}.get(where, where[0])
+    _assert_rejected(name, ValueError, f"Input {what} contains {match}", X, y, sw)
+
+
+def test_object_array_with_none(name):
+    X, y = _data()
+    Xo = X.astype(object)
+    Xo[2, 1] = None
+    _assert_rejected(name, ValueError, "Input X contains NaN", Xo, y)
+
+
+# ---------------------------------------------------------------------------------
+# shapes
+
+
+@pytest.mark.parametrize(
+    "shape, match",
+    [((0, 4), "0 sample"), ((5, 0), "0 feature"), ((0, 0), "0 sample")],
+)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_empty_X(name, shape, match, sparse):
+    X = sp.csc_matrix(shape) if sparse else np.empty(shape)
+    _assert_rejected(name, ValueError, match, X, np.zeros(shape[0]))
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.ones((10, 3)), np.ones(9), "inconsistent numbers of samples"),
+        (np.ones((10, 3)), np.ones(11), "inconsistent numbers of samples"),
+        (sp.csc_matrix(np.eye(10, 3)), np.ones(9), "inconsistent numbers of samples"),
+        (np.ones(10), np.ones(10), "Expected 2D array"),
+        (np.ones((10, 3, 2)), np.ones(10), "dim 3"),
+        (np.ones((10, 3)), np.ones((10, 2, 2)), "dim 3"),
+        (np.ones((10, 3)), np.ones((10, 0)), "0 feature"),
+    ],
+    ids=["y_short", "y_long", "sparse_y_short", "X_1d", "X_3d", "y_3d", "y_no_target"],
+)
+def test_bad_shapes(name, X, y, match):
+    _assert_rejected(name, ValueError, match, X, y)
+
+
+def test_mismatched_sample_weight(name):
+    X, y = _data()
+    _assert_rejected(
+        name, ValueError, r"sample_weight\.shape == \(39,\)", X, y, np.ones(39)
+    )
+
+
+@pytest.mark.parametrize(
+    "sample_weight, exc, match",
+    [
+        (np.r_[np.ones(39), -1.0], ValueError, "Negative values"),
+        (np.zeros(40), ValueError, "non-zero"),
+        (np.full(40, 1e308), ValueError, "positive finite sum"),
+        (np.ones((40, 1)), ValueError, "1D array"),
+        (np.array(["a"] * 40), ValueError, "could not convert string"),
+        (0.0, ValueError, "positive finite number"),
+        (-2.0, ValueError, "positive finite number"),
+        (np.nan, ValueError, "positive finite number"),
+        (np.inf, ValueError, "positive finite number"),
+        ("heavy", TypeError, "sample_weight must be a number"),
+        (sp.csr_matrix(np.ones((1, 40))), TypeError, "Sparse data"),
+    ],
+    ids=[
+        "negative",
+        "all_zero",
+        "sum_overflows",
+        "2d",
+        "strings",
+        "scalar_zero",
+        "scalar_negative",
+        "scalar_nan",
+        "scalar_inf",
+        "scalar_string",
+        "sparse",
+    ],
+)
+def test_bad_sample_weight(name, sample_weight, exc, match):
+    X, y = _data()
+    _assert_rejected(name, exc, match, X, y, sample_weight)
+
+
+@pytest.mark.parametrize(
+    "X, y, exc, match",
+    [
+        (
+            np.array([["a", "b"], ["c", "d"]], dtype=object),
+            [1.0, 2.0],
+            ValueError,
+            "could not convert string",
+        ),
+        (np.ones((4, 2), dtype=complex), np.ones(4), ValueError, "Complex data"),
+        (
+            np.ones((4, 2)),
+            np.array(["a", "b", "c", "d"], dtype=object),
+            ValueError,
+            "could not convert string",
+        ),
+        (
+            np.ones((4, 2)),
+            sp.csr_matrix(np.ones((4, 1))),
+            TypeError,
+            "y is a sparse matrix",
+        ),
+        (
+            np.ones((4, 2), dtype=np.float32),
+            np.full(4, 1e39),
+            ValueError,
+            "y has values too large for the float32 dtype of X",
+        ),
+    ],
+    ids=["X_strings", "X_complex", "y_strings", "y_sparse", "y_overflows_float32"],
+)
+def test_bad_dtypes(name, X, y, exc, match):
+    _assert_rejected(name, exc, match, X, y)
+
+
+# ---------------------------------------------------------------------------------
+# corrupt sparse structure: must be caught before scipy, sklearn or a kernel reads it
+
+
+def _sparse(fmt, index_dtype=np.int32):
+    X, _ = _data()
+    X[np.abs(X) < 0.8] = 0.0
+    S = sp.csc_matrix(X).asformat(fmt)
+    if fmt in ("csc", "csr", "bsr"):
+        S.indices = S.indices.astype(index_dtype)
+        S.indptr = S.indptr.astype(index_dtype)
+    return S
+
+
+def _set(attr, index, value):
+    def corrupt(S):
+        arr = getattr(S, attr).copy()
+        arr[index] = value
+        setattr(S, attr, arr)
+        return S
+
+    return corrupt
+
+
+CORRUPTIONS = [
+    ("csc", _set("indices", 0, 40), r"indices out of range: found \d+\.\.40,"),
+    ("csc", _set("indices", 3, -1), r"indices out of range: found -1\.\."),
+    ("csc", _set("indptr", 2, 10**6), "decreasing indptr"),
+    ("csc", _set("indptr", 3, 0), "decreasing indptr"),
+    ("csc", _set("indptr", 0, 1), r"indptr\[0\] = 1"),
+    ("csc", _set("indptr", -1, 10**6), r"indptr\[-1\] = 1000000"),
+    (
+        "csc",
+        lambda S: setattr(S, "indptr", S.indptr[:-1]) or S,
+        "indptr of length 6, expected 7",
+    ),
+    ("csr", _set("indices", 0, 6), r"indices out of range: found 0\.\.6"),
+    ("csr", _set("indptr", 5, 10**6), "decreasing indptr"),
+    ("coo", _set("row", 0, 40), r"out of range on axis 0: found \d+\.\.40,"),
+    ("coo", _set("col", 1, -3), r"out of range on axis 1: found -3\.\."),
+    ("bsr", _set("indices", 0, 6), r"indices out of range: found 0\.\.6"),
+]
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize(
+    "fmt, corrupt, match",
+    CORRUPTIONS,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(CORRUPTIONS)],
+)
+def test_corrupt_sparse_structure(name, fmt, corrupt, match, index_dtype):
+    S = corrupt(_sparse(fmt, index_dtype))
+    _assert_rejected(name, ValueError, match, S, _data()[1])
+
+
+@pytest.mark.parametrize("attr", ["indices", "indptr"])
+def test_sparse_non_integer_indices(name, attr):
+    S = _sparse("csc")
+    setattr(S, attr, getattr(S, attr).astype(np.float64))
+    _assert_rejected(
+        name, TypeError, f"{attr} of dtype float64; expected integers", S, _data()[1]
+    )
+
+
+def test_sizes_beyond_int32_are_rejected_before_any_work(name):
+    """Features are indexed with int32 and BLAS takes int lengths: n_features and
+    dense n_samples above 2**31 - 1 raise at once. The inputs are zero-stride views
+    and an almost empty COO matrix: were anything of that size read or copied, the
+    test would run out of time or memory instead."""
+    big = 2**31
+    one = np.ones(1)
+    cases = [
+        (
+            as_strided(one, shape=(big, 1), strides=(0, 0)),
+            as_strided(one, shape=(big,), strides=(0,)),
+            "2147483648 samples; at most",
+        ),
+        (
+            as_strided(one, shape=(2, big), strides=(0, 0)),
+            np.ones(2),
+            "2147483648 features; at most",
+        ),
+        (
+            sp.coo_matrix(([1.0], ([0], [5])), shape=(2, big)),
+            np.ones(2),
+            "2147483648 features; at most",
+        ),
+    ]
+    for X, y, match in cases:
+        est = ESTIMATORS[name](alpha=0.05)
+        with pytest.raises(ValueError, match=match):
+            est.fit(X, y)
+        assert not hasattr(est, "coef_")
+    _assert_recovers(name, est)
+
+
+# ---------------------------------------------------------------------------------
+# a user's Gram matrix
+
+
+@pytest.mark.parametrize(
+    "make_gram, match",
+    [
+        (lambda G: G[:-1, :-1], "shape"),
+        (lambda G: np.where(np.eye(len(G), dtype=bool), np.nan, G), "NaN"),
+        (lambda G: G + np.triu(np.ones_like(G), 1), "not symmetric"),
+        (lambda G: 2 * G, "does not match X"),
+    ],
+    ids=["shape", "nan", "asymmetric", "inconsistent"],
+)
+def test_bad_precomputed_gram(name, make_gram, match):
+    X, y = _data()
+    Xc = X - X.mean(axis=0)
+    G = make_gram(Xc.T @ Xc)
+    _assert_rejected(name, ValueError, match, X, y, precompute=G)
+
+
+def test_precomputed_gram_with_sparse_X(name):
+    X, y = _data()
+    Xc = X - X.mean(axis=0)
+    _assert_rejected(
+        name,
+        ValueError,
+        "only supported for dense X",
+        sp.csc_matrix(X),
+        y,
+        precompute=Xc.T @ Xc,
+    )
