@@ -7,9 +7,10 @@ every run below; a solver reaches eps when (P(w) - P*) / P* <= eps. Then
 
 - cd: fits at tol = 1e-1, 1e-2, ..., 1e-14 (the duality-gap stopping rule); the first
   fit that reaches eps gives the epochs (n_iter_) and the time;
-- fista, ista, subgradient: one fit with record_history=True and tol=0 for at most
-  MAX_ITER iterations gives the first iteration k that reaches eps; the time is that of
-  a fit stopped at max_iter=k (power iteration and gap checks included).
+- fista, ista, subgradient (default decaying step eta_0 / sqrt(k + 1) and constant
+  step eta_0 = 1/L): one fit with record_history=True and tol=0 for at most the
+  budget of iterations gives the first iteration k that reaches eps; the time is that
+  of a fit stopped at max_iter=k (power iteration and gap checks included).
 
 A solver that does not reach eps within its budget is reported with the best relative
 suboptimality it reached ("> 3.1e-04"). Single-threaded (BLAS limited to one thread);
@@ -30,8 +31,13 @@ from threadpoolctl import threadpool_limits
 import fastlasso
 
 EPS = (1e-3, 1e-6)
-SOLVERS = ("cd", "fista", "ista", "subgradient")
-MAX_ITER = {"fista": 20_000, "ista": 50_000, "subgradient": 50_000}
+# rows of the table: fastlasso.Lasso parameters and the iteration budget
+VARIANTS = {
+    "fista": ({"solver": "fista"}, 20_000),
+    "ista": ({"solver": "ista"}, 50_000),
+    "subgradient": ({"solver": "subgradient"}, 20_000),
+    "subgr. const": ({"solver": "subgradient", "step_schedule": "constant"}, 20_000),
+}
 CD_TOLS = [10.0**-k for k in range(1, 15)]
 SIZES = {
     "quick": {"wide": (100, 1_000), "tall": (5_000, 100), "text": (4_000, 6_000)},
@@ -134,16 +140,16 @@ def bench_problem(name, X, y, alpha_fraction=0.05):
     alpha = alpha_fraction * np.abs(X.T @ r).max() / len(y)
     ref = fastlasso.Lasso(alpha=alpha, tol=1e-14, max_iter=100_000).fit(X, y)
     histories, cd_runs = {}, run_cd(X, y, alpha)
-    for solver in SOLVERS[1:]:
-        est = fastlasso.Lasso(alpha=alpha, solver=solver, tol=0.0,
-                              max_iter=MAX_ITER[solver], record_history=True).fit(X, y)
-        histories[solver] = est.objective_history_
+    for row, (params, budget) in VARIANTS.items():
+        est = fastlasso.Lasso(alpha=alpha, tol=0.0, max_iter=budget,
+                              record_history=True, **params).fit(X, y)
+        histories[row] = est.objective_history_
     P_star = min(
         [objective(X, y, alpha, ref)] + [P for P, _, _ in cd_runs]
         + [h[:, 1].min() for h in histories.values()]
     )
     rows = {"cd": [first_reaching(cd_runs, P_star, eps) for eps in EPS]}
-    for solver, h in histories.items():
+    for row, h in histories.items():
         cells = []
         for eps in EPS:
             hit = np.flatnonzero(h[:, 1] - P_star <= eps * P_star)
@@ -151,10 +157,10 @@ def bench_problem(name, X, y, alpha_fraction=0.05):
                 cells.append(h[:, 1].min() / P_star - 1)
                 continue
             k = max(int(h[hit[0], 0]), 1)
-            _, t = timed_fit(X, y, alpha, 3 if k < 2000 else 1, solver=solver, tol=0.0,
-                             max_iter=k)
+            _, t = timed_fit(X, y, alpha, 3 if k < 2000 else 1, tol=0.0, max_iter=k,
+                             **VARIANTS[row][0])
             cells.append((k, t))
-        rows[solver] = cells
+        rows[row] = cells
     n, p = X.shape
     kind = f"sparse nnz={X.nnz:,}" if sp.issparse(X) else "dense"
     title = f"{name}: {n:,} x {p:,} ({kind}), alpha = {alpha_fraction} alpha_max"
@@ -176,15 +182,16 @@ def main():
     if args.data_dir:
         problems += real_problems(args.data_dir)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    head = "| solver      | " + " | ".join(f"to rel. subopt {e:.0e}".ljust(27) for e in EPS)
+    head = "| solver       | " + " | ".join(
+        f"to rel. subopt {e:.0e}".ljust(27) for e in EPS)
     with threadpool_limits(1):
         for name, X, y in problems:
             title, rows = bench_problem(name, X, y)
-            print(f"\n{title}\n{head} |\n|{'-' * 13}|" + f"{'-' * 29}|" * len(EPS))
-            for solver in SOLVERS:
-                cells = " | ".join(cell(c).ljust(27) for c in rows[solver])
-                print(f"| {solver:<11} | {cells} |", flush=True)
-    budget = ", ".join(f"{s} {m:,}" for s, m in MAX_ITER.items())
+            print(f"\n{title}\n{head} |\n|{'-' * 14}|" + f"{'-' * 29}|" * len(EPS))
+            for row in ("cd", *VARIANTS):
+                cells = " | ".join(cell(c).ljust(27) for c in rows[row])
+                print(f"| {row:<12} | {cells} |", flush=True)
+    budget = ", ".join(f"{row} {b:,}" for row, (_, b) in VARIANTS.items())
     print(f"\nIteration budgets: {budget}. cd: epochs; others: full-gradient "
           "iterations (one pass over X each).")
 
