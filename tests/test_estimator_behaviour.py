@@ -376,20 +376,7 @@ def test_convergence_warning_states_gap_and_tolerance(layout, model):
 
 @pytest.mark.parametrize("layout", ["dense_F", "csr"])
 @pytest.mark.parametrize("two_d", [False, True], ids=["y1d", "y2d"])
-@pytest.mark.parametrize(
-    "sparse_interface",
-    [
-        "spmatrix",
-        pytest.param(
-            "sparray",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: sparse_coef_ ignores sklearn's sparse_interface config "
-                "(always csr_matrix; scikit-learn gives csr_array under 'sparray')",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("sparse_interface", ["spmatrix", "sparray"])
 def test_predict_score_sparse_coef_match_sklearn(layout, two_d, sparse_interface):
     X, y, sw, alpha = wide_problem(weighted=True)
     Y = np.c_[y, X[:, 7] - y] if two_d else y
