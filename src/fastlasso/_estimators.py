@@ -65,7 +65,22 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         Visit coordinates in order, or in a fresh random order every epoch.
     solver : {solvers}, default="cd"
         "cd": coordinate descent (fastest). The others are first-order methods on the
-        full gradient, kept for comparison.
+        full gradient, kept for comparison: "fista" (accelerated proximal gradient with
+        restart, step 1/L), "ista" (proximal gradient, step 1/L) and "subgradient"
+        (the textbook ``w <- w - eta (grad MSE-part + alpha sign(w))``, sign(0) = 0,
+        which leaves tiny nonzero weights instead of exact zeros). L is the largest
+        eigenvalue of X^T X / n (centred, weighted), estimated by power iteration.
+        Every solver stops on the same duality-gap criterion.
+    step_size : float or None, default=None
+        Subgradient solver only: initial step eta_0 (in the units of P); None uses
+        ``1 / (L + alpha * (1 - l1_ratio))``.
+    step_schedule : {{"decaying", "constant"}}, default="decaying"
+        Subgradient solver only: step ``eta_0 / sqrt(k + 1)`` at iteration k, or
+        ``eta_0`` throughout. The best iterate by objective is returned.
+    threshold : float, default=0.0
+        Subgradient solver only: weights with ``|w_j| < threshold`` in the returned
+        iterate are set to 0 (``n_thresholded_`` says how many); the duality gap is
+        that of the thresholded weights.
     n_jobs : int or None, default=None
         Threads for the full-gradient sweeps (X^T r and the duality gap); None means 1,
         -1 all cores.
@@ -81,10 +96,15 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         Duality gap of the returned solution, in the units of P: an upper bound on
         ``P(coef_) - min P``.
     n_iter_ : int or list of int
-        Epochs run (passes over the working set).
+        Iterations run: epochs (passes over the working set) for "cd", full-gradient
+        iterations (each one pass over X) for the other solvers.
+    n_thresholded_ : int or list of int
+        Weights zeroed by ``threshold`` (always 0 except for the subgradient solver).
     objective_history_ : ndarray of shape (n_records, 3) or list of them
-        Rows (epoch, P, duality gap or NaN for a restricted-problem check); only with
-        ``record_history=True``.
+        Rows (epoch, P, duality gap or NaN for a restricted-problem check); for the
+        full-gradient solvers one row per iteration (iteration, P, gap or NaN between
+        gap checks), the subgradient solver adding a last row for the returned
+        (best, thresholded) iterate. Only with ``record_history=True``.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     """
@@ -108,6 +128,9 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "selection": [StrOptions({"cyclic", "random"})],
         "solver": [StrOptions(set(SOLVERS))],
+        "step_size": [Interval(Real, 0, None, closed="neither"), None],
+        "step_schedule": [StrOptions({"decaying", "constant"})],
+        "threshold": [Interval(Real, 0, None, closed="left")],
         "n_jobs": [Integral, None],
         "record_history": ["boolean"],
     }
@@ -127,6 +150,9 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         random_state=None,
         selection="cyclic",
         solver="cd",
+        step_size=None,
+        step_schedule="decaying",
+        threshold=0.0,
         n_jobs=None,
         record_history=False,
     ):
@@ -142,6 +168,9 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.selection = selection
         self.solver = solver
+        self.step_size = step_size
+        self.step_schedule = step_schedule
+        self.threshold = threshold
         self.n_jobs = n_jobs
         self.record_history = record_history
 
@@ -184,7 +213,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         coef = np.zeros((n_targets, design.n_features), dtype=X.dtype)
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
-        n_iter, history = [], []
+        n_iter, history, n_thresholded = [], [], []
         for k in range(n_targets):
             yc, y_mean = design.center(Y[:, k])
             sol = solve(
@@ -203,11 +232,15 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 gram_matrix=gram_matrix,
                 n_threads=_n_threads(self.n_jobs),
                 record_history=self.record_history,
+                step_size=self.step_size,
+                step_schedule=self.step_schedule,
+                threshold=self.threshold,
             )
             coef[k] = sol.coef
             intercept[k] = y_mean - float(design.mu.astype(np.float64) @ sol.coef)
             gaps[k] = sol.gap
             n_iter.append(sol.n_iter)
+            n_thresholded.append(int(sol.info.get("n_thresholded", 0)))
             history.append(sol.history)
         if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
             raise ValueError(
@@ -225,6 +258,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
             self.intercept_ = intercept[0] if y.ndim == 1 else intercept
         self.dual_gap_ = gaps[0] if single else gaps
         self.n_iter_ = n_iter[0] if single else n_iter
+        self.n_thresholded_ = n_thresholded[0] if single else n_thresholded
         if self.record_history:
             self.objective_history_ = history[0] if single else history
         return self
@@ -301,6 +335,9 @@ class Lasso(ElasticNet):
         random_state=None,
         selection="cyclic",
         solver="cd",
+        step_size=None,
+        step_schedule="decaying",
+        threshold=0.0,
         n_jobs=None,
         record_history=False,
     ):
@@ -315,6 +352,9 @@ class Lasso(ElasticNet):
         self.random_state = random_state
         self.selection = selection
         self.solver = solver
+        self.step_size = step_size
+        self.step_schedule = step_schedule
+        self.threshold = threshold
         self.n_jobs = n_jobs
         self.record_history = record_history
 

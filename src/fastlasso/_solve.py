@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from fastlasso import _cd
+from fastlasso import _cd, _prox
 
 GRAM_CHOICES = ("auto", "full", "lazy", "off")
 FULL_GRAM_MAX_SINGLE = 128
@@ -180,11 +180,138 @@ def solve_cd(
     return Solution(w, gap, tol_gap, out["epochs"], converged, history, out)
 
 
-SOLVERS = ("cd",)
+PROX_SOLVERS = ("fista", "ista", "subgradient")
+SOLVERS = ("cd",) + PROX_SOLVERS
+STEP_SCHEDULES = ("decaying", "constant")
+# keyword arguments that only one family of solvers reads (``solve`` drops the others,
+# so callers such as the estimators can pass one set of options whatever the solver)
+_CD_ONLY = {"selection", "random_state", "gram", "gram_matrix", "gram_cache",
+            "working_sets", "screening", "acceleration"}
+_PROX_ONLY = {"step_size", "step_schedule", "threshold", "lipschitz", "gap_freq"}
+
+
+def lipschitz_constant(design, n_threads=1, *, rtol=1e-5, max_iter=100):
+    """L = lambda_max(X~^T S X~) / n, the Lipschitz constant of the gradient of the
+    least-squares part of P, by power iteration (X^T X is never formed; two passes over
+    X per iteration). A lower bound on L; it stops when it changes by <= rtol, which
+    can be early when the top eigenvalues are close (then it is a few percent low)."""
+    n, p = design.X.shape
+    v = np.random.default_rng(0).standard_normal(p).astype(design.dtype)
+    kernel = getattr(_prox, "lipschitz_" + design.kind)
+    sw = np.empty(0, dtype=design.dtype) if design.sw is None else design.sw
+    lam = kernel(*design.kernel_args(), n, sw, design.mu, design.norm2, v,
+                 rtol=rtol, max_iter=max_iter, n_threads=n_threads)
+    return lam / n
+
+
+def solve_prox(
+    design,
+    yc,
+    alpha,
+    l1_ratio=1.0,
+    *,
+    method="fista",
+    coef_init=None,
+    tol=1e-4,
+    max_iter=1000,
+    positive=False,
+    step_size=None,
+    step_schedule="decaying",
+    threshold=0.0,
+    lipschitz=None,
+    gap_freq=10,
+    n_threads=1,
+    record_history=False,
+    warn=True,
+):
+    """Full-gradient solvers (see _prox): "fista", "ista" or "subgradient".
+
+    An iteration is one full-gradient pass, so n_iter counts passes over X. ISTA and
+    FISTA step by 1/L (L = lipschitz, in P's units, from lipschitz_constant if None;
+    raised when a step violates the descent lemma, as in Beck & Teboulle's backtracking,
+    the final value is in info["lipschitz"]). The
+    subgradient step is eta_0 / sqrt(k + 1) ("decaying") or eta_0 ("constant") with
+    eta_0 = step_size, default 1 / (L + alpha (1 - l1_ratio)); its returned best iterate
+    has |w_j| < threshold zeroed, the count is in info["n_thresholded"]. The gap is
+    checked every gap_freq iterations; history rows are one per iteration (iteration,
+    P, gap or NaN), plus, for the subgradient method, one for the returned iterate.
+    """
+    if method not in PROX_SOLVERS:
+        raise ValueError(f"method must be one of {PROX_SOLVERS}, got {method!r}.")
+    if step_schedule not in STEP_SCHEDULES:
+        raise ValueError(
+            f"step_schedule must be one of {STEP_SCHEDULES}, got {step_schedule!r}."
+        )
+    n, p = design.X.shape
+    yy = design.weighted_sq_norm(yc)
+    tol_gap = tol * yy / n
+    w = np.zeros(p, dtype=design.dtype)
+    if coef_init is not None:
+        w[:] = coef_init
+    if yy == 0.0:  # y constant on the weighted rows: w = 0 is optimal for every alpha
+        return Solution(np.zeros(p, dtype=design.dtype), 0.0, 0.0, 0, True,
+                        info={"n_thresholded": 0})
+    if lipschitz is None:
+        # a rough estimate is enough: the kernel raises L where a step needs it
+        lipschitz = lipschitz_constant(design, n_threads, rtol=1e-3, max_iter=30)
+    l2_p = alpha * (1.0 - l1_ratio)
+    eta0 = 0.0
+    if method == "subgradient":
+        if step_size is not None:
+            eta0 = step_size
+        elif lipschitz + l2_p > 0:
+            eta0 = 1.0 / (lipschitz + l2_p)
+    hist = np.zeros((max_iter + 2 if record_history else 0, 3))
+    kernel = getattr(_prox, "prox_" + design.kind)
+    out = kernel(
+        *design.kernel_args(),
+        yc,
+        np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
+        design.mu,
+        design.norm2,
+        w,
+        n * alpha * l1_ratio,
+        n * l2_p,
+        tol * yy,
+        max_iter,
+        method=_prox.Method[method.upper()],
+        lipschitz=n * lipschitz,
+        eta0=eta0 / n,
+        decay=step_schedule == "decaying",
+        threshold=threshold,
+        positive=positive,
+        gap_freq=gap_freq,
+        n_threads=n_threads,
+        hist=hist,
+    )
+    gap = out["gap"] / n
+    converged = gap <= tol_gap
+    history = None
+    if record_history:
+        history = hist[: out["n_hist"]].copy()
+        history[:, 1:] /= n
+    if warn and not converged:
+        advice = ("The subgradient method converges slowly (O(1/sqrt(k))): prefer "
+                  "solver='fista' or 'cd'." if method == "subgradient" else
+                  "Increase max_iter, scale the features, or use solver='cd'.")
+        warnings.warn(
+            f"Objective did not converge after {out['n_iter']} iterations: duality gap "
+            f"{gap:.3e} > tolerance {tol_gap:.3e} (tol={tol:g} x ||y - mean(y)||^2 / n). "
+            + advice,
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    info = dict(out, lipschitz=out["lipschitz"] / n, step_size=eta0)
+    return Solution(w, gap, tol_gap, out["n_iter"], converged, history, info)
 
 
 def solve(design, yc, alpha, l1_ratio=1.0, *, solver="cd", **params):
-    """Dispatch to the solver named by ``solver`` (see SOLVERS)."""
+    """Dispatch to the solver named by ``solver`` (see SOLVERS); options that only the
+    other family reads are dropped."""
     if solver == "cd":
+        params = {k: v for k, v in params.items() if k not in _PROX_ONLY}
         return solve_cd(design, yc, alpha, l1_ratio, **params)
+    if solver in PROX_SOLVERS:
+        params = {k: v for k, v in params.items() if k not in _CD_ONLY}
+        return solve_prox(design, yc, alpha, l1_ratio, method=solver, **params)
     raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}.")
