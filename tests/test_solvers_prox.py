@@ -447,12 +447,6 @@ def test_threshold_is_ignored_by_exact_solvers():
     assert b.n_thresholded_ == 0 and np.count_nonzero(b.coef_) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _signals.check_interrupt_status is noexcept, so the KeyboardInterrupt "
-    "that PyErr_CheckSignals (declared except -1) raises is printed as 'Exception "
-    "ignored' and swallowed: Ctrl-C never stops a kernel (cd included)",
-)
 @pytest.mark.parametrize("solver", ["fista", "subgradient"])
 def test_ctrl_c_interrupts_the_kernel(solver):
     # SIGINT 0.2 s into a fit of ~1 s: the KeyboardInterrupt must come out of the
