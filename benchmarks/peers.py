@@ -113,7 +113,10 @@ class FastLasso(Solver):
         import fastlasso
 
         m = fastlasso.Lasso(
-            alpha=alpha, fit_intercept=fit_intercept, tol=tol, max_iter=MAX_EPOCHS,
+            alpha=alpha,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            max_iter=MAX_EPOCHS,
             n_jobs=self.n_jobs,
         ).fit(X, y)
         return m.coef_, m.intercept_
@@ -121,7 +124,9 @@ class FastLasso(Solver):
     def _path(self, X, y, alphas, tol):
         import fastlasso
 
-        _, coefs, _ = fastlasso.lasso_path(X, y, alphas=alphas, tol=tol, max_iter=MAX_EPOCHS)
+        _, coefs, _ = fastlasso.lasso_path(
+            X, y, alphas=alphas, tol=tol, max_iter=MAX_EPOCHS
+        )
         return coefs
 
 
@@ -133,7 +138,10 @@ class ScikitLearn(Solver):
 
         gram = not sp.issparse(X) and X.shape[0] > X.shape[1]
         m = Lasso(
-            alpha=alpha, fit_intercept=fit_intercept, tol=tol, max_iter=MAX_EPOCHS,
+            alpha=alpha,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            max_iter=MAX_EPOCHS,
             precompute=gram,
         ).fit(X, y)
         return m.coef_, m.intercept_
@@ -152,8 +160,12 @@ class Celer(Solver):
         from celer import Lasso
 
         m = Lasso(
-            alpha=alpha, fit_intercept=fit_intercept, tol=tol, max_iter=10**4,
-            max_epochs=MAX_EPOCHS, prune=True,
+            alpha=alpha,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            max_iter=10**4,
+            max_epochs=MAX_EPOCHS,
+            prune=True,
         ).fit(X, y)
         return m.coef_, m.intercept_
 
@@ -161,8 +173,14 @@ class Celer(Solver):
         from celer import celer_path
 
         _, coefs, _ = celer_path(
-            X, y, "lasso", alphas=alphas, tol=tol, max_iter=10**4,
-            max_epochs=MAX_EPOCHS, prune=1,
+            X,
+            y,
+            "lasso",
+            alphas=alphas,
+            tol=tol,
+            max_iter=10**4,
+            max_epochs=MAX_EPOCHS,
+            prune=1,
         )
         return coefs
 
@@ -177,10 +195,12 @@ class Skglm(Solver):
     def _fit(self, X, y, alpha, fit_intercept, tol):
         from skglm import Lasso
 
-        kw = dict(alpha=alpha, tol=tol, max_iter=10**4, max_epochs=MAX_EPOCHS)
+        kw = {"alpha": alpha, "tol": tol, "max_iter": 10**4, "max_epochs": MAX_EPOCHS}
         if fit_intercept and not sp.issparse(X):
             mean, ybar = X.mean(axis=0), y.mean()
-            m = Lasso(fit_intercept=False, **kw).fit(np.asfortranarray(X - mean), y - ybar)
+            m = Lasso(fit_intercept=False, **kw).fit(
+                np.asfortranarray(X - mean), y - ybar
+            )
             return m.coef_, ybar - mean @ m.coef_
         m = Lasso(fit_intercept=fit_intercept, **kw).fit(X, y)
         return m.coef_, m.intercept_
@@ -199,8 +219,12 @@ class Glmnet(Solver):
         from glmnet import ElasticNet
 
         return ElasticNet(
-            alpha=1.0, lambda_path=np.asarray(lambdas, dtype=np.float64),
-            standardize=False, fit_intercept=fit_intercept, tol=tol, n_splits=0,
+            alpha=1.0,
+            lambda_path=np.asarray(lambdas, dtype=np.float64),
+            standardize=False,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            n_splits=0,
             max_iter=10**8,
         )
 

@@ -30,18 +30,18 @@ import scipy.sparse as sp
 
 SIZES = {
     "quick": {
-        "wide": dict(n=100, p=1_000),
-        "tall": dict(n=5_000, p=100),
-        "text": dict(n=2_000, p=3_000, mean_len=30),
+        "wide": {"n": 100, "p": 1_000},
+        "tall": {"n": 5_000, "p": 100},
+        "text": {"n": 2_000, "p": 3_000, "mean_len": 30},
     },
     "full": {
-        "wide": dict(n=500, p=10_000),
-        "tall": dict(n=100_000, p=400),
-        "text": dict(n=100_000, p=100_000, mean_len=80),
+        "wide": {"n": 500, "p": 10_000},
+        "tall": {"n": 100_000, "p": 400},
+        "text": {"n": 100_000, "p": 100_000, "mean_len": 80},
     },
 }
 REAL_SETS = ("leukemia", "riboflavin", "debian_desc")
-QUICK_ROWS = 2_000
+QUICK_ROWS = 1_000
 
 
 @dataclass
@@ -136,7 +136,9 @@ def _response(X, rng, n_nonzero, offset):
     p = X.shape[1]
     w0 = np.zeros(p)
     support = rng.choice(p, size=min(n_nonzero, p), replace=False)
-    w0[support] = rng.choice([-1.0, 1.0], support.size) * rng.uniform(0.5, 1.5, support.size)
+    w0[support] = rng.choice([-1.0, 1.0], support.size) * rng.uniform(
+        0.5, 1.5, support.size
+    )
     signal = X @ w0
     signal /= signal.std()
     return signal + rng.standard_normal(X.shape[0]) / 3.0 + offset
@@ -198,9 +200,13 @@ def real_problem(data_dir, name, size="full"):
 def problem_makers(size, data_dir=None, select=None):
     """[(name, maker)] where maker() returns a list of Problems; built lazily so that
     only one design is in memory at a time. ``select``: substrings of names to keep."""
-    makers = [(k, lambda k=k: synthetic_problems(k, size)) for k in ("wide", "tall", "text")]
+    makers = [
+        (k, lambda k=k: synthetic_problems(k, size)) for k in ("wide", "tall", "text")
+    ]
     if data_dir is not None:
-        makers += [(r, lambda r=r: [real_problem(data_dir, r, size)]) for r in REAL_SETS]
+        makers += [
+            (r, lambda r=r: [real_problem(data_dir, r, size)]) for r in REAL_SETS
+        ]
     if select:
         makers = [(k, m) for k, m in makers if any(s in k for s in select)]
     return makers
