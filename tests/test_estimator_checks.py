@@ -33,14 +33,6 @@ NEEDS_OPTIMUM = {
     "check_sample_weight_equivalence_on_dense_data",
     "check_sample_weight_equivalence_on_sparse_data",
 }
-KNOWN_BUGS = {
-    "check_sample_weights_not_an_array": (
-        "bug: _data.check_sample_weight calls np.ndim(sample_weight), which "
-        "array-likes that only implement __array__ (no __array_function__) refuse"
-    ),
-}
-
-
 def test_every_public_estimator_is_checked():
     # The list below is the one parametrize_with_checks runs over.
     assert {"Lasso", "ElasticNet", "LassoCV", "ElasticNetCV"} <= set(PUBLIC_ESTIMATORS)
@@ -55,7 +47,6 @@ def _check_name(check):
         getattr(fastlasso, name)(**CHECK_PARAMS.get(name, {}))
         for name in PUBLIC_ESTIMATORS
     ],
-    expected_failed_checks=lambda estimator: KNOWN_BUGS,
 )
 def test_sklearn_estimator_checks(estimator, check):
     if _check_name(check) in NEEDS_OPTIMUM:
