@@ -441,39 +441,13 @@ except ValueError as e:
     print("ValueError:", e)
 """
 
-_UNCHECKED = (
-    "bug: {} does not check sparse index arrays (call fastlasso._data."
-    "check_structure first): scipy or the kernel reads out of bounds, segfault"
-)
 ENTRY_POINTS = [
     pytest.param("fastlasso.Lasso().fit(S, y)", False, id="Lasso.fit"),
     pytest.param("fastlasso.ElasticNet().fit(S, y)", True, id="ElasticNet.fit-csr"),
-    pytest.param(
-        "model.predict(S)",
-        True,
-        id="predict",
-        marks=pytest.mark.xfail(strict=True, reason=_UNCHECKED.format("predict")),
-    ),
-    pytest.param(
-        "model.score(S, y)",
-        True,
-        id="score",
-        marks=pytest.mark.xfail(
-            strict=True, reason=_UNCHECKED.format("score (predict)")
-        ),
-    ),
-    pytest.param(
-        "fastlasso.lasso_path(S, y)",
-        False,
-        id="lasso_path",
-        marks=pytest.mark.xfail(strict=True, reason=_UNCHECKED.format("lasso_path")),
-    ),
-    pytest.param(
-        "fastlasso.LassoCV(cv=3).fit(S, y)",
-        False,
-        id="LassoCV.fit",
-        marks=pytest.mark.xfail(strict=True, reason=_UNCHECKED.format("LassoCV.fit")),
-    ),
+    pytest.param("model.predict(S)", True, id="predict"),
+    pytest.param("model.score(S, y)", True, id="score"),
+    pytest.param("fastlasso.lasso_path(S, y)", False, id="lasso_path"),
+    pytest.param("fastlasso.LassoCV(cv=3).fit(S, y)", False, id="LassoCV.fit"),
 ]
 
 

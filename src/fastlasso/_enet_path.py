@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
-from fastlasso._data import check_precomputed_gram, make_design
+from fastlasso._data import check_precomputed_gram, check_structure, make_design
 from fastlasso._path import geometric_grid, resolve_alphas, solve_path
 from fastlasso._solve import n_threads_for
 
@@ -112,7 +112,7 @@ def enet_path(
             stacklevel=2,
         )
         alphas = n_alphas
-    X = check_array(X, accept_sparse=True, accept_large_sparse=True,
+    X = check_array(check_structure(X), accept_sparse=True, accept_large_sparse=True,
                     dtype=[np.float64, np.float32], input_name="X")
     y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
     if y.ndim == 2:

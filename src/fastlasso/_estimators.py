@@ -12,7 +12,12 @@ from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from fastlasso._data import check_precomputed_gram, make_design, validate_fit_data
+from fastlasso._data import (
+    check_precomputed_gram,
+    check_structure,
+    make_design,
+    validate_fit_data,
+)
 from fastlasso._enet_path import enet_path
 from fastlasso._solve import SOLVERS, solve
 
@@ -297,8 +302,8 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse=True, accept_large_sparse=True, reset=False,
-            dtype=[np.float64, np.float32],
+            self, check_structure(X), accept_sparse=True, accept_large_sparse=True,
+            reset=False, dtype=[np.float64, np.float32],
         )
         return X @ self.coef_.T + self.intercept_
 

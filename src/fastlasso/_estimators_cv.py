@@ -13,7 +13,12 @@ from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled, 
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastlasso._cv import cross_validate_paths, select_alpha
-from fastlasso._data import as_design_matrix, check_sample_weight, make_design
+from fastlasso._data import (
+    as_design_matrix,
+    check_sample_weight,
+    check_structure,
+    make_design,
+)
 from fastlasso._enet_path import enet_path, lasso_path
 from fastlasso._path import resolve_alphas
 from fastlasso._solve import n_threads_for, solve_cd
@@ -146,8 +151,9 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         self : object
         """
         _raise_for_params(params, self, "fit")
-        X, y = validate_data(self, X, y, accept_sparse=True, accept_large_sparse=True,
-                             dtype=[np.float64, np.float32], y_numeric=True)
+        X, y = validate_data(self, check_structure(X), y, accept_sparse=True,
+                             accept_large_sparse=True, dtype=[np.float64, np.float32],
+                             y_numeric=True)
         if y.ndim > 1:
             raise ValueError("y must be 1-D: multi-task cross-validation is not supported.")
         y = np.asarray(y, dtype=X.dtype)
@@ -210,8 +216,9 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Predict with the refitted model: ``X @ coef_ + intercept_``."""
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=True, accept_large_sparse=True,
-                          reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, check_structure(X), accept_sparse=True,
+                          accept_large_sparse=True, reset=False,
+                          dtype=[np.float64, np.float32])
         return X @ self.coef_ + self.intercept_
 
     def get_metadata_routing(self):
