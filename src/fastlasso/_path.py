@@ -1,6 +1,7 @@
 """Regularisation paths: the alpha grid and warm-started solves from alpha_max down.
 
-Each alpha starts from the previous solution, so the kernel's first outer iteration
+Each alpha starts from the previous solution and from the gradient X~^T S r of its
+final certificate (so a pass over X is saved per alpha); the first outer iteration
 already screens with a small duality gap (Gap Safe rules drop most features) and its
 working set starts from the previous support plus the features nearest to violating the
 optimality conditions (a safe version of the sequential strong rule: every working-set
@@ -110,9 +111,11 @@ def solve_path(
     n_iters, converged = [], []
     w = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
     progress = Progress(k, progress_label, verbose)
+    grad = np.zeros(p)  # X~^T S r at the previous solution: its certificate pass
     for i, alpha in enumerate(alphas):
         sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=w, gram=mode,
-                       gram_cache=cache, **solve_params)
+                       gram_cache=cache, grad_buffer=grad, grad_valid=i > 0,
+                       **solve_params)
         coefs[:, i] = sol.coef
         gaps[i] = sol.gap
         n_iters.append(sol.n_iter)
