@@ -10,6 +10,8 @@ To cover a new estimator, add a factory to ESTIMATORS and its scikit-learn
 counterpart to REFERENCES.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -363,17 +365,9 @@ def test_magnitudes_beyond_the_dtype_raise(
     assert not hasattr(est, "coef_")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: n * alpha overflows to inf in _solve "
-    "(alpha >= ~1.8e308 / n_samples): dual_gap_ is NaN and a "
-    "ConvergenceWarning is raised although w = 0 is optimal",
-)
 def test_huge_alpha_gives_zeros_with_finite_gap(name):
     X, y = _data()
     est = ESTIMATORS[name](alpha=1e307)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit_checked(est, X, y)

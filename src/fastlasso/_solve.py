@@ -48,6 +48,15 @@ class Solution:
     info: dict = field(default_factory=dict)
 
 
+def kernel_penalties(n, alpha, l1_ratio):
+    """The kernels' n-scaled penalties (l1, l2) = n alpha (rho, 1 - rho), capped at the
+    largest float: n alpha may overflow although alpha is valid (then l1 >> n alpha_max
+    and the solution is 0 whatever l1 is), and an infinite penalty would turn the
+    duality gap into NaN."""
+    cap = np.finfo(np.float64).max
+    return min(n * (alpha * l1_ratio), cap), min(n * (alpha * (1.0 - l1_ratio)), cap)
+
+
 def n_threads_for(n_jobs):
     """Threads for the kernels' parallel sweeps: None -> 1, -1 -> all cores, ..."""
     if n_jobs is None:
@@ -152,8 +161,7 @@ def solve_cd(
         design.mu,
         design.norm2,
         w,
-        n * alpha * l1_ratio,
-        n * alpha * (1.0 - l1_ratio),
+        *kernel_penalties(n, alpha, l1_ratio),
         tol * yy,
         max_iter,
         positive=positive,
@@ -276,8 +284,7 @@ def solve_prox(
         design.mu,
         design.norm2,
         w,
-        n * alpha * l1_ratio,
-        n * l2_p,
+        *kernel_penalties(n, alpha, l1_ratio),
         tol * yy,
         max_iter,
         method=_prox.Method[method.upper()],
