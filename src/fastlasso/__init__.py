@@ -5,11 +5,19 @@ coordinate descent with working sets, Gap Safe screening, Anderson acceleration 
 Gram-matrix updates; every fit reports its duality gap.
 """
 
-from fastlasso._enet_path import enet_path, lasso_path
-from fastlasso._estimators import ElasticNet, Lasso
-from fastlasso._estimators_cv import ElasticNetCV, LassoCV
-from fastlasso.plotting import plot_cv, plot_path
-from fastlasso.sklearn_patch import patch_sklearn, sklearn_patched, unpatch_sklearn
+import os
+
+# The kernels' OpenMP sweeps (n_jobs > 1) are short parallel regions between serial
+# coordinate-descent epochs; libgomp's default spin-waiting workers would steal the
+# core the serial part runs on. Passive waiting, unless the user chose otherwise; set
+# before the kernels (which load libgomp) are imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from fastlasso._enet_path import enet_path, lasso_path  # noqa: E402
+from fastlasso._estimators import ElasticNet, Lasso  # noqa: E402
+from fastlasso._estimators_cv import ElasticNetCV, LassoCV  # noqa: E402
+from fastlasso.plotting import plot_cv, plot_path  # noqa: E402
+from fastlasso.sklearn_patch import patch_sklearn, sklearn_patched, unpatch_sklearn  # noqa: E402
 
 __all__ = [
     "ElasticNet",
