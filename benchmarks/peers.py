@@ -23,17 +23,15 @@ stops runaways):
 - scikit-learn ``Lasso`` uses ``precompute=True`` (Gram) on dense data with n > p, the
   choice its own ``lasso_path`` makes with ``precompute="auto"``;
 - skglm's own intercept (a coordinate updated with the others) is very slow on
-  uncentred dense data (minutes instead of 0.3 s on riboflavin at alpha_max/1000), so
+  uncentred dense data (50-80 s instead of 0.3 s on riboflavin at alpha_max/1000), so
   on dense data with intercept it is given centred data, as scikit-learn and celer
   centre internally; the centring is inside its timing;
-- celer runs with pruning (its estimator default); glmnet picks covariance mode for
-  n >= p and naive mode otherwise (python-glmnet's own rule);
-- python-glmnet is called with ``standardize=False`` and ``n_splits=0`` (no internal
-  cross-validation); its lambda equals scikit-learn's alpha (glmnet minimises
-  1/(2n) sum_i (y_i - b - x_i w)^2 + lambda ||w||_1), which ``check_glmnet_scaling``
-  verifies numerically. Its timings include the copy of X that python-glmnet always
-  makes (the Fortran code works in place); sparse X is handed to it as CSR, the format
-  its input check accepts without converting.
+- celer runs with pruning (its estimator default);
+- glmnet: python-glmnet's Fortran routines as its ``ElasticNet.fit`` calls them with
+  ``standardize=False`` and no cross-validation (see ``Glmnet``); its lambda equals
+  scikit-learn's alpha (glmnet minimises 1/(2n) sum_i (y_i - b - x_i w)^2
+  + lambda ||w||_1), which ``check_glmnet_scaling`` verifies numerically. Its timings
+  include the copy of X that python-glmnet always makes.
 """
 
 import importlib
@@ -207,36 +205,69 @@ class Skglm(Solver):
 
 
 class Glmnet(Solver):
+    """python-glmnet's Fortran routines (``elnet``/``spelnet``), called as its
+    ``ElasticNet.fit`` calls them with ``standardize=False`` and no cross-validation
+    (same argument preparation, copy of X included), except for the algorithm: R
+    glmnet's rule (covariance updates for p < 500, naive otherwise) instead of
+    python-glmnet's (covariance whenever n > p), which asks for a p x p block and fails
+    with a memory error on the 100,000 x 100,000 text problem."""
+
     name, module, dist = "glmnet", "glmnet", "python-glmnet"
 
     def ladder(self, alpha_max):
         return GLMNET_LADDER
 
-    def prepare(self, X):
-        return sp.csr_matrix(X) if sp.issparse(X) else X
+    def _run(self, X, y, lambdas, fit_intercept, tol):
+        """(coefs (p, n_lambdas), intercepts) at the decreasing ``lambdas``."""
+        from glmnet._glmnet import elnet, solns, spelnet
+        from glmnet.errors import _check_error_flag
 
-    def _model(self, lambdas, fit_intercept, tol):
-        from glmnet import ElasticNet
-
-        return ElasticNet(
-            alpha=1.0,
-            lambda_path=np.asarray(lambdas, dtype=np.float64),
-            standardize=False,
-            fit_intercept=fit_intercept,
-            tol=tol,
-            n_splits=0,
-            max_iter=10**8,
-        )
+        n, p = X.shape
+        ka = 1 if p < 500 else 2
+        lam = np.asarray(lambdas, dtype=np.float64)
+        y = y.astype(np.float64, order="F", copy=True)
+        w = np.ones(n, dtype=np.float64)
+        vp = np.ones(p, dtype=np.float64, order="F")
+        cl = np.empty((2, p), dtype=np.float64, order="F")
+        cl[0], cl[1] = -np.inf, np.inf
+        flags = (lam.size, False, fit_intercept, 10**8)  # nlam, isd, intr, maxit
+        if sp.issparse(X):
+            x = sp.csc_matrix(X, dtype=np.float64, copy=True)
+            out = spelnet(
+                ka,
+                1.0,
+                n,
+                p,
+                x.data,
+                x.indptr + 1,
+                x.indices + 1,
+                y,
+                w,
+                0,
+                vp,
+                cl,
+                p,
+                p + 1,
+                1.0,
+                lam,
+                tol,
+                *flags,
+            )
+        else:
+            x = X.astype(np.float64, order="F", copy=True)
+            out = elnet(ka, 1.0, x, y, w, 0, vp, cl, p + 1, 1.0, lam, tol, p, *flags)
+        lmu, a0, ca, ia, nin, _, _, _, jerr = out
+        _check_error_flag(jerr)
+        if lmu != lam.size:
+            raise RuntimeError(f"glmnet returned {lmu} of {lam.size} path points")
+        return solns(p, ca[:, :lmu], ia, nin[:lmu]), a0[:lmu]
 
     def _fit(self, X, y, alpha, fit_intercept, tol):
-        m = self._model([alpha], fit_intercept, tol).fit(X, y)
-        return m.coef_path_[:, 0], m.intercept_path_[0]
+        coefs, a0 = self._run(X, y, [alpha], fit_intercept, tol)
+        return coefs[:, 0], a0[0]
 
     def _path(self, X, y, alphas, tol):
-        m = self._model(alphas, False, tol).fit(X, y)
-        if m.coef_path_.shape[1] != len(alphas):
-            raise RuntimeError(f"glmnet returned {m.coef_path_.shape[1]} path points")
-        return m.coef_path_
+        return self._run(X, y, alphas, False, tol)[0]
 
 
 ALL_SOLVERS = (FastLasso, ScikitLearn, Celer, Skglm, Glmnet)
