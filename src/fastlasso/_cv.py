@@ -7,8 +7,9 @@ every fold reads the one X in place; the kernels release the GIL, so folds (and
 l1_ratios) run concurrently in threads. The held-out rows still cost a little in each
 pass over a column (about 1/K of the work), which is far cheaper than K copies of X.
 
-Held-out predictions are computed without materialising X[test]: for sparse X as
-X @ (sparse coefficients), for dense X in blocks of rows.
+Held-out predictions read only the features that enter the path, and never
+materialise X[test]: for sparse X as X[:, active] @ (sparse coefficients), for dense X
+in blocks of rows.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -23,18 +24,21 @@ ROW_BLOCK = 4096
 
 
 def predict_rows(X, rows, coefs, intercepts):
-    """(X[rows] @ coefs + intercepts) for coefs of shape (p, k), X untouched."""
-    if sp.issparse(X):
-        active = np.flatnonzero(np.any(coefs != 0, axis=1))
-        pred = np.zeros((len(rows), coefs.shape[1]))
-        if active.size:
-            W = sp.csr_matrix(coefs[active].astype(np.float64))
-            pred += (X[:, active] @ W)[rows].toarray()
+    """(X[rows] @ coefs + intercepts) for coefs of shape (p, k), X untouched.
+
+    Only the features nonzero somewhere on the path are read: for sparse X as
+    X[:, active] @ (sparse coefficients), for dense X in blocks of rows."""
+    active = np.flatnonzero(np.any(coefs != 0, axis=1))
+    pred = np.zeros((len(rows), coefs.shape[1]))
+    if active.size == 0:
         return pred + intercepts
-    pred = np.empty((len(rows), coefs.shape[1]))
+    W = coefs[active].astype(np.float64)
+    if sp.issparse(X):
+        pred += (X[:, active] @ sp.csr_matrix(W))[rows].toarray()
+        return pred + intercepts
     for start in range(0, len(rows), ROW_BLOCK):
         block = rows[start:start + ROW_BLOCK]
-        pred[start:start + len(block)] = X[block] @ coefs
+        pred[start:start + len(block)] = X[np.ix_(block, active)] @ W
     return pred + intercepts
 
 
