@@ -71,6 +71,7 @@ import problems
 
 REFERENCE_SOLVERS = ("fastlasso", "celer")
 PLATEAU = 0.01  # see Bench.ladder
+LOOSER = 3  # see Bench.ladder
 RACE_FLOOR = 1.0  # --race never kills a run before this many seconds
 CAP_MARGIN = 1.0  # seconds between a run's cap and its kill
 EVAL_TIMEOUT = 600.0  # seconds to evaluate the objectives of a finished run
@@ -201,36 +202,50 @@ class Bench:
             child.close()
 
     def ladder(self, solver, tols, fn_of_tol, evaluate, P_ref, cap, label):
-        """Climb the tolerance ladder; stop at the first rung reaching the target
-        against P_ref, at a timeout or at an error. Without a reference objective
-        (every reference fit over the cap), stop when two rungs in a row agree to
-        PLATEAU * target: the final verdict against P* decides anyway."""
-        entry, finite_ref, prev = Entry(), bool(np.all(np.isfinite(P_ref))), None
-        for tol in tols:
-            res = self.timed(lambda tol=tol: fn_of_tol(tol), evaluate, P_ref, cap)
-            if res[0] == "ok":
-                t, P, info = res[1]
-                entry.runs.append(Run(tol, "ok", t, P, info))
-                sub = float(np.max(rel_subopt(P, P_ref))) if finite_ref else math.inf
-                self.log(
-                    f"  {label} {solver.name:9s} tol={tol:.1e} {t:9.4f}s "
-                    f"subopt={sub:.1e} P={np.min(P):.10g}",
-                    verbose=True,
-                )
-                if sub <= self.target or (
-                    prev is not None
-                    and not finite_ref
-                    and np.max(np.abs(P - prev) / P) <= PLATEAU * self.target
-                ):
-                    break
-                prev = P
-            elif res[0] == "error":
+        """Climb the tolerance ladder, loosest first; stop at the first rung reaching
+        the target against P_ref, at a timeout or at an error. If the loosest rung
+        already reaches it, try up to LOOSER rungs looser still (10x each) while they
+        reach it, so that the fastest rung is not missed. Without a reference
+        objective (every reference fit over the cap), stop when two rungs in a row
+        agree to PLATEAU * target: the final verdict against P* decides anyway."""
+        entry, finite_ref = Entry(), bool(np.all(np.isfinite(P_ref)))
+
+        def rung(tol):
+            """Run one rung: "reached", "stop" or the objective(s) reached."""
+            res = self.timed(lambda: fn_of_tol(tol), evaluate, P_ref, cap)
+            if res[0] == "error":
                 entry.runs.append(Run(tol, "error", info=res[1]))
                 self.log(f"  {label} {solver.name} tol={tol:.1e} ERROR {res[1]}")
-                break
-            else:
+                return "stop"
+            if res[0] == "timeout":
                 entry.runs.append(Run(tol, "timeout", time=cap))
                 self.log(f"  {label} {solver.name:9s} tol={tol:.1e} >{cap:.3g}s", True)
+                return "stop"
+            t, P, info = res[1]
+            entry.runs.append(Run(tol, "ok", t, P, info))
+            sub = float(np.max(rel_subopt(P, P_ref))) if finite_ref else math.inf
+            self.log(
+                f"  {label} {solver.name:9s} tol={tol:.1e} {t:9.4f}s "
+                f"subopt={sub:.1e} P={np.min(P):.10g}",
+                verbose=True,
+            )
+            return "reached" if sub <= self.target else P
+
+        tols = list(tols)
+        out = rung(tols[0])
+        if isinstance(out, str):
+            tol = tols[0]
+            for _ in range(LOOSER if out == "reached" else 0):
+                tol *= 10
+                if rung(tol) != "reached":
+                    break
+            return entry
+        for tol in tols[1:]:
+            prev, out = out, rung(tol)
+            if isinstance(out, str) or (
+                not finite_ref
+                and np.max(np.abs(out - prev) / out) <= PLATEAU * self.target
+            ):
                 break
         return entry
 
