@@ -17,6 +17,7 @@ working dtype, else the solver would return garbage from overflow or underflow).
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from numbers import Number
 
 import numpy as np
@@ -228,11 +229,17 @@ class Design:
     def dtype(self):
         return self.X.dtype
 
-    @property
+    @cached_property
     def sqrt_sw(self):
+        """S^(1/2) in float64 (None: unit weights)."""
         if self.sw is None:
             return None
         return np.sqrt(self.sw.astype(np.float64))
+
+    @cached_property
+    def col_norms(self):
+        """||S^(1/2)(x_j - mu_j)|| = sqrt(norm2)."""
+        return np.sqrt(self.norm2)
 
     def kernel_args(self):
         """Leading arguments of the layout-specific kernels."""

@@ -1,8 +1,9 @@
 """Regularisation paths: the alpha grid and warm-started solves from alpha_max down.
 
-Each alpha starts from the previous solution and from the gradient X~^T S r of its
-final certificate (so a pass over X is saved per alpha); the first outer iteration
-already screens with a small duality gap (Gap Safe rules drop most features) and its
+Each alpha starts from the previous solution and from the gradients X~^T S r of the
+previous passes with bounds on how far they moved (_cd.GradientBounds), so it recomputes
+only the features near the boundary instead of a whole pass over X; the first outer
+iteration already screens with a small duality gap (Gap Safe rules drop most features) and its
 working set starts from the previous support plus the features nearest to violating the
 optimality conditions (a safe version of the sequential strong rule: every working-set
 solve is followed by a full KKT/gap check). A Gram cache, when used, lives for the whole
@@ -15,6 +16,7 @@ from numbers import Integral
 
 import numpy as np
 
+from fastlasso import _cd
 from fastlasso._solve import make_gram_cache, resolve_gram, solve_cd
 
 
@@ -106,20 +108,20 @@ def solve_path(
     k = len(alphas)
     mode = resolve_gram(design, gram, n_solves=k)
     cache = make_gram_cache(design, yc, mode, gram_matrix)
-    coefs = np.empty((p, k), dtype=design.dtype)
+    coefs = np.empty((k, p), dtype=design.dtype)  # one contiguous row per alpha
     gaps = np.empty(k)
     n_iters, converged = [], []
     w = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
     progress = Progress(k, progress_label, verbose)
-    grad = np.zeros(p)  # X~^T S r at the previous solution: its certificate pass
+    bounds = _cd.GradientBounds(design.n_samples, p)
     for i, alpha in enumerate(alphas):
         sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=w, gram=mode,
-                       gram_cache=cache, grad_buffer=grad, grad_valid=i > 0,
-                       **solve_params)
-        coefs[:, i] = sol.coef
+                       gram_cache=cache, gradient_bounds=bounds, **solve_params)
+        coefs[i] = sol.coef
         gaps[i] = sol.gap
         n_iters.append(sol.n_iter)
         converged.append(sol.converged)
         w = sol.coef
-        progress.step(f"alpha={alpha:.3g} nnz={np.count_nonzero(w)}")
-    return coefs, gaps, n_iters, converged
+        if progress.enabled:
+            progress.step(f"alpha={alpha:.3g} nnz={np.count_nonzero(w)}")
+    return coefs.T, gaps, n_iters, converged

@@ -123,16 +123,15 @@ def solve_cd(
     acceleration=True,
     n_threads=1,
     record_history=False,
-    grad_buffer=None,
-    grad_valid=False,
+    gradient_bounds=None,
     warn=True,
 ):
     """Coordinate descent (working sets, Gap Safe screening, Anderson, Gram modes).
 
     gram_cache, if given, must have been made by make_gram_cache(design, yc, gram) with
-    gram already resolved; it is reused (paths, CV). grad_buffer (float64, length p)
-    receives X~^T S r at the solution; with grad_valid it must already hold it at
-    coef_init (paths pass it from one alpha to the next). Returns a Solution.
+    gram already resolved; it is reused (paths, CV). gradient_bounds (a
+    _cd.GradientBounds for this design and target) is passed from one alpha of a path
+    to the next. Returns a Solution.
     """
     n, p = design.X.shape
     yy = design.weighted_sq_norm(yc)
@@ -160,6 +159,7 @@ def solve_cd(
         np.empty(0) if sqrt_sw is None else sqrt_sw,
         design.mu,
         design.norm2,
+        design.col_norms,
         w,
         *kernel_penalties(n, alpha, l1_ratio),
         tol * yy,
@@ -174,8 +174,7 @@ def solve_cd(
         shuffle=selection == "random",
         seed=seed,
         hist=hist,
-        grad_io=grad_buffer,
-        grad_valid=grad_valid,
+        bounds=gradient_bounds,
     )
     gap = out["gap"] / n
     converged = gap <= tol_gap
