@@ -176,6 +176,17 @@ def solve_cd(
         hist=hist,
         bounds=gradient_bounds,
     )
+    return _certified(
+        w, out, hist, n, tol, tol_gap, out["epochs"], "epochs",
+        "Increase max_iter, scale the features, or increase alpha.",
+        record_history, warn, out,
+    )
+
+
+def _certified(w, out, hist, n, tol, tol_gap, n_iter, unit, advice, record_history,
+               warn, info):
+    """The Solution of a kernel run: gap and history in P units (the kernels work in
+    n-scaled units), and a ConvergenceWarning naming the gap reached if it is > tol."""
     gap = out["gap"] / n
     converged = gap <= tol_gap
     history = None
@@ -184,13 +195,13 @@ def solve_cd(
         history[:, 1:] /= n
     if warn and not converged:
         warnings.warn(
-            f"Objective did not converge after {out['epochs']} epochs: duality gap "
+            f"Objective did not converge after {n_iter} {unit}: duality gap "
             f"{gap:.3e} > tolerance {tol_gap:.3e} (tol={tol:g} x ||y - mean(y)||^2 / n). "
-            "Increase max_iter, scale the features, or increase alpha.",
+            + advice,
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return Solution(w, gap, tol_gap, out["epochs"], converged, history, out)
+    return Solution(w, gap, tol_gap, n_iter, converged, history, info)
 
 
 PROX_SOLVERS = ("fista", "ista", "subgradient")
@@ -296,25 +307,14 @@ def solve_prox(
         n_threads=n_threads,
         hist=hist,
     )
-    gap = out["gap"] / n
-    converged = gap <= tol_gap
-    history = None
-    if record_history:
-        history = hist[: out["n_hist"]].copy()
-        history[:, 1:] /= n
-    if warn and not converged:
-        advice = ("The subgradient method converges slowly (O(1/sqrt(k))): prefer "
-                  "solver='fista' or 'cd'." if method == "subgradient" else
-                  "Increase max_iter, scale the features, or use solver='cd'.")
-        warnings.warn(
-            f"Objective did not converge after {out['n_iter']} iterations: duality gap "
-            f"{gap:.3e} > tolerance {tol_gap:.3e} (tol={tol:g} x ||y - mean(y)||^2 / n). "
-            + advice,
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+    advice = ("The subgradient method converges slowly (O(1/sqrt(k))): prefer "
+              "solver='fista' or 'cd'." if method == "subgradient" else
+              "Increase max_iter, scale the features, or use solver='cd'.")
     info = dict(out, lipschitz=out["lipschitz"] / n, step_size=eta0)
-    return Solution(w, gap, tol_gap, out["n_iter"], converged, history, info)
+    return _certified(
+        w, out, hist, n, tol, tol_gap, out["n_iter"], "iterations", advice,
+        record_history, warn, info,
+    )
 
 
 def solve(design, yc, alpha, l1_ratio=1.0, *, solver="cd", **params):
