@@ -304,12 +304,21 @@ class Cell:
     ref_subopt: dict  # reference solver -> relative suboptimality of its tight fit
 
 
+def warm_up(bench, solvers, X_of, y, intercepts):
+    """Warm-up fits in the parent (skglm's JIT, lazy imports), inherited by the forked
+    runs. Not for fastlasso with several threads: in GNU libgomp, a child forked
+    after its parent ran an OpenMP parallel region hangs in its own first one."""
+    for s in solvers:
+        if s.name == "fastlasso" and bench.args.threads > 1:
+            continue
+        for fi in intercepts:
+            s.warmup(X_of[s.name], y, fi)
+
+
 def bench_single(bench, problem, solvers):
     """Cells of the single-fit table for one problem."""
     X_of = {s.name: s.prepare(problem.X) for s in solvers}
-    for s in solvers:
-        for fi in (True, False):
-            s.warmup(X_of[s.name], problem.y, fi)
+    warm_up(bench, solvers, X_of, problem.y, (True, False))
     amax = problems.alpha_max(problem.X, problem.y, problem.fit_intercept)
     cells = []
     for frac in bench.args.alphas:
@@ -337,8 +346,7 @@ def bench_single(bench, problem, solvers):
 def bench_path(bench, problem, solvers):
     """One cell: the full path of ``problem`` (no intercept)."""
     X_of = {s.name: s.prepare(problem.X) for s in solvers}
-    for s in solvers:
-        s.warmup(X_of[s.name], problem.y, False)
+    warm_up(bench, solvers, X_of, problem.y, (False,))
     amax = problems.alpha_max(problem.X, problem.y, False)
     alphas = amax * np.geomspace(1.0, bench.args.eps, bench.args.n_alphas)
 
