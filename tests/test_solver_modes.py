@@ -10,14 +10,16 @@ acceleration, threads, cyclic / random selection) must reach the same optimum of
 (X~, y~ centred with the weights S, rescaled to sum to n, when fitting an intercept),
 with a duality gap that really bounds its suboptimality. Everything is judged in
 float64 numpy, independently of the kernels: P at each solution, and a reference
-P_ref = P(w_ref) of the plain method at tol <= 1e-14 whose own numpy-computed duality gap
-g_ref certifies P* >= P_ref - g_ref. A mode returning w with gap g must then satisfy
+P_ref = P(w_ref) of the plain method at tol <= 1e-14 whose own numpy-computed
+duality gap g_ref certifies P* >= P_ref - g_ref. A mode returning w with gap g must
+then satisfy
 
     P_ref - g_ref <= P(w) <= P_ref + g        (a gap that is not a bound shows here)
 
 and, by strong convexity of P along X~ (and in w when rho < 1), the distances to the
-optimum w* satisfy ||X~ (w - w*)||_S^2 / (2n) <= g and alpha (1 - rho)/2 ||w - w*||^2 <= g
-(likewise for w_ref with g_ref), so w and w_ref are within the sum of those radii.
+optimum w* satisfy ||X~ (w - w*)||_S^2 / (2n) <= g and
+alpha (1 - rho)/2 ||w - w*||^2 <= g (likewise for w_ref with g_ref), so w and w_ref
+are within the sum of those radii.
 Threads only split the full-gradient sweep by columns, so they must be bit-identical.
 
 The less common branches get cases built to reach them (each asserts that it did):
