@@ -7,7 +7,9 @@ the first-order solvers of _prox) and, for coordinate descent, how to use the Gr
   Chosen automatically for dense X with n >= 4 p and p <= 128 (single fits), or
   p <= 3000 when the cache serves a whole path or CV fold;
 - ``"lazy"``: cache Gram blocks of the working sets as features enter them; the outer
-  loop still reads X once per iteration. Automatic for other dense X;
+  loop still reads X (the features near the boundary) once per iteration. Automatic for
+  other dense X; a working set of half the features of a tall problem (n >= 4 p,
+  p <= 3000) switches the solve to the full Gram matrix;
 - ``"off"``: coordinate updates on the data only (always the case for sparse X).
 
 All quantities returned are in the estimator's units: the objective
@@ -175,6 +177,7 @@ def solve_cd(
         seed=seed,
         hist=hist,
         bounds=gradient_bounds,
+        full_gram_max=FULL_GRAM_MAX_PATH,
     )
     return _certified(
         w, out, hist, n, tol, tol_gap, out["epochs"], "epochs",
