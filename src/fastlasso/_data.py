@@ -22,7 +22,13 @@ from numbers import Number
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    validate_data,
+)
 
 from fastlasso import _cd
 
@@ -34,9 +40,16 @@ def validate_fit_data(estimator, X, y):
     """Checked (X, y) for ``fit``: X float32/float64 dense or sparse, y in X's dtype.
 
     Sparse structure and sizes are checked before scikit-learn's ``validate_data``
-    (which converts sparse matrices and would trust corrupt index arrays).
+    (which converts sparse matrices and would trust corrupt index arrays). Clean float
+    ndarrays take a short path with the same outcome (scikit-learn's validation costs
+    more than a whole fit of a small problem); anything else, errors included, goes
+    through ``validate_data``.
     """
     X = check_structure(X)
+    if _plain_dense(X, y):
+        _check_n_features(estimator, X, reset=True)
+        _check_feature_names(estimator, X, reset=True)
+        return X, as_target(y, X.dtype)
     X, y = validate_data(
         estimator,
         X,
@@ -49,6 +62,24 @@ def validate_fit_data(estimator, X, y):
         y_numeric=True,
     )
     return X, as_target(y, X.dtype)
+
+
+def _plain_dense(X, y):
+    """True for a 2-D float32/float64 ndarray X with samples and features, and a finite
+    real numeric ndarray y of matching length, 1-D or 2-D (what validate_data would
+    accept unchanged, if X is finite)."""
+    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return False
+    if X.ndim != 2 or X.dtype not in (np.float32, np.float64) or 0 in X.shape:
+        return False
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0] or y.size == 0:
+        return False
+    if y.dtype.kind not in "fiu":
+        return False
+    # X's finiteness is checked by make_design from its column statistics (one pass
+    # over X less)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(y.sum()))
 
 
 def as_target(y, dtype):
@@ -266,8 +297,11 @@ class Design:
         return float(v @ v) if self.sw is None else float(self.sw @ (v * v))
 
 
-def make_design(X, sample_weight, fit_intercept):
-    """Build the Design for validated X (see as_design_matrix) and raw sample_weight."""
+def make_design(X, sample_weight, fit_intercept, estimator_name=None):
+    """Build the Design for validated X (see as_design_matrix) and raw sample_weight.
+
+    Raises scikit-learn's error (naming estimator_name) if X holds NaN or inf: the
+    column statistics see every value, so the fast validation path skips that pass."""
     X = as_design_matrix(X)
     n, p = X.shape
     sw = None
@@ -282,6 +316,11 @@ def make_design(X, sample_weight, fit_intercept):
         stats(X, n, sw_arg, mu, norm2, fit_intercept)
     else:
         stats(X.data, X.indices, X.indptr, n, sw_arg, mu, norm2, fit_intercept)
+    if not (np.isfinite(norm2).all() and np.isfinite(mu).all()):
+        # NaN or inf in X (scikit-learn's message), else finite values whose squares
+        # overflow (check_scale's message)
+        _assert_all_finite(X.data if sp.issparse(X) else X, input_name="X",
+                           estimator_name=estimator_name)
     check_scale(norm2, X.dtype, "X")
     return Design(X, kind, sw, fit_intercept, mu.astype(X.dtype), norm2)
 

@@ -19,6 +19,7 @@ from fastlasso._data import (
     validate_fit_data,
 )
 from fastlasso._enet_path import enet_path
+from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._solve import SOLVERS, solve
 
 _OBJECTIVE_DOC = """
@@ -33,7 +34,7 @@ _OBJECTIVE_DOC = """
 """
 
 
-class ElasticNet(RegressorMixin, BaseEstimator):
+class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
     """Linear regression with combined L1 and L2 penalties (drop-in for scikit-learn's).
     {objective}
     The solver is coordinate descent with working sets, Gap Safe screening, Anderson
@@ -206,7 +207,8 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
         X, y = validate_fit_data(self, X, y)
-        design = make_design(X, sample_weight, self.fit_intercept)
+        design = make_design(X, sample_weight, self.fit_intercept,
+                             estimator_name=type(self).__name__)
         gram, gram_matrix = self._gram_option(design)
         Y = y[:, None] if y.ndim == 1 else y
         n_targets = Y.shape[1]

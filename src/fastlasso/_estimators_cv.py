@@ -20,11 +20,12 @@ from fastlasso._data import (
     make_design,
 )
 from fastlasso._enet_path import enet_path, lasso_path
+from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._path import resolve_alphas
 from fastlasso._solve import n_threads_for, solve_cd
 
 
-class ElasticNetCV(RegressorMixin, BaseEstimator):
+class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
     """Elastic Net with alpha (and l1_ratio) chosen by cross-validation.
 
     Same parameters, grid, folds and choice as scikit-learn's ``ElasticNetCV``, plus
