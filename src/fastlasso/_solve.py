@@ -98,6 +98,7 @@ def make_gram_cache(design, yc, mode, gram_matrix=None):
             design.X,
             np.empty(0) if sqrt_sw is None else sqrt_sw,
             design.mu,
+            design.norm2,
             np.ascontiguousarray(yc_sw),
             gram_matrix,
         )
