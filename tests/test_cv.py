@@ -377,3 +377,45 @@ def test_several_targets_are_rejected():
     X, y, _ = lasso_data()
     with pytest.raises(ValueError, match="1d array"):
         fastlasso.LassoCV().fit(X, np.c_[y, y])
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fold_grams_equal_the_gram_of_the_weighted_training_rows(fit_intercept, weighted):
+    # FoldGrams gets each fold's Gram by difference of row blocks; the reference is
+    # X~^T S X~ computed directly in numpy with zero weight on the held-out rows,
+    # weights rescaled to sum to n and centring by the weighted training mean.
+    from fastlasso._cv import FoldGrams
+
+    rng = np.random.default_rng(3)
+    n, p = 250, 12
+    X = np.asfortranarray(rng.normal(size=(n, p)) * 3 + 50)  # large means: centring
+    s = rng.uniform(0.5, 2.0, n) if weighted else None
+    grams = FoldGrams(X, s, fit_intercept, np.average(X, axis=0, weights=s))
+    for train, test in KFold(5, shuffle=True, random_state=0).split(X):
+        w = np.zeros(n)
+        w[train] = 1.0 if s is None else s[train]
+        w *= n / w.sum()
+        mean = np.average(X, axis=0, weights=w) if fit_intercept else np.zeros(p)
+        Xc = X - mean
+        expected = Xc.T @ (w[:, None] * Xc)
+        assert_allclose(grams.train(test), expected, rtol=1e-9, atol=1e-9 * n)
+    w_all = np.ones(n) if s is None else s * n / s.sum()
+    mean = np.average(X, axis=0, weights=w_all) if fit_intercept else np.zeros(p)
+    assert_allclose(grams.train(), (X - mean).T @ (w_all[:, None] * (X - mean)),
+                    rtol=1e-9, atol=1e-9 * n)
+
+
+def test_lasso_cv_on_tall_data_matches_sklearn_with_fold_grams():
+    # n >> p: folds and refit run in full-Gram mode from FoldGrams
+    rng = np.random.default_rng(4)
+    n, p = 2000, 30
+    X = rng.normal(size=(n, p)) + 5
+    y = X[:, :4] @ np.array([2.0, -1.0, 0.5, 1.5]) + rng.normal(size=n)
+    ours = fastlasso.LassoCV(cv=5, tol=1e-10, max_iter=100_000).fit(X, y)
+    ref = linear_model.LassoCV(cv=5, tol=1e-10, max_iter=100_000).fit(X, y)
+    assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-12)
+    assert np.argmin(ours.mse_path_.mean(1)) == np.argmin(ref.mse_path_.mean(1))
+    assert_allclose(ours.alpha_, ref.alpha_, rtol=1e-12)
+    assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-6)
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)

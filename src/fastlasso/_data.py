@@ -46,7 +46,7 @@ def validate_fit_data(estimator, X, y):
     through ``validate_data``.
     """
     X = check_structure(X)
-    if _plain_dense(X, y):
+    if _plain_input(X, y):
         _check_n_features(estimator, X, reset=True)
         _check_feature_names(estimator, X, reset=True)
         return X, as_target(y, X.dtype)
@@ -64,13 +64,18 @@ def validate_fit_data(estimator, X, y):
     return X, as_target(y, X.dtype)
 
 
-def _plain_dense(X, y):
-    """True for a 2-D float32/float64 ndarray X with samples and features, and a finite
-    real numeric ndarray y of matching length, 1-D or 2-D (what validate_data would
-    accept unchanged, if X is finite)."""
-    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+def _plain_input(X, y):
+    """True for X a 2-D float32/float64 ndarray or CSC/CSR matrix (structure already
+    checked) with samples and features, and y a finite real numeric ndarray of matching
+    length, 1-D or 2-D: what validate_data would accept unchanged, if X is finite."""
+    if type(y) is not np.ndarray:
         return False
-    if X.ndim != 2 or X.dtype not in (np.float32, np.float64) or 0 in X.shape:
+    if sp.issparse(X):
+        if X.format not in ("csc", "csr"):
+            return False
+    elif type(X) is not np.ndarray or X.ndim != 2:
+        return False
+    if X.dtype not in (np.float32, np.float64) or 0 in X.shape:
         return False
     if y.ndim not in (1, 2) or y.shape[0] != X.shape[0] or y.size == 0:
         return False

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled, process_routing
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from fastlasso._cv import cross_validate_paths, select_alpha
+from fastlasso._cv import FoldGrams, cross_validate_paths, select_alpha
 from fastlasso._data import (
     as_design_matrix,
     check_sample_weight,
@@ -22,7 +22,7 @@ from fastlasso._data import (
 from fastlasso._enet_path import enet_path, lasso_path
 from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._path import resolve_alphas
-from fastlasso._solve import n_threads_for, solve_cd
+from fastlasso._solve import n_threads_for, resolve_gram, solve_cd
 
 
 class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
@@ -177,12 +177,17 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         else:
             split_params = {}
         folds = list(cv.split(X, y, **split_params))
-        gram, gram_matrix = _gram_option(self.precompute)
+        gram = _gram_option(self.precompute)
+        fold_grams = None
+        if resolve_gram(full, gram, n_solves=len(grids[0])) == "full":
+            fold_grams = FoldGrams(X, raw_sw, self.fit_intercept, full.mu)
+            gram = "full"
         solve_params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
                             selection=self.selection, random_state=self.random_state)
         mse, paths = cross_validate_paths(
             X, y, raw_sw, folds, self.fit_intercept, grids, l1_ratios, gram,
             solve_params, n_jobs=n_threads_for(self.n_jobs), verbose=self.verbose,
+            fold_grams=fold_grams,
         )
         mean_mse = mse.mean(axis=1)
         se = mse.std(axis=1, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 \
@@ -206,7 +211,8 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         warm = np.mean([paths[i][k][:, a].toarray().ravel() for k in range(len(folds))],
                        axis=0)
         sol = solve_cd(full, yc_full, self.alpha_, l1_ratios[i], coef_init=warm,
-                       gram=gram, gram_matrix=gram_matrix, n_threads=1, **solve_params)
+                       gram=gram, n_threads=1, **solve_params,
+                       gram_matrix=None if fold_grams is None else fold_grams.train())
         self.coef_ = sol.coef
         self.intercept_ = (float(y_mean - full.mu.astype(np.float64) @ sol.coef)
                            if self.fit_intercept else 0.0)
@@ -270,10 +276,10 @@ class LassoCV(ElasticNetCV):
 
 
 def _gram_option(precompute):
-    """(Gram mode, user matrix) from ``precompute`` (user matrices are not reused across
-    folds, whose Gram matrices differ: they fall back to the full-Gram mode)."""
+    """Gram mode from ``precompute``. A user's Gram matrix cannot serve the folds, whose
+    Gram matrices differ: it means the full-Gram mode, built from the data."""
     if isinstance(precompute, str):
-        return "auto", None
+        return "auto"
     if isinstance(precompute, (bool, np.bool_)):
-        return ("full" if precompute else "off"), None
-    return "full", None
+        return "full" if precompute else "off"
+    return "full"
