@@ -6,8 +6,11 @@ change that hands the kernels the same numbers must give bit-identical results).
 Every fit goes through ``fit_checked``: inputs compared with copies taken before,
 and no NaN or infinity in the fitted attributes.
 
-To cover a new estimator, add a factory to ESTIMATORS and its scikit-learn
-counterpart to REFERENCES.
+Every entry point that fits takes the same input: the estimators with coordinate
+descent and with the proximal solvers, ``lasso_path`` / ``enet_path`` at one alpha
+(``PathFit``) and ``LassoCV`` / ``ElasticNetCV`` with a one-alpha grid (cross-validation
+then refits at that alpha: the estimator's solution). To cover a new one, add a
+factory to ESTIMATORS and the scikit-learn model it must agree with to MODEL.
 """
 
 import warnings
@@ -18,16 +21,115 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import linear_model
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_array
 
 import fastlasso
 
-L1_RATIO = {"Lasso": 1.0, "ElasticNet": 0.6}
+
+class PathFit(BaseEstimator):
+    """``lasso_path`` / ``enet_path`` on the one-alpha grid [alpha], as an estimator:
+    coef_, dual_gap_ and n_iter_ are the path's; intercept_ = ybar - xbar^T w (weighted
+    means) is computed here in float64, since a path does not return one."""
+
+    def __init__(
+        self,
+        path="lasso_path",
+        alpha=1.0,
+        l1_ratio=1.0,
+        fit_intercept=True,
+        positive=False,
+        tol=1e-4,
+        max_iter=1000,
+        precompute="auto",
+        selection="cyclic",
+        n_jobs=None,
+    ):
+        self.path = path
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.precompute = precompute
+        self.selection = selection
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, sample_weight=None):
+        extra = {"l1_ratio": self.l1_ratio} if self.path == "enet_path" else {}
+        _, coefs, gaps, n_iters = getattr(fastlasso, self.path)(
+            X,
+            y,
+            alphas=[self.alpha],
+            fit_intercept=self.fit_intercept,
+            positive=self.positive,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            precompute=self.precompute,
+            selection=self.selection,
+            n_jobs=self.n_jobs,
+            sample_weight=sample_weight,
+            return_n_iter=True,
+            **extra,
+        )
+        coef = coefs[:, 0]
+        intercept = 0.0
+        if self.fit_intercept:  # on a C-ordered copy: the same bits for any layout
+            X64 = check_array(X, accept_sparse=True, dtype=np.float64)
+            X64 = np.ascontiguousarray(X64.toarray() if sp.issparse(X64) else X64)
+            s = (
+                None
+                if sample_weight is None
+                else np.broadcast_to(
+                    np.asarray(sample_weight, dtype=np.float64), len(X64)
+                )
+            )
+            y64 = np.asarray(y, dtype=np.float64).reshape(len(X64))
+            intercept = np.average(y64 - X64 @ coef.astype(np.float64), weights=s)
+        self.coef_, self.intercept_ = coef, intercept
+        self.dual_gap_, self.n_iter_ = gaps[0], n_iters[0]
+        return self
+
+
+def _cv(cls, **fixed):
+    def make(alpha=1.0, **kw):
+        return cls(alphas=[alpha], cv=3, **{**fixed, "tol": 1e-10, **kw})
+
+    return make
+
+
 ESTIMATORS = {
     "Lasso": lambda **kw: fastlasso.Lasso(**{"tol": 1e-10, **kw}),
     "ElasticNet": lambda **kw: fastlasso.ElasticNet(
         **{"l1_ratio": 0.6, "tol": 1e-10, **kw}
     ),
+    "Lasso-fista": lambda **kw: fastlasso.Lasso(
+        solver="fista", **{"tol": 1e-13, "max_iter": 100_000, **kw}
+    ),
+    "ElasticNet-ista": lambda **kw: fastlasso.ElasticNet(
+        solver="ista", **{"l1_ratio": 0.6, "tol": 1e-13, "max_iter": 100_000, **kw}
+    ),
+    "lasso_path": lambda **kw: PathFit(**{"path": "lasso_path", "tol": 1e-10, **kw}),
+    "enet_path": lambda **kw: PathFit(
+        **{"path": "enet_path", "l1_ratio": 0.6, "tol": 1e-10, **kw}
+    ),
+    "LassoCV": _cv(fastlasso.LassoCV),
+    "ElasticNetCV": _cv(fastlasso.ElasticNetCV, l1_ratio=0.6),
 }
+MODEL = {  # the problem each entry point solves
+    "Lasso": "Lasso",
+    "Lasso-fista": "Lasso",
+    "lasso_path": "Lasso",
+    "LassoCV": "Lasso",
+    "ElasticNet": "ElasticNet",
+    "ElasticNet-ista": "ElasticNet",
+    "enet_path": "ElasticNet",
+    "ElasticNetCV": "ElasticNet",
+}
+ESTIMATOR_CLASSES = ["Lasso", "ElasticNet", "Lasso-fista", "ElasticNet-ista"]
+NOT_CV = [k for k in ESTIMATORS if not k.endswith("CV")]
+L1_RATIO = {"Lasso": 1.0, "ElasticNet": 0.6}
 REFERENCES = {
     "Lasso": lambda **kw: linear_model.Lasso(tol=1e-12, max_iter=200_000, **kw),
     "ElasticNet": lambda **kw: linear_model.ElasticNet(
@@ -93,7 +195,7 @@ def fit_checked(est, X, y, sample_weight=None):
 
 def _ref(name, X, y, sample_weight=None, **params):
     X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-    return REFERENCES[name](alpha=params.pop("alpha", ALPHA), **params).fit(
+    return REFERENCES[MODEL[name]](alpha=params.pop("alpha", ALPHA), **params).fit(
         X, np.asarray(y, dtype=np.float64), sample_weight=sample_weight
     )
 
@@ -122,6 +224,7 @@ def _assert_identical(a, b):
 # degenerate data
 
 
+@pytest.mark.parametrize("name", NOT_CV)  # 3 folds need 3 samples
 @pytest.mark.parametrize("sparse", [False, True])
 def test_one_sample_with_intercept(name, sparse):
     """One sample: the centred data are all zero, so w = 0 and b = y_0 exactly."""
@@ -135,6 +238,7 @@ def test_one_sample_with_intercept(name, sparse):
     assert est.intercept_ == 4.5
 
 
+@pytest.mark.parametrize("name", NOT_CV)
 @pytest.mark.parametrize("sparse", [False, True])
 def test_one_sample_without_intercept(name, sparse):
     X, y = np.array([[1.0, -2.0, 3.0]]), np.array([4.5])
@@ -164,7 +268,7 @@ def test_one_feature_closed_form(name, fit_intercept, weighted, positive, sparse
     ybar = s @ y / n if fit_intercept else 0.0
     c = s @ ((x - xbar) * (y - ybar)) / n
     d = s @ (x - xbar) ** 2 / n
-    rho = L1_RATIO[name]
+    rho = L1_RATIO[MODEL[name]]
     alpha = 0.1
     shrunk = (
         max(c - alpha * rho, 0.0)
@@ -239,7 +343,7 @@ def test_duplicated_columns(name, sparse):
     est = fit_checked(
         ESTIMATORS[name](alpha=ALPHA), sp.csc_matrix(Xd) if sparse else Xd, y
     )
-    if name == "Lasso":
+    if MODEL[name] == "Lasso":
         ref = _ref(name, X, y)
         merged = est.coef_[:8].copy()
         merged[[0, 2]] += est.coef_[8:]
@@ -253,8 +357,10 @@ def test_duplicated_columns(name, sparse):
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("value", [0.0, -7.25, 1e100])
-def test_constant_y(name, sparse, value):
+def test_constant_y(name, sparse, value, request):
     """Constant y with an intercept: w = 0, b = y exactly."""
+    if name.endswith("CV") and value == 1e100 and sparse:  # folds are zero weights
+        request.applymarker(pytest.mark.xfail(strict=True, reason=WEIGHTED_MEAN_BUG))
     X, _ = _data()
     est = fit_checked(
         ESTIMATORS[name](alpha=ALPHA),
@@ -263,6 +369,26 @@ def test_constant_y(name, sparse, value):
     )
     assert_array_equal(est.coef_, 0.0)
     assert est.intercept_ == value
+
+
+WEIGHTED_MEAN_BUG = (
+    "bug: the weighted mean of a large constant y is off by rounding (1e100 -> "
+    "1e100 + 2e84), the kernels take the non-centred y_c as centred and return "
+    "w ~ 1e84 with a negative duality gap reported as converged"
+)
+
+
+@pytest.mark.parametrize("value", [-7.25, 1e100])
+def test_constant_y_with_zero_weights(name, value, request):
+    """Constant y on the weighted rows (zero weight elsewhere, as CV folds have):
+    w = 0 and b = y exactly; y_c = 0 exactly needs no rounding luck."""
+    if value == 1e100:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=WEIGHTED_MEAN_BUG))
+    X, _ = _data()
+    sw = (np.arange(40) % 3 != 0).astype(float)  # every CV fold keeps some weight
+    est = fit_checked(ESTIMATORS[name](alpha=ALPHA), X, np.full(40, value), sw)
+    assert_array_equal(est.coef_, 0.0)
+    assert_allclose(est.intercept_, value, rtol=1e-15)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -285,6 +411,7 @@ def test_constant_y_without_intercept(name):
     _assert_matches(est, _ref(name, X, y, fit_intercept=False))
 
 
+@pytest.mark.parametrize("name", ESTIMATOR_CLASSES)  # multi-target
 def test_one_constant_target_among_two(name):
     X, y = _data()
     Y = np.column_stack([y, np.full(40, 2.0)])
@@ -298,10 +425,18 @@ def test_one_constant_target_among_two(name):
 # magnitudes: (X, y, alpha) -> (c X, c y, c^2 alpha) leaves w unchanged, b -> c b
 
 
+PROX_SCALE_BUG = (
+    "bug: FISTA/ISTA stall at w = 0 (ConvergenceWarning) on data scaled by 1e100 or "
+    "more, or 1e-150, although the scale check accepts them and CD solves them"
+)
+
+
 @pytest.mark.parametrize("c", [1e150, 1e-150])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_extreme_magnitudes_float64(name, c, sparse, fit_intercept):
+def test_extreme_magnitudes_float64(name, c, sparse, fit_intercept, request):
+    if name == "Lasso-fista" or (name == "ElasticNet-ista" and c > 1):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=PROX_SCALE_BUG))
     X, y = _data()
     Xs = X * c
     est = fit_checked(
@@ -310,6 +445,47 @@ def test_extreme_magnitudes_float64(name, c, sparse, fit_intercept):
         y * c,
     )
     _assert_matches(est, _ref(name, X, y, fit_intercept=fit_intercept), scale=c)
+
+
+GRID_BUG = (
+    "bug: an alpha_max below 1e-15 (absolute, as scikit-learn does) is taken for 0 "
+    "and the automatic grid collapses to a constant 1e-15: on small-scale data the "
+    "path is constant and CV returns w = 0"
+)
+CV_SE_BUG = (
+    "bug: the CV standard error squares deviations of the fold errors, which "
+    "overflows for data of magnitude 1e150 (mse_se_ = inf, alpha_1se_ wrong)"
+)
+
+
+@pytest.mark.parametrize("c", [1e150, 1e-8, 1e-150])
+@pytest.mark.parametrize("name", ["lasso_path", "enet_path", "LassoCV", "ElasticNetCV"])
+def test_automatic_grid_follows_the_scale(name, c, request):
+    """(c X, c y) has alpha_max c^2 times larger, so the automatic grid scales by c^2
+    and everything else is unchanged: coefficients, the CV choice, CV errors / c^2."""
+    if c < 1:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=GRID_BUG))
+    elif name.endswith("CV"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=CV_SE_BUG))
+    X, y = _data()
+    if "path" in name:
+        path = getattr(fastlasso, name)
+        kw = {"l1_ratio": 0.6} if name == "enet_path" else {}
+        ref = path(X, y, alphas=20, fit_intercept=True, tol=1e-12, **kw)
+        got = path(X * c, y * c, alphas=20, fit_intercept=True, tol=1e-12, **kw)
+        assert_allclose(got[0] / c**2, ref[0], rtol=1e-10)
+        assert_allclose(got[1], ref[1], rtol=1e-6, atol=1e-9)
+        return
+    cls = getattr(fastlasso, name)
+    kw = {"l1_ratio": 0.6} if name == "ElasticNetCV" else {}
+    ref = cls(cv=3, alphas=20, tol=1e-12, **kw).fit(X, y)
+    got = fit_checked(cls(cv=3, alphas=20, tol=1e-12, **kw), X * c, y * c)
+    assert_allclose(got.alphas_ / c**2, ref.alphas_, rtol=1e-10)
+    assert_allclose(got.mse_path_ / c**2, ref.mse_path_, rtol=1e-6)
+    assert_allclose(got.mse_se_ / c**2, ref.mse_se_, rtol=1e-6)
+    assert got.alpha_1se_ / c**2 == pytest.approx(ref.alpha_1se_, rel=1e-10)
+    assert got.alpha_ / c**2 == pytest.approx(ref.alpha_, rel=1e-10)
+    assert_allclose(got.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("c", [1e15, 1e-15])
@@ -365,7 +541,17 @@ def test_magnitudes_beyond_the_dtype_raise(
     assert not hasattr(est, "coef_")
 
 
-def test_huge_alpha_gives_zeros_with_finite_gap(name):
+def test_huge_alpha_gives_zeros_with_finite_gap(name, request):
+    if "path" in name or name.endswith("CV"):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "bug: n * alpha overflows with a RuntimeWarning in kernel_penalties when "
+                    "alpha is a numpy float (path and CV grids), though the result is right"
+                ),
+            )
+        )
     X, y = _data()
     est = ESTIMATORS[name](alpha=1e307)
     with warnings.catch_warnings():
@@ -709,7 +895,7 @@ def test_empty_rows_and_columns(name, fmt):
 def test_non_contiguous_sparse_arrays(name):
     X, y = _sparse_data()
     S = sp.csc_matrix(X)
-    pad = lambda a: np.repeat(a, 2)[::2]  # noqa: E731 - a strided view of a copy
+    pad = lambda a: np.repeat(a, 2)[::2]  # a strided view of a copy
     T = sp.csc_matrix((pad(S.data), pad(S.indices), pad(S.indptr)), shape=S.shape)
     assert not T.data.flags.c_contiguous
     est = fit_checked(ESTIMATORS[name](alpha=ALPHA), T, y)
@@ -725,6 +911,7 @@ def _frame(X, dtype=None):
     return df if dtype is None else df.astype(dtype)
 
 
+@pytest.mark.parametrize("name", [n for n in ESTIMATORS if "path" not in n])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_dataframe_same_as_array(name, dtype):
     X, y = _data()
