@@ -381,32 +381,44 @@ def test_several_targets_are_rejected():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_fold_grams_equal_the_gram_of_the_weighted_training_rows(fit_intercept, weighted):
-    # FoldGrams gets each fold's Gram by difference of row blocks; the reference is
-    # X~^T S X~ computed directly in numpy with zero weight on the held-out rows,
-    # weights rescaled to sum to n and centring by the weighted training mean.
-    from fastlasso._cv import FoldGrams
+@pytest.mark.parametrize("splitter", [KFold(5, shuffle=True, random_state=0),
+                                      ShuffleSplit(4, test_size=0.3, random_state=0)])
+def test_gram_folds_equal_what_the_kernels_build_from_the_data(fit_intercept, weighted,
+                                                                splitter):
+    # GramFolds derives each fold's problem and held-out errors from block statistics;
+    # the references are computed directly in numpy from the training rows (weights
+    # rescaled to sum to n, centring by the weighted training mean) and the test rows.
+    from fastlasso._cv import GramFolds
 
     rng = np.random.default_rng(3)
     n, p = 250, 12
     X = np.asfortranarray(rng.normal(size=(n, p)) * 3 + 50)  # large means: centring
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=n) + 7
     s = rng.uniform(0.5, 2.0, n) if weighted else None
-    grams = FoldGrams(X, s, fit_intercept, np.average(X, axis=0, weights=s))
-    for train, test in KFold(5, shuffle=True, random_state=0).split(X):
+    folds = list(splitter.split(X))
+    gf = GramFolds(X, y, s, folds, fit_intercept)
+    W = rng.normal(size=(p, 3))
+    for k, (train, test) in enumerate(folds):
         w = np.zeros(n)
         w[train] = 1.0 if s is None else s[train]
         w *= n / w.sum()
         mean = np.average(X, axis=0, weights=w) if fit_intercept else np.zeros(p)
-        Xc = X - mean
-        expected = Xc.T @ (w[:, None] * Xc)
-        assert_allclose(grams.train(test), expected, rtol=1e-9, atol=1e-9 * n)
-    w_all = np.ones(n) if s is None else s * n / s.sum()
-    mean = np.average(X, axis=0, weights=w_all) if fit_intercept else np.zeros(p)
-    assert_allclose(grams.train(), (X - mean).T @ (w_all[:, None] * (X - mean)),
-                    rtol=1e-9, atol=1e-9 * n)
+        ybar = np.average(y, weights=w) if fit_intercept else 0.0
+        Xc, yc = X - mean, y - ybar
+        design, yc_k, ybar_k, G, xty = gf.training(k)
+        assert_allclose(G, Xc.T @ (w[:, None] * Xc), rtol=1e-9, atol=1e-9 * n)
+        assert_allclose(xty, Xc.T @ (w * yc), rtol=1e-9, atol=1e-9 * n)
+        assert_allclose(design.mu, mean, rtol=1e-12)
+        assert_allclose(design.sw, w, rtol=1e-12)
+        assert_allclose(yc_k, yc, rtol=1e-12, atol=1e-12)
+        b = rng.normal(size=3)
+        pred = X[test] @ W + b
+        st = np.ones(len(test)) if s is None else s[test]
+        expected = np.average((y[test, None] - pred) ** 2, axis=0, weights=st)
+        assert_allclose(gf.test_mse(k, W, b), expected, rtol=1e-9)
 
 
-def test_lasso_cv_on_tall_data_matches_sklearn_with_fold_grams():
+def test_lasso_cv_on_tall_data_matches_sklearn_from_gram_folds():
     # n >> p: folds and refit run in full-Gram mode from FoldGrams
     rng = np.random.default_rng(4)
     n, p = 2000, 30

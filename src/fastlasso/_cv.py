@@ -12,9 +12,9 @@ materialise X[test]: for sparse X as X[:, active] @ (sparse coefficients), for d
 in blocks of rows.
 
 When the folds run in full-Gram mode (dense X, n >> p), zero-weight rows would still
-cost every fold a whole Gram product. Instead FoldGrams computes the Gram of all rows
-once and of each held-out block (n/K rows), and gets each fold's centred training
-Gram by difference: K + 1 solves cost about 2 n p^2 instead of (K + 1) n p^2.
+cost every fold a whole Gram product. Instead GramFolds computes sufficient statistics
+of each held-out block once, and gets every fold's training problem and held-out errors
+from them: the whole cross-validation reads X once (about n p^2 / 2 flops).
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
-from fastlasso._data import make_design
+from fastlasso._data import Design, make_design
 from fastlasso._path import Progress, solve_path
 
 ROW_BLOCK = 4096
@@ -48,62 +48,109 @@ def predict_rows(X, rows, coefs, intercepts):
     return pred + intercepts
 
 
-class FoldGrams:
-    """Centred, weighted Gram matrices of the training rows of every fold, by difference.
+class GramFolds:
+    """Cross-validation of n >> p dense problems from sufficient statistics.
 
-    With s the sample weights (ones if None) and rows shifted by the full-data weighted
-    mean m (so that the centring term below stays small), A(R) = sum_{i in R} s_i
-    (x_i - m)(x_i - m)^T and b(R) = sum_{i in R} s_i (x_i - m). For training rows T,
-    weights rescaled to sum to n, the centred Gram is
-        n / S_T * (A_T - b_T b_T^T / S_T),   A_T = A(all) - A(test), b_T likewise,
-    (without intercept m = 0 and the b term is dropped): the matrix the kernels would
-    build from X with zero weights on the held-out rows.
+    With s the sample weights (ones if None), rows shifted by m (the weighted mean of
+    all rows if fit_intercept, else 0) and z_i = x_i - m, every block R of rows has
+        A_R = sum s_i z_i z_i^T,  b_R = sum s_i z_i,  q_R = sum s_i y_i z_i,
+        S_R = sum s_i,  Y_R = sum s_i y_i,  YY_R = sum s_i y_i^2.
+    The held-out blocks are computed once (about n p^2 / 2 flops in all); the totals
+    are their sums when the test sets partition the rows (K-fold), else one more pass.
+    The training rows T of a fold are the totals minus its block, and give exactly what
+    the kernels would build from X with zero weights on the held-out rows (weights
+    rescaled to sum to n, centring by the weighted training means mu = b_T / S_T,
+    ybar = Y_T / S_T):
+        Gram  n/S_T (A_T - b_T b_T^T / S_T),   X~^T S y_c  n/S_T (q_T - ybar b_T),
+        column norms diag(Gram), means m + mu.
+    The held-out error of w (intercept c = ybar - mu^T w in z coordinates) is the
+    quadratic form YY - 2 c Y + c^2 S - 2 w^T (q - c b) + w^T A w over the block, so no
+    fold ever reads X again.
     """
 
     ROWS = 4096
 
-    def __init__(self, X, sample_weight, fit_intercept, shift):
+    def __init__(self, X, y, sample_weight, folds, fit_intercept):
         self.X, self.fit_intercept = X, fit_intercept
-        self.s = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-        self.shift = np.asarray(shift, dtype=np.float64) if fit_intercept else 0.0
-        self.A, self.b, self.S = self._blocks(np.arange(X.shape[0]))
+        self.y = np.asarray(y, dtype=np.float64)
+        n = X.shape[0]
+        self.weighted = sample_weight is not None
+        self.s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        self.shift = (np.asarray(self.s @ X, dtype=np.float64) / self.s.sum()
+                      if fit_intercept else np.zeros(X.shape[1]))
+        self.tests = [np.asarray(test) for _, test in folds]
+        self.blocks = [self._stats(test) for test in self.tests]
+        tests = np.sort(np.concatenate([t for _, t in folds]))
+        if tests.shape == (n,) and np.array_equal(tests, np.arange(n)):
+            self.total = [sum(parts) for parts in zip(*self.blocks)]
+        else:
+            self.total = self._stats(np.arange(n))
 
-    def _blocks(self, rows):
+    def _stats(self, rows):
         p = self.X.shape[1]
-        A, b = np.zeros((p, p)), np.zeros(p)
+        A = np.zeros((p, p), order="F")
+        b, q = np.zeros(p), np.zeros(p)
         for start in range(0, len(rows), self.ROWS):
             r = rows[start:start + self.ROWS]
-            Z = np.asarray(self.X[r], dtype=np.float64) - self.shift
-            sq = np.sqrt(self.s[r])[:, None]
-            A += dsyrk(1.0, Z * sq, trans=1)  # upper triangle of Z^T S Z
-            b += self.s[r] @ Z
+            s, y = self.s[r], self.y[r]
+            Z = self.X[r].astype(np.float64)  # a copy of the block's rows
+            Z -= self.shift
+            b += s @ Z
+            q += (s * y) @ Z
+            if self.weighted:
+                Z *= np.sqrt(s)[:, None]
+            # upper triangle of Z^T S Z; Z^T is Fortran-ordered: no copy
+            A = dsyrk(1.0, Z.T, beta=1.0, c=A, overwrite_c=1)
         A = np.triu(A) + np.triu(A, 1).T
-        return A, b, float(self.s[rows].sum())
+        s, y = self.s[rows], self.y[rows]
+        return [A, b, q, float(s.sum()), float(s @ y), float(s @ (y * y))]
 
-    def train(self, test=None):
-        """The Gram of the training rows (all rows if test is None)."""
-        A, b, S = self.A, self.b, self.S
-        if test is not None:
-            At, bt, St = self._blocks(test)
-            A, b, S = A - At, b - bt, S - St
-        if self.fit_intercept:
-            A = A - np.outer(b, b) / S
-        return A * (self.X.shape[0] / S)
+    def training(self, k=None):
+        """(design, y_c, y_mean, Gram, X~^T S y_c) for the training rows of fold k (all
+        rows if k is None), as make_design and the kernels would build them."""
+        A, b, q, S, Y, _ = self.total
+        n = self.X.shape[0]
+        w = self.s.copy()
+        if k is not None:
+            A, b, q, S, Y = (t - u for t, u in zip((A, b, q, S, Y), self.blocks[k][:5]))
+            w[self.tests[k]] = 0.0
+        mu, ybar = (b / S, Y / S) if self.fit_intercept else (np.zeros_like(b), 0.0)
+        scale = n / S
+        gram = scale * (A - np.outer(b, b) / S) if self.fit_intercept else scale * A
+        xty = scale * (q - ybar * b)
+        dtype = self.X.dtype
+        design = Design(self.X, "dense", np.ascontiguousarray(w * scale, dtype=dtype),
+                        self.fit_intercept, (self.shift + mu).astype(dtype),
+                        np.maximum(np.diag(gram), 0.0).copy())
+        yc = np.ascontiguousarray(self.y - ybar, dtype=dtype)
+        return design, yc, ybar, gram, xty
+
+    def test_mse(self, k, coefs, intercepts):
+        """Held-out weighted mean squared error of each column of coefs (p, n_alphas)."""
+        A, b, q, S, Y, YY = self.blocks[k]
+        W = np.asarray(coefs, dtype=np.float64)
+        c = np.asarray(intercepts, dtype=np.float64) + self.shift @ W
+        quad = np.einsum("ja,ja->a", W, A @ W)
+        sse = YY - 2 * c * Y + c * c * S - 2 * (q @ W - c * (b @ W)) + quad
+        return np.maximum(sse, 0.0) / S
 
 
-def fold_path(X, y, sample_weight, train, test, fit_intercept, alphas, l1_ratio,
-              gram, solve_params, fold_grams=None):
-    """Fit the path on the training rows (as weights) and score the held-out rows.
-
-    Returns (mse per alpha, coefficient path as a sparse (p, k) matrix)."""
+def fold_path(X, y, sample_weight, k, train, test, fit_intercept, alphas, l1_ratio,
+              gram, solve_params, gram_folds=None):
+    """Fit the path on the training rows of fold k (as weights) and score the held-out
+    rows. Returns (mse per alpha, coefficient path as a sparse (p, k) matrix)."""
+    if gram_folds is not None:
+        design, yc, y_mean, G, xty = gram_folds.training(k)
+        coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram="full",
+                                    gram_matrix=G, gram_xty=xty, **solve_params)
+        intercepts = y_mean - design.mu.astype(np.float64) @ coefs.astype(np.float64)
+        return gram_folds.test_mse(k, coefs, intercepts), sp.csc_matrix(coefs)
     n = X.shape[0]
     sw = np.zeros(n)
     sw[train] = 1.0 if sample_weight is None else sample_weight[train]
     design = make_design(X, sw, fit_intercept)
     yc, y_mean = design.center(y)
-    gram_matrix = None if fold_grams is None else fold_grams.train(test)
-    coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram=gram,
-                                gram_matrix=gram_matrix, **solve_params)
+    coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram=gram, **solve_params)
     intercepts = y_mean - design.mu.astype(np.float64) @ coefs.astype(np.float64)
     resid = predict_rows(X, test, coefs, intercepts) - y[test, None]
     sw_test = None if sample_weight is None else sample_weight[test]
@@ -112,8 +159,8 @@ def fold_path(X, y, sample_weight, train, test, fit_intercept, alphas, l1_ratio,
 
 
 def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ratios,
-                         gram, solve_params, n_jobs=1, verbose=False, fold_grams=None):
-    """Run every (l1_ratio, fold) path; n_jobs threads; fold_grams: see FoldGrams.
+                         gram, solve_params, n_jobs=1, verbose=False, gram_folds=None):
+    """Run every (l1_ratio, fold) path; n_jobs threads; gram_folds: see GramFolds.
 
     Returns mse of shape (n_l1_ratio, n_folds, n_alphas) and the fold coefficient
     paths as a nested list [l1 index][fold index] of sparse (p, n_alphas) matrices.
@@ -124,8 +171,8 @@ def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ra
     def run(job):
         i, k = job
         train, test = folds[k]
-        out = fold_path(X, y, sample_weight, train, test, fit_intercept, grids[i],
-                        l1_ratios[i], gram, solve_params, fold_grams)
+        out = fold_path(X, y, sample_weight, k, train, test, fit_intercept, grids[i],
+                        l1_ratios[i], gram, solve_params, gram_folds)
         progress.step(f"l1_ratio={l1_ratios[i]:g} fold {k + 1}/{len(folds)}")
         return out
 

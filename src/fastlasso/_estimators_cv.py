@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled, process_routing
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from fastlasso._cv import FoldGrams, cross_validate_paths, select_alpha
+from fastlasso._cv import GramFolds, cross_validate_paths, select_alpha
 from fastlasso._data import (
     as_design_matrix,
     check_sample_weight,
@@ -165,11 +165,6 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             if check_sample_weight(sample_weight, X.shape[0], np.float64) is not None:
                 raw_sw = np.asarray(sample_weight, dtype=np.float64)
         l1_ratios = self._l1_ratios()
-        full = make_design(X, raw_sw, self.fit_intercept)
-        yc_full, y_mean = full.center(y)
-        grids = [resolve_alphas(full, yc_full, self.alphas, r, self.eps, self.positive)
-                 for r in l1_ratios]
-
         cv = check_cv(self.cv)
         if _routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
@@ -177,17 +172,25 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         else:
             split_params = {}
         folds = list(cv.split(X, y, **split_params))
+
+        # n >> p dense data: folds and refit from sufficient statistics (GramFolds)
         gram = _gram_option(self.precompute)
-        fold_grams = None
-        if resolve_gram(full, gram, n_solves=len(grids[0])) == "full":
-            fold_grams = FoldGrams(X, raw_sw, self.fit_intercept, full.mu)
-            gram = "full"
+        gram_folds, gram_full = None, {}
+        if resolve_gram(X, gram, n_solves=2) == "full":
+            gram_folds = GramFolds(X, y, raw_sw, folds, self.fit_intercept)
+            full, yc_full, y_mean, G, xty = gram_folds.training()
+            gram, gram_full = "full", dict(gram_matrix=G, gram_xty=xty)
+        else:
+            full = make_design(X, raw_sw, self.fit_intercept)
+            yc_full, y_mean = full.center(y)
+        grids = [resolve_alphas(full, yc_full, self.alphas, r, self.eps, self.positive)
+                 for r in l1_ratios]
         solve_params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
                             selection=self.selection, random_state=self.random_state)
         mse, paths = cross_validate_paths(
             X, y, raw_sw, folds, self.fit_intercept, grids, l1_ratios, gram,
             solve_params, n_jobs=n_threads_for(self.n_jobs), verbose=self.verbose,
-            fold_grams=fold_grams,
+            gram_folds=gram_folds,
         )
         mean_mse = mse.mean(axis=1)
         se = mse.std(axis=1, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 \
@@ -211,8 +214,7 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         warm = np.mean([paths[i][k][:, a].toarray().ravel() for k in range(len(folds))],
                        axis=0)
         sol = solve_cd(full, yc_full, self.alpha_, l1_ratios[i], coef_init=warm,
-                       gram=gram, n_threads=1, **solve_params,
-                       gram_matrix=None if fold_grams is None else fold_grams.train())
+                       gram=gram, n_threads=1, **solve_params, **gram_full)
         self.coef_ = sol.coef
         self.intercept_ = (float(y_mean - full.mu.astype(np.float64) @ sol.coef)
                            if self.fit_intercept else 0.0)

@@ -98,6 +98,7 @@ def solve_path(
     coef_init=None,
     gram="auto",
     gram_matrix=None,
+    gram_xty=None,
     verbose=False,
     progress_label="path",
     **solve_params,
@@ -106,17 +107,19 @@ def solve_path(
     dtype, dual gaps (k,) in P units, epochs per alpha (list), converged flags)."""
     p = design.n_features
     k = len(alphas)
-    mode = resolve_gram(design, gram, n_solves=k)
-    cache = make_gram_cache(design, yc, mode, gram_matrix)
+    mode = resolve_gram(design.X, gram, n_solves=k)
+    cache = make_gram_cache(design, yc, mode, gram_matrix, gram_xty)
     coefs = np.empty((k, p), dtype=design.dtype)  # one contiguous row per alpha
     gaps = np.empty(k)
     n_iters, converged = [], []
     w = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
     progress = Progress(k, progress_label, verbose)
     bounds = _cd.GradientBounds(design.n_samples, p)
+    yy = design.weighted_sq_norm(yc)
     for i, alpha in enumerate(alphas):
         sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=w, gram=mode,
-                       gram_cache=cache, gradient_bounds=bounds, **solve_params)
+                       gram_cache=cache, gradient_bounds=bounds, yy=yy,
+                       **solve_params)
         coefs[i] = sol.coef
         gaps[i] = sol.gap
         n_iters.append(sol.n_iter)

@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -68,12 +69,12 @@ def n_threads_for(n_jobs):
     return max(1, int(n_jobs))
 
 
-def resolve_gram(design, gram, n_solves=1):
-    """Pick the Gram mode (see module docstring) for this design and amount of work."""
+def resolve_gram(X, gram, n_solves=1):
+    """Pick the Gram mode (see module docstring) for X and the amount of work."""
     if gram not in GRAM_CHOICES:
         raise ValueError(f"gram must be one of {GRAM_CHOICES}, got {gram!r}.")
-    n, p = design.X.shape
-    if design.kind != "dense":
+    n, p = X.shape
+    if sp.issparse(X):
         return "off"
     if gram != "auto":
         return gram
@@ -83,9 +84,9 @@ def resolve_gram(design, gram, n_solves=1):
     return "lazy"
 
 
-def make_gram_cache(design, yc, mode, gram_matrix=None):
-    """A GramCache for mode "full" (filled; from gram_matrix if given) or "lazy"
-    (empty), None for "off"."""
+def make_gram_cache(design, yc, mode, gram_matrix=None, gram_xty=None):
+    """A GramCache for mode "full" (filled; from gram_matrix and gram_xty, the centred
+    weighted X~^T S X~ and X~^T S y_c, if given) or "lazy" (empty), None for "off"."""
     if mode == "off":
         return None
     p = design.n_features
@@ -101,6 +102,7 @@ def make_gram_cache(design, yc, mode, gram_matrix=None):
             design.norm2,
             np.ascontiguousarray(yc_sw),
             gram_matrix,
+            gram_xty,
         )
         return cache
     return _cd.GramCache(p, LAZY_GRAM_MAX_SLOTS)
@@ -120,6 +122,7 @@ def solve_cd(
     random_state=None,
     gram="auto",
     gram_matrix=None,
+    gram_xty=None,
     gram_cache=None,
     working_sets=True,
     screening=True,
@@ -127,6 +130,7 @@ def solve_cd(
     n_threads=1,
     record_history=False,
     gradient_bounds=None,
+    yy=None,
     warn=True,
 ):
     """Coordinate descent (working sets, Gap Safe screening, Anderson, Gram modes).
@@ -134,10 +138,10 @@ def solve_cd(
     gram_cache, if given, must have been made by make_gram_cache(design, yc, gram) with
     gram already resolved; it is reused (paths, CV). gradient_bounds (a
     _cd.GradientBounds for this design and target) is passed from one alpha of a path
-    to the next. Returns a Solution.
+    to the next; yy is ||y_c||_S^2 if already known. Returns a Solution.
     """
     n, p = design.X.shape
-    yy = design.weighted_sq_norm(yc)
+    yy = design.weighted_sq_norm(yc) if yy is None else yy
     tol_gap = tol * yy / n
     w = np.zeros(p, dtype=design.dtype)
     if coef_init is not None:
@@ -145,8 +149,8 @@ def solve_cd(
     if yy == 0.0:  # y constant on the weighted rows: w = 0 is optimal for every alpha
         return Solution(np.zeros(p, dtype=design.dtype), 0.0, 0.0, 0, True)
     if gram_cache is None:
-        mode = resolve_gram(design, gram)
-        gram_cache = make_gram_cache(design, yc, mode, gram_matrix)
+        mode = resolve_gram(design.X, gram)
+        gram_cache = make_gram_cache(design, yc, mode, gram_matrix, gram_xty)
     else:  # the caller resolved the mode and made the cache (paths, CV)
         mode = gram
     mode_code = {"off": _cd.GramMode.GRAM_OFF, "lazy": _cd.GramMode.GRAM_LAZY,
@@ -179,6 +183,7 @@ def solve_cd(
         hist=hist,
         bounds=gradient_bounds,
         full_gram_max=FULL_GRAM_MAX_PATH,
+        yy_c=yy,
     )
     return _certified(
         w, out, hist, n, tol, tol_gap, out["epochs"], "epochs",
@@ -213,7 +218,7 @@ SOLVERS = ("cd",) + PROX_SOLVERS
 STEP_SCHEDULES = ("decaying", "constant")
 # keyword arguments that only one family of solvers reads (``solve`` drops the others,
 # so callers such as the estimators can pass one set of options whatever the solver)
-_CD_ONLY = {"selection", "random_state", "gram", "gram_matrix", "gram_cache",
+_CD_ONLY = {"selection", "random_state", "gram", "gram_matrix", "gram_xty", "gram_cache",
             "working_sets", "screening", "acceleration"}
 _PROX_ONLY = {"step_size", "step_schedule", "threshold", "lipschitz", "gap_freq"}
 
