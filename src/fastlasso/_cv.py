@@ -93,14 +93,20 @@ class GramFolds:
         for start in range(0, len(rows), self.ROWS):
             r = rows[start:start + self.ROWS]
             s, y = self.s[r], self.y[r]
-            Z = self.X[r].astype(np.float64)  # a copy of the block's rows
+            if r[-1] - r[0] + 1 == len(r):  # contiguous rows: a Fortran-ordered copy
+                Z = np.array(self.X[r[0]:r[-1] + 1], dtype=np.float64, order="F")
+            else:  # gathered rows (a new C-ordered array)
+                Z = np.asarray(self.X[r], dtype=np.float64)
             Z -= self.shift
             b += s @ Z
             q += (s * y) @ Z
             if self.weighted:
                 Z *= np.sqrt(s)[:, None]
-            # upper triangle of Z^T S Z; Z^T is Fortran-ordered: no copy
-            A = dsyrk(1.0, Z.T, beta=1.0, c=A, overwrite_c=1)
+            # upper triangle of Z^T S Z, without copying Z
+            if Z.flags.f_contiguous:
+                A = dsyrk(1.0, Z, beta=1.0, c=A, trans=1, overwrite_c=1)
+            else:
+                A = dsyrk(1.0, Z.T, beta=1.0, c=A, overwrite_c=1)
         A = np.triu(A) + np.triu(A, 1).T
         s, y = self.s[rows], self.y[rows]
         return [A, b, q, float(s.sum()), float(s @ y), float(s @ (y * y))]
