@@ -57,12 +57,12 @@ def problems(draw, name):
     # whose duality gap cannot reach tol in float32
     if amax <= 1e-12 * correlation_bound(X, y, sw, fit_intercept, l1_ratio):
         amax = 0.0
-    params = dict(
-        alpha=frac * amax if amax > 0 else frac,
-        l1_ratio=l1_ratio,
-        fit_intercept=fit_intercept,
-        positive=positive,
-    )
+    params = {
+        "alpha": frac * amax if amax > 0 else frac,
+        "l1_ratio": l1_ratio,
+        "fit_intercept": fit_intercept,
+        "positive": positive,
+    }
     return X, y, sw, params
 
 
@@ -321,7 +321,7 @@ def test_refit_is_bit_identical(name, layout):
         elif layout == "float32":
             X = X.astype(np.float32)
         tol = 1e-6 if layout == "float32" else 1e-8
-        extra = dict(tol=tol, selection=selection, random_state=7, max_iter=100_000)
+        extra = {"tol": tol, "selection": selection, "random_state": 7, "max_iter": 100_000}
         est = _fit(name, X, y, sw, params, **extra)
         first = (est.coef_.copy(), est.intercept_, est.dual_gap_, est.n_iter_)
         est.fit(X, y, sample_weight=sw)
