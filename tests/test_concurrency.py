@@ -290,14 +290,6 @@ def test_parallel_paths_cv_and_prox_fits_are_bit_identical_to_serial(shared):
             assert_array_equal(a, b, strict=True)
 
 
-GLOBAL_RNG_BUG = (
-    "bug: every coordinate-descent solve draws its seed from numpy's global random "
-    "state when random_state is None, even with cyclic selection (scikit-learn "
-    "does too), so a default fit changes np.random's stream"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=GLOBAL_RNG_BUG)
 @pytest.mark.parametrize(
     "fit",
     [

@@ -357,10 +357,8 @@ def test_duplicated_columns(name, sparse):
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("value", [0.0, -7.25, 1e100])
-def test_constant_y(name, sparse, value, request):
+def test_constant_y(name, sparse, value):
     """Constant y with an intercept: w = 0, b = y exactly."""
-    if name.endswith("CV") and value == 1e100 and sparse:  # folds are zero weights
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WEIGHTED_MEAN_BUG))
     X, _ = _data()
     est = fit_checked(
         ESTIMATORS[name](alpha=ALPHA),
@@ -371,19 +369,10 @@ def test_constant_y(name, sparse, value, request):
     assert est.intercept_ == value
 
 
-WEIGHTED_MEAN_BUG = (
-    "bug: the weighted mean of a large constant y is off by rounding (1e100 -> "
-    "1e100 + 2e84), the kernels take the non-centred y_c as centred and return "
-    "w ~ 1e84 with a negative duality gap reported as converged"
-)
-
-
 @pytest.mark.parametrize("value", [-7.25, 1e100])
-def test_constant_y_with_zero_weights(name, value, request):
+def test_constant_y_with_zero_weights(name, value):
     """Constant y on the weighted rows (zero weight elsewhere, as CV folds have):
     w = 0 and b = y exactly; y_c = 0 exactly needs no rounding luck."""
-    if value == 1e100:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WEIGHTED_MEAN_BUG))
     X, _ = _data()
     sw = (np.arange(40) % 3 != 0).astype(float)  # every CV fold keeps some weight
     est = fit_checked(ESTIMATORS[name](alpha=ALPHA), X, np.full(40, value), sw)

@@ -1,15 +1,18 @@
-"""Ctrl-C stops a long fit within about a second and leaves a usable process.
+"""Ctrl-C stops a long fit, path or CV within about a second and leaves a usable process.
 
-Each case runs in a child process (a stray SIGINT must never hit the test runner):
-the child builds a problem that runs for well over 10 s (tol=0 with a huge
-max_iter: the fit can only stop at max_iter or on an interrupt; measured > 25 s on
-the development machine), says READY and starts fitting; the parent waits 0.5 s and
-sends SIGINT. The child must raise KeyboardInterrupt, with the estimator left as it
-was (unfitted, or the previous fit intact), and a later fit in the same process must
-give the same result as before the interrupt. The latency bound (5 s) is generous on
-purpose: this is a correctness property, not a benchmark.
+The cases run in a child process (a stray SIGINT must never hit the test runner), one
+child for all of them: the parent sends a case, the child builds a problem that runs
+for well over 10 s (tol=0 with a huge max_iter: the fit can only stop at max_iter or on
+an interrupt; measured > 25 s on the development machine), says READY and starts; the
+parent waits 0.5 s and sends SIGINT. The child must raise KeyboardInterrupt, with the
+estimator left as it was (unfitted, or the previous fit intact), and a later fit in the
+same process must give the same result as before the interrupt; then it takes the next
+case (so every case after the first also checks that earlier interrupts left nothing
+behind). A child that hangs or dies is replaced for the next case. The latency bound
+(5 s) is generous on purpose: this is a correctness property, not a benchmark.
 
-To cover a new estimator, add it to the child's ESTIMATORS.
+To cover a new estimator, add it to the child's ESTIMATORS; a new entry point, a
+"call" in the child.
 """
 
 import json
@@ -32,15 +35,12 @@ CHILD = textwrap.dedent(
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     warnings.simplefilter("ignore")
-    case = json.loads(sys.argv[1])
     ESTIMATORS = {
         "Lasso": lambda **kw: fastlasso.Lasso(**kw),
         "ElasticNet": lambda **kw: fastlasso.ElasticNet(l1_ratio=0.9, **kw),
+        "LassoCV": lambda alpha, **kw: fastlasso.LassoCV(alphas=[alpha], cv=3, **kw),
     }
-    make = ESTIMATORS[case["name"]]
-    rng = np.random.default_rng(0)
-
-    def correlated(n, p, rho, dtype):
+    def correlated(rng, n, p, rho, dtype):
         X = np.empty((n, p), order="F", dtype=dtype)
         col = rng.standard_normal(n)
         for j in range(p):
@@ -48,35 +48,50 @@ CHILD = textwrap.dedent(
             X[:, j] = col
         return X
 
-    kind = case["problem"]
-    if kind == "sparse":
-        X = sp.random(5000, 2000, density=0.05, random_state=1, format="csc")
-        X.data = rng.standard_normal(X.nnz)
-    elif kind == "tall":
-        X = correlated(20000, 400, 0.995, np.float64)
-    elif kind == "gram_fill":
-        X = np.asfortranarray(rng.standard_normal((20_000, 4_000), dtype=np.float32))
-    else:
-        X = correlated(2000, 3000, 0.99, np.float32 if kind == "dense32" else float)
-    y = np.asarray(X[:, ::40] @ rng.standard_normal(len(range(0, X.shape[1], 40))))
-    y = y + rng.standard_normal(X.shape[0])
-    long_params = dict(alpha=1e-7, tol=0.0, max_iter=10**9, **case["params"])
+    def make_problem(kind):  # the same data whatever ran before
+        rng = np.random.default_rng(0)
+        if kind == "sparse":
+            X = sp.random(5000, 2000, density=0.05, random_state=1, format="csc")
+            X.data = rng.standard_normal(X.nnz)
+        elif kind == "tall":
+            X = correlated(rng, 20000, 400, 0.995, np.float64)
+        elif kind == "gram_fill":
+            X = np.asfortranarray(rng.standard_normal((20_000, 4_000), dtype=np.float32))
+        else:
+            X = correlated(rng, 2000, 3000, 0.99, np.float32 if kind == "dense32" else float)
+        y = np.asarray(X[:, ::40] @ rng.standard_normal(len(range(0, X.shape[1], 40))))
+        return X, y + rng.standard_normal(X.shape[0])
 
-    Xs, ys = X[:200, :30], y[:200]
-    if sp.issparse(Xs):
-        Xs = Xs.toarray()
-    before = make(alpha=0.01).fit(Xs, ys)
-    est = make(**long_params)
-    if case["refit"]:  # a model fitted before, on data of the same shape
-        est.set_params(alpha=0.5, tol=1e-3, max_iter=100).fit(X, y[::-1].copy())
-        kept = (est.coef_.copy(), est.intercept_, est.n_features_in_)
-        est.set_params(**long_params)
-    print(json.dumps({"ready": True}), flush=True)
-    try:
-        est.fit(X, y)
-        print(json.dumps({"finished": True}), flush=True)
-    except KeyboardInterrupt:
-        out = {"interrupted": True, "t": time.monotonic()}
+    problems = {}
+    for line in sys.stdin:
+        case = json.loads(line)
+        kind = case["problem"]
+        if kind not in problems:
+            problems.clear()  # one large problem in memory at a time
+            problems[kind] = make_problem(kind)
+        X, y = problems[kind]
+        make = ESTIMATORS[case["name"]]
+        long_params = dict(alpha=1e-7, tol=0.0, max_iter=10**9, **case["params"])
+        Xs, ys = X[:200, :30], y[:200]
+        if sp.issparse(Xs):
+            Xs = Xs.toarray()
+        before = make(alpha=0.01).fit(Xs, ys)
+        est = make(**long_params)
+        if case["refit"]:  # a model fitted before, on data of the same shape
+            est.set_params(alpha=0.5, tol=1e-3, max_iter=100).fit(X, y[::-1].copy())
+            kept = (est.coef_.copy(), est.intercept_, est.n_features_in_)
+            est.set_params(**long_params)
+        print(json.dumps({"ready": True}), flush=True)
+        try:
+            if case["call"] == "path":
+                long_params.pop("alpha")
+                fastlasso.lasso_path(X, y, alphas=[1e-7], **long_params)
+            else:
+                est.fit(X, y)
+            print(json.dumps({"finished": True}), flush=True)
+            continue
+        except KeyboardInterrupt:
+            out = {"interrupted": True, "t": time.monotonic()}
         if case["refit"]:
             out["kept"] = bool(
                 np.array_equal(est.coef_, kept[0])
@@ -96,6 +111,7 @@ CHILD = textwrap.dedent(
 
 BOUND = 5.0  # seconds from SIGINT to KeyboardInterrupt; "about a second" expected
 
+
 def _readline(proc, timeout):
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     if not ready:
@@ -104,36 +120,78 @@ def _readline(proc, timeout):
     return json.loads(line) if line else None
 
 
-def _interrupt(case, delay=0.5):
-    """Run the child, SIGINT it ``delay`` s into the long fit; report and latency."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, json.dumps(case)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert _readline(proc, 300) == {"ready": True}, proc.stderr.read()
+class Child:
+    """The child process shared by the cases; replaced when one hangs or dies."""
+
+    def __init__(self):
+        self.proc = None
+
+    def _start(self):
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def interrupt(self, case, delay=0.5):
+        """Run case, SIGINT it ``delay`` s into the long call; (report, latency)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        self.proc.stdin.write(json.dumps(case) + "\n")
+        self.proc.stdin.flush()
+        ready = _readline(self.proc, 300)
+        if ready != {"ready": True}:
+            self.kill()
+            pytest.fail(f"child not ready: {ready}")
         time.sleep(delay)
         sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        report = _readline(proc, BOUND)
-        assert report is not None, f"fit did not stop within {BOUND} s of SIGINT"
-        assert "finished" not in report, "the problem is too short to interrupt"
-        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+        self.proc.send_signal(signal.SIGINT)
+        report = _readline(self.proc, BOUND)
+        if report is None:
+            self.kill()
+            pytest.fail(f"the call did not stop within {BOUND} s of SIGINT")
+        if "finished" in report:  # the SIGINT then hits an idle child
+            self.kill()
+            pytest.fail("the problem is too short to interrupt")
         return report, report["t"] - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+
+    def close(self):
+        """Close the child's input: it must then exit normally; its return code."""
+        if self.proc is None:
+            return 0
+        self.proc.stdin.close()
+        try:
+            return self.proc.wait(timeout=60)
+        finally:
+            self.kill()
 
 
-def _case(name, problem, params, case_id):
-    return pytest.param(
-        name, problem, params, id=f"{name}-{case_id}"
-    )
+@pytest.fixture(scope="module")
+def child():
+    c = Child()
+    yield c
+    c.kill()
+
+
+def _case(name, problem, params, case_id, call="fit", marks=()):
+    case = {
+        "name": name,
+        "problem": problem,
+        "params": params,
+        "call": call,
+        "refit": False,
+    }
+    return pytest.param(case, id=f"{name}-{case_id}", marks=marks)
 
 
 CASES = [
@@ -145,37 +203,55 @@ CASES = [
     _case("Lasso", "dense", {"precompute": False, "n_jobs": 2}, "dense-2-threads"),
     _case("ElasticNet", "dense", {"precompute": "auto"}, "dense-lazy-gram"),
     _case("ElasticNet", "sparse", {}, "csc"),
+    _case("Lasso", "dense", {"solver": "fista"}, "dense-fista"),
+    _case("ElasticNet", "sparse", {"solver": "fista", "n_jobs": 2}, "csc-fista"),
+    _case("Lasso", "dense", {}, "lasso_path", call="path"),
+    _case("Lasso", "sparse", {}, "lasso_path-csc", call="path"),
+    _case("Lasso", "tall", {"precompute": True}, "lasso_path-full-gram", call="path"),
+    _case("LassoCV", "dense", {}, "dense"),
+    _case("LassoCV", "sparse", {"n_jobs": 1}, "csc"),
+    _case("LassoCV", "dense", {"n_jobs": 2}, "dense-2-threads"),
 ]
 
 
-@pytest.mark.parametrize("name, problem, params", CASES)
-def test_interrupt_stops_fit_and_leaves_it_unfitted(name, problem, params):
-    report, latency = _interrupt(
-        dict(name=name, problem=problem, params=params, refit=False)
-    )
+@pytest.mark.parametrize("case", CASES)
+def test_interrupt_stops_and_leaves_it_unfitted(child, case):
+    report, latency = child.interrupt(case)
     assert report["interrupted"]
     assert latency < BOUND
     assert report["kept"], "an interrupted fit must leave the estimator unfitted"
     assert report["later_fit_same"]
 
 
-def test_interrupted_refit_keeps_previous_model():
-    report, latency = _interrupt(
-        dict(name="Lasso", problem="dense", params={"precompute": False}, refit=True)
-    )
+def test_interrupted_refit_keeps_previous_model(child):
+    case = {
+        "name": "Lasso",
+        "problem": "dense",
+        "params": {"precompute": False},
+        "call": "fit",
+        "refit": True,
+    }
+    report, latency = child.interrupt(case)
     assert report["interrupted"]
     assert latency < BOUND
     assert report["kept"], "coef_, intercept_, n_features_in_ must be the old ones"
     assert report["later_fit_same"]
 
 
-def test_interrupt_during_full_gram_fill():
+def test_interrupt_during_full_gram_fill(child):
     """SIGINT 1 s into the fit: validation and column statistics take ~0.3 s, so it
     arrives while the Gram matrix is being computed."""
-    report, latency = _interrupt(
-        dict(
-            name="Lasso", problem="gram_fill", params={"precompute": True}, refit=False
-        ),
-        delay=1.0,
-    )
+    case = {
+        "name": "Lasso",
+        "problem": "gram_fill",
+        "params": {"precompute": True},
+        "call": "fit",
+        "refit": False,
+    }
+    report, latency = child.interrupt(case, delay=1.0)
     assert report["interrupted"] and report["kept"] and latency < BOUND
+
+
+def test_child_exits_normally_after_all_interrupts(child):
+    """After every case above (each interrupted), the child still ends normally."""
+    assert child.close() == 0

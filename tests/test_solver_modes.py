@@ -658,25 +658,7 @@ def _tiny_problem():
     return X, y, 0.18489583333333331, 0.9
 
 
-ANDERSON_ZEROS = (
-    "bug: an accepted Anderson extrapolation of Gram epochs is returned "
-    "as is, with ~1e-10 on features whose optimal coefficient is certified 0"
-)
-
-
-@pytest.mark.parametrize(
-    "mode",
-    [
-        pytest.param(
-            m,
-            id=_mode_id(m),
-            marks=pytest.mark.xfail(strict=True, reason=ANDERSON_ZEROS),
-        )
-        if m["gram"] == "full" and m["acceleration"] and m["selection"] == "cyclic"
-        else pytest.param(m, id=_mode_id(m))
-        for m in modes("dense")
-    ],
-)
+@pytest.mark.parametrize("mode", [pytest.param(m, id=_mode_id(m)) for m in modes("dense")])
 def test_certified_zeros_are_exact_zeros(mode):
     """A coefficient that the optimum certifies to be 0 comes back as exactly 0 (as
     plain coordinate descent, whose soft-thresholding gives exact zeros, returns it),

@@ -17,13 +17,12 @@ of each held-out block once, and gets every fold's training problem and held-out
 from them: the whole cross-validation reads X once (about n p^2 / 2 flops).
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
-from fastlasso._data import Design, make_design
+from fastlasso._cancel import map_threads
+from fastlasso._data import Design, check_scale, make_design, weighted_mean
 from fastlasso._path import Progress, solve_path
 
 ROW_BLOCK = 4096
@@ -72,19 +71,23 @@ class GramFolds:
 
     def __init__(self, X, y, sample_weight, folds, fit_intercept):
         self.X, self.fit_intercept = X, fit_intercept
-        self.y = np.asarray(y, dtype=np.float64)
         n = X.shape[0]
         self.weighted = sample_weight is not None
         self.s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        y = np.asarray(y, dtype=np.float64)
+        self.y_shift = weighted_mean(y, self.s) if fit_intercept else 0.0
+        self.y = y - self.y_shift  # a constant y is exactly 0 from here on
         self.shift = (np.asarray(self.s @ X, dtype=np.float64) / self.s.sum()
                       if fit_intercept else np.zeros(X.shape[1]))
         self.tests = [np.asarray(test) for _, test in folds]
-        self.blocks = [self._stats(test) for test in self.tests]
+        with np.errstate(over="ignore", invalid="ignore"):  # check_scale reports it
+            self.blocks = [self._stats(test) for test in self.tests]
         tests = np.sort(np.concatenate([t for _, t in folds]))
         if tests.shape == (n,) and np.array_equal(tests, np.arange(n)):
             self.total = [sum(parts) for parts in zip(*self.blocks)]
         else:
-            self.total = self._stats(np.arange(n))
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.total = self._stats(np.arange(n))
 
     def _stats(self, rows):
         p = self.X.shape[1]
@@ -113,7 +116,8 @@ class GramFolds:
 
     def training(self, k=None):
         """(design, y_c, y_mean, Gram, X~^T S y_c) for the training rows of fold k (all
-        rows if k is None), as make_design and the kernels would build them."""
+        rows if k is None), as make_design and the kernels would build them; for all
+        rows, what make_design and Design.center would reject raises the same error."""
         A, b, q, S, Y, _ = self.total
         n = self.X.shape[0]
         w = self.s.copy()
@@ -122,20 +126,25 @@ class GramFolds:
             w[self.tests[k]] = 0.0
         mu, ybar = (b / S, Y / S) if self.fit_intercept else (np.zeros_like(b), 0.0)
         scale = n / S
-        gram = scale * (A - np.outer(b, b) / S) if self.fit_intercept else scale * A
-        xty = scale * (q - ybar * b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = scale * (A - np.outer(b, b) / S) if self.fit_intercept else scale * A
+            xty = scale * (q - ybar * b)
         dtype = self.X.dtype
+        norm2 = np.maximum(np.diag(gram), 0.0)
+        norm2[np.isnan(np.diag(gram))] = np.nan
         design = Design(self.X, "dense", np.ascontiguousarray(w * scale, dtype=dtype),
-                        self.fit_intercept, (self.shift + mu).astype(dtype),
-                        np.maximum(np.diag(gram), 0.0).copy())
+                        self.fit_intercept, (self.shift + mu).astype(dtype), norm2)
         yc = np.ascontiguousarray(self.y - ybar, dtype=dtype)
-        return design, yc, ybar, gram, xty
+        if k is None:
+            check_scale(norm2, dtype, "X")
+            check_scale([design.weighted_sq_norm(yc)], dtype, "y")
+        return design, yc, ybar + self.y_shift, gram, xty
 
     def test_mse(self, k, coefs, intercepts):
         """Held-out weighted mean squared error of each column of coefs (p, n_alphas)."""
         A, b, q, S, Y, YY = self.blocks[k]
         W = np.asarray(coefs, dtype=np.float64)
-        c = np.asarray(intercepts, dtype=np.float64) + self.shift @ W
+        c = np.asarray(intercepts, dtype=np.float64) - self.y_shift + self.shift @ W
         quad = np.einsum("ja,ja->a", W, A @ W)
         sse = YY - 2 * c * Y + c * c * S - 2 * (q @ W - c * (b @ W)) + quad
         return np.maximum(sse, 0.0) / S
@@ -185,8 +194,7 @@ def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ra
     if n_jobs == 1 or len(jobs) == 1:
         results = [run(job) for job in jobs]
     else:
-        with ThreadPoolExecutor(max_workers=min(n_jobs, len(jobs))) as pool:
-            results = list(pool.map(run, jobs))
+        results = map_threads(run, jobs, min(n_jobs, len(jobs)))
     mse = np.empty((len(l1_ratios), len(folds), len(grids[0])))
     paths = [[None] * len(folds) for _ in l1_ratios]
     for (i, k), (m, c) in zip(jobs, results):

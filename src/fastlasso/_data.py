@@ -289,7 +289,7 @@ class Design:
         Raises if ||y_c||_S^2 is not a normal number of X's dtype (see check_scale).
         """
         y = np.asarray(y, dtype=np.float64)
-        y_mean = float(np.average(y, weights=self.sw)) if self.fit_intercept else 0.0
+        y_mean = weighted_mean(y, self.sw) if self.fit_intercept else 0.0
         with np.errstate(over="ignore", invalid="ignore"):
             yc = np.ascontiguousarray(y - y_mean, dtype=self.dtype)
             yy = self.weighted_sq_norm(yc) if np.isfinite(yc).all() else np.inf
@@ -300,6 +300,17 @@ class Design:
         """||v||_S^2 in float64."""
         v = np.asarray(v, dtype=np.float64)
         return float(v @ v) if self.sw is None else float(self.sw @ (v * v))
+
+
+def weighted_mean(y, sw):
+    """Weighted mean of float64 y, refined once: the mean of y - mean(y) corrects
+    the rounding of the first pass, so that y - mean is exactly 0 for a constant y
+    (a rounded mean of y ~ 1e100 would leave y_c ~ 1e84 for the kernels to fit)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(np.average(y, weights=sw))
+        if np.isfinite(mean):
+            mean += float(np.average(y - mean, weights=sw))
+    return mean
 
 
 def make_design(X, sample_weight, fit_intercept, estimator_name=None):

@@ -157,7 +157,9 @@ def solve_cd(
                  "full": _cd.GramMode.GRAM_FULL}[mode]
     sqrt_sw = design.sqrt_sw
     hist = np.zeros((max(16, 2 * max_iter + 16) if record_history else 0, 3))
-    seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
+    seed = 1  # cyclic selection draws nothing (numpy's global stream stays untouched)
+    if selection == "random":
+        seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
     kernel = getattr(_cd, "enet_cd_" + design.kind)
     out = kernel(
         *design.kernel_args(),
