@@ -523,9 +523,9 @@ def test_path_matches_sklearns_lasso_path(capsys, tmp_path):
         int(np.flatnonzero(coefs[j])[0]) for j in range(X.shape[1]) if coefs[j].any()
     ]
     entered = sorted((i, j) for j, i in zip(range(X.shape[1]), first, strict=False))
-    assert [e["alpha"] for e in result["entry_order"]] == [
-        alphas[i] for i, _ in entered
-    ]
+    assert [e["alpha"] for e in result["entry_order"]] == pytest.approx(
+        [alphas[i] for i, _ in entered], rel=1e-12
+    )
 
 
 def test_path_csv_has_one_row_per_alpha(capsys, tmp_path):

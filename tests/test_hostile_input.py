@@ -414,18 +414,10 @@ def test_one_constant_target_among_two(name):
 # magnitudes: (X, y, alpha) -> (c X, c y, c^2 alpha) leaves w unchanged, b -> c b
 
 
-PROX_SCALE_BUG = (
-    "bug: FISTA/ISTA stall at w = 0 (ConvergenceWarning) on data scaled by 1e100 or "
-    "more, or 1e-150, although the scale check accepts them and CD solves them"
-)
-
-
 @pytest.mark.parametrize("c", [1e150, 1e-150])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_extreme_magnitudes_float64(name, c, sparse, fit_intercept, request):
-    if name == "Lasso-fista" or (name == "ElasticNet-ista" and c > 1):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PROX_SCALE_BUG))
+def test_extreme_magnitudes_float64(name, c, sparse, fit_intercept):
     X, y = _data()
     Xs = X * c
     est = fit_checked(
@@ -436,26 +428,11 @@ def test_extreme_magnitudes_float64(name, c, sparse, fit_intercept, request):
     _assert_matches(est, _ref(name, X, y, fit_intercept=fit_intercept), scale=c)
 
 
-GRID_BUG = (
-    "bug: an alpha_max below 1e-15 (absolute, as scikit-learn does) is taken for 0 "
-    "and the automatic grid collapses to a constant 1e-15: on small-scale data the "
-    "path is constant and CV returns w = 0"
-)
-CV_SE_BUG = (
-    "bug: the CV standard error squares deviations of the fold errors, which "
-    "overflows for data of magnitude 1e150 (mse_se_ = inf, alpha_1se_ wrong)"
-)
-
-
 @pytest.mark.parametrize("c", [1e150, 1e-8, 1e-150])
 @pytest.mark.parametrize("name", ["lasso_path", "enet_path", "LassoCV", "ElasticNetCV"])
-def test_automatic_grid_follows_the_scale(name, c, request):
+def test_automatic_grid_follows_the_scale(name, c):
     """(c X, c y) has alpha_max c^2 times larger, so the automatic grid scales by c^2
     and everything else is unchanged: coefficients, the CV choice, CV errors / c^2."""
-    if c < 1:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=GRID_BUG))
-    elif name.endswith("CV"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=CV_SE_BUG))
     X, y = _data()
     if "path" in name:
         path = getattr(fastlasso, name)
@@ -530,17 +507,7 @@ def test_magnitudes_beyond_the_dtype_raise(
     assert not hasattr(est, "coef_")
 
 
-def test_huge_alpha_gives_zeros_with_finite_gap(name, request):
-    if "path" in name or name.endswith("CV"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "bug: n * alpha overflows with a RuntimeWarning in kernel_penalties when "
-                    "alpha is a numpy float (path and CV grids), though the result is right"
-                ),
-            )
-        )
+def test_huge_alpha_gives_zeros_with_finite_gap(name):
     X, y = _data()
     est = ESTIMATORS[name](alpha=1e307)
     with warnings.catch_warnings():

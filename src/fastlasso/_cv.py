@@ -80,13 +80,12 @@ class GramFolds:
         self.shift = (np.asarray(self.s @ X, dtype=np.float64) / self.s.sum()
                       if fit_intercept else np.zeros(X.shape[1]))
         self.tests = [np.asarray(test) for _, test in folds]
+        tests = np.sort(np.concatenate([t for _, t in folds]))
         with np.errstate(over="ignore", invalid="ignore"):  # check_scale reports it
             self.blocks = [self._stats(test) for test in self.tests]
-        tests = np.sort(np.concatenate([t for _, t in folds]))
-        if tests.shape == (n,) and np.array_equal(tests, np.arange(n)):
-            self.total = [sum(parts) for parts in zip(*self.blocks)]
-        else:
-            with np.errstate(over="ignore", invalid="ignore"):
+            if tests.shape == (n,) and np.array_equal(tests, np.arange(n)):
+                self.total = [sum(parts) for parts in zip(*self.blocks)]
+            else:
                 self.total = self._stats(np.arange(n))
 
     def _stats(self, rows):
@@ -137,7 +136,8 @@ class GramFolds:
         yc = np.ascontiguousarray(self.y - ybar, dtype=dtype)
         if k is None:
             check_scale(norm2, dtype, "X")
-            check_scale([design.weighted_sq_norm(yc)], dtype, "y")
+            with np.errstate(over="ignore"):
+                check_scale([design.weighted_sq_norm(yc)], dtype, "y")
         return design, yc, ybar + self.y_shift, gram, xty
 
     def test_mse(self, k, coefs, intercepts):

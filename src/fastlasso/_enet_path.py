@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from fastlasso._data import check_precomputed_gram, check_structure, make_design
-from fastlasso._path import geometric_grid, resolve_alphas, solve_path
+from fastlasso._path import alpha_max, geometric_grid, resolve_alphas, solve_path
 from fastlasso._solve import n_threads_for
 
 _DOC_PARAMS = """
@@ -105,6 +105,14 @@ def enet_path(
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
     if selection not in ("cyclic", "random"):
         raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
+    flags = dict(positive=positive, fit_intercept=fit_intercept, copy_X=copy_X,
+                 return_n_iter=return_n_iter, check_input=check_input,
+                 do_screening=do_screening)
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be a bool, got {value!r}.")
+    if not (n_jobs is None or isinstance(n_jobs, (int, np.integer))):
+        raise ValueError(f"n_jobs must be None or an integer, got {n_jobs!r}.")
     if n_alphas is not None:
         warnings.warn(
             "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as 'alphas'.",
@@ -130,8 +138,7 @@ def enet_path(
         Xy = np.asarray(Xy, dtype=np.float64).ravel()
         if Xy.shape != (p,):
             raise ValueError(f"Xy has shape {Xy.shape}, expected ({p},).")
-        top = np.max(Xy) if positive else np.max(np.abs(Xy))
-        amax = max(float(top), 0.0) / (design.n_samples * l1_ratio)
+        amax = alpha_max(design, yc, l1_ratio, positive, Xty=Xy)
         grid = geometric_grid(amax, eps, 100 if alphas is None else int(alphas))
     else:
         grid = resolve_alphas(design, yc, alphas, l1_ratio, eps, positive)

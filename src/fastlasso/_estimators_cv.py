@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from fastlasso._cv import GramFolds, cross_validate_paths, select_alpha
 from fastlasso._data import (
     as_design_matrix,
+    as_target,
     check_sample_weight,
     check_structure,
     make_design,
@@ -157,7 +158,7 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                              y_numeric=True)
         if y.ndim > 1:
             raise ValueError("y must be 1-D: multi-task cross-validation is not supported.")
-        y = np.asarray(y, dtype=X.dtype)
+        y = as_target(y, X.dtype)
         check_consistent_length(X, y)
         X = as_design_matrix(X)
         raw_sw = None
@@ -193,8 +194,10 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             gram_folds=gram_folds,
         )
         mean_mse = mse.mean(axis=1)
-        se = mse.std(axis=1, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 \
-            else np.zeros_like(mean_mse)
+        se = np.zeros_like(mean_mse)
+        if len(folds) > 1:  # in units of the largest error: squares never overflow
+            unit = max(float(mse.max()), np.finfo(np.float64).tiny)
+            se = unit * (mse / unit).std(axis=1, ddof=1) / np.sqrt(len(folds))
         i, a_min, a_1se = select_alpha(mean_mse, se, grids)
         a = a_min if self.alpha_rule == "min" else a_1se
 

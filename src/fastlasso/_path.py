@@ -20,9 +20,12 @@ from fastlasso import _cd
 from fastlasso._solve import make_gram_cache, resolve_gram, solve_cd
 
 
-def alpha_max(design, yc, l1_ratio=1.0, positive=False):
+def alpha_max(design, yc, l1_ratio=1.0, positive=False, Xty=None):
     """Smallest alpha for which w = 0 is optimal:
-    max_j |x~_j^T S y_c| / (n * l1_ratio)   (max_j x~_j^T S y_c if positive)."""
+    max_j |x~_j^T S y_c| / (n * l1_ratio)   (max_j x~_j^T S y_c if positive),
+    from Xty = X~^T S y_c if given. Exactly 0 when that is rounding noise next to the
+    Cauchy-Schwarz bound max_j ||x~_j||_S ||y_c||_S (y_c orthogonal to every column),
+    whatever the scale of the data."""
     if l1_ratio == 0:
         raise ValueError(
             "Automatic alpha grid generation is not supported for l1_ratio=0: pass "
@@ -30,11 +33,16 @@ def alpha_max(design, yc, l1_ratio=1.0, positive=False):
         )
     n = design.n_samples
     ycw = yc if design.sw is None else yc * design.sw
-    Xty = np.asarray(design.X.T @ ycw.astype(design.dtype), dtype=np.float64).ravel()
-    # centring: x~_j^T S y_c = x_j^T S y_c - mu_j * sum(S y_c), and sum(S y_c) = 0
-    Xty -= design.mu.astype(np.float64) * float(np.sum(ycw))
-    top = np.max(Xty) if positive else np.max(np.abs(Xty))
-    return max(float(top), 0.0) / (n * l1_ratio)
+    if Xty is None:
+        Xty = np.asarray(design.X.T @ ycw.astype(design.dtype), dtype=np.float64).ravel()
+        # centring: x~_j^T S y_c = x_j^T S y_c - mu_j * sum(S y_c), and sum(S y_c) = 0
+        Xty -= design.mu.astype(np.float64) * float(np.sum(ycw))
+    top = max(float(np.max(Xty) if positive else np.max(np.abs(Xty))), 0.0)
+    bound = (np.sqrt(float(np.max(design.norm2, initial=0.0)))
+             * np.sqrt(design.weighted_sq_norm(yc)))
+    if top <= np.finfo(np.float64).resolution * bound:
+        return 0.0
+    return top / (n * l1_ratio)
 
 
 def alpha_grid(design, yc, l1_ratio=1.0, eps=1e-3, n_alphas=100, positive=False):
@@ -44,10 +52,10 @@ def alpha_grid(design, yc, l1_ratio=1.0, eps=1e-3, n_alphas=100, positive=False)
 
 
 def geometric_grid(amax, eps, n_alphas):
-    """n_alphas values from amax down to eps * amax; a constant tiny grid if amax ~ 0."""
-    tiny = np.finfo(np.float64).resolution
-    if amax <= tiny:
-        return np.full(n_alphas, tiny)
+    """n_alphas values from amax down to eps * amax; scikit-learn's constant grid of
+    1e-15 if amax is 0 (then w = 0 is optimal for every alpha > 0)."""
+    if amax <= 0:
+        return np.full(n_alphas, np.finfo(np.float64).resolution)
     return np.geomspace(amax, amax * eps, num=n_alphas)
 
 

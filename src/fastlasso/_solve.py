@@ -57,6 +57,7 @@ def kernel_penalties(n, alpha, l1_ratio):
     and the solution is 0 whatever l1 is), and an infinite penalty would turn the
     duality gap into NaN."""
     cap = np.finfo(np.float64).max
+    alpha, l1_ratio = float(alpha), float(l1_ratio)  # Python floats overflow to inf
     return min(n * (alpha * l1_ratio), cap), min(n * (alpha * (1.0 - l1_ratio)), cap)
 
 
