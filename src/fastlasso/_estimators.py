@@ -1,6 +1,5 @@
 """scikit-learn compatible Lasso and ElasticNet: validate -> _data -> _solve -> attributes."""
 
-import os
 import warnings
 from numbers import Integral, Real
 
@@ -20,7 +19,7 @@ from fastlasso._data import (
 )
 from fastlasso._enet_path import enet_path
 from fastlasso._param_check import ValidateParamsOnce
-from fastlasso._solve import SOLVERS, solve
+from fastlasso._solve import SOLVERS, n_threads_for, solve
 
 _OBJECTIVE_DOC = """
     Minimises, for each target,
@@ -237,7 +236,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                 random_state=self.random_state,
                 gram=gram,
                 gram_matrix=gram_matrix,
-                n_threads=_n_threads(self.n_jobs),
+                n_threads=n_threads_for(self.n_jobs),
                 record_history=self.record_history,
                 step_size=self.step_size,
                 step_schedule=self.step_schedule,
@@ -367,14 +366,6 @@ class Lasso(ElasticNet):
 
     def _l1_ratio(self):
         return 1.0
-
-
-def _n_threads(n_jobs):
-    if n_jobs is None:
-        return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return max(1, n_jobs)
 
 
 _solver_names = "{" + ", ".join(f'"{s}"' for s in SOLVERS) + "}"
