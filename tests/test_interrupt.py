@@ -183,15 +183,14 @@ def child():
     c.kill()
 
 
+def _spec(name, problem, params, call="fit", refit=False):
+    """What the child runs: estimator name, problem kind, parameters, call, refit."""
+    return {"name": name, "problem": problem, "params": params, "call": call,
+            "refit": refit}
+
+
 def _case(name, problem, params, case_id, call="fit"):
-    case = {
-        "name": name,
-        "problem": problem,
-        "params": params,
-        "call": call,
-        "refit": False,
-    }
-    return pytest.param(case, id=f"{name}-{case_id}")
+    return pytest.param(_spec(name, problem, params, call), id=f"{name}-{case_id}")
 
 
 CASES = [
@@ -224,13 +223,7 @@ def test_interrupt_stops_and_leaves_it_unfitted(child, case):
 
 
 def test_interrupted_refit_keeps_previous_model(child):
-    case = {
-        "name": "Lasso",
-        "problem": "dense",
-        "params": {"precompute": False},
-        "call": "fit",
-        "refit": True,
-    }
+    case = _spec("Lasso", "dense", {"precompute": False}, refit=True)
     report, latency = child.interrupt(case)
     assert report["interrupted"]
     assert latency < BOUND
@@ -241,13 +234,7 @@ def test_interrupted_refit_keeps_previous_model(child):
 def test_interrupt_during_full_gram_fill(child):
     """SIGINT 1 s into the fit: validation and column statistics take ~0.3 s, so it
     arrives while the Gram matrix is being computed."""
-    case = {
-        "name": "Lasso",
-        "problem": "gram_fill",
-        "params": {"precompute": True},
-        "call": "fit",
-        "refit": False,
-    }
+    case = _spec("Lasso", "gram_fill", {"precompute": True})
     report, latency = child.interrupt(case, delay=1.0)
     assert report["interrupted"] and report["kept"] and latency < BOUND
 

@@ -129,8 +129,7 @@ class GramFolds:
             gram = scale * (A - np.outer(b, b) / S) if self.fit_intercept else scale * A
             xty = scale * (q - ybar * b)
         dtype = self.X.dtype
-        norm2 = np.maximum(np.diag(gram), 0.0)
-        norm2[np.isnan(np.diag(gram))] = np.nan
+        norm2 = np.maximum(np.diag(gram), 0.0)  # NaN (overflow) stays NaN: check_scale
         design = Design(self.X, "dense", np.ascontiguousarray(w * scale, dtype=dtype),
                         self.fit_intercept, (self.shift + mu).astype(dtype), norm2)
         yc = np.ascontiguousarray(self.y - ybar, dtype=dtype)
