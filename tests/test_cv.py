@@ -105,7 +105,12 @@ def one_se_choice(mse_path, alphas):
 @pytest.mark.parametrize("model", list(MODELS))
 @pytest.mark.parametrize("layout", ["dense_F", "dense_C", "csr"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sw"])
-def test_matches_sklearn(model, layout, weighted):
+@pytest.mark.parametrize("fold_copy", [True, False], ids=["row_copies", "zero_weights"])
+def test_matches_sklearn(model, layout, weighted, fold_copy, monkeypatch):
+    """Folds as copies of their training rows (X up to FOLD_COPY_BYTES) and as X with
+    zero weights on the held-out rows (larger X) give the same answers."""
+    if not fold_copy:
+        monkeypatch.setattr(fastlasso._cv, "FOLD_COPY_BYTES", 0)
     X, y, sw = MODELS[model][0]()
     sw = sw if weighted else None
     Xl = as_layout(X, layout)

@@ -33,8 +33,9 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
     the one-standard-error rule of glmnet (``alpha_rule="1se"``): the largest alpha
     whose mean CV error is within one standard error of the minimum.
 
-    Folds are fitted as warm-started paths in parallel threads (``n_jobs``), on the
-    one X in place: held-out rows get zero sample weight instead of a copy of X. The
+    Folds are fitted as warm-started paths in parallel threads (``n_jobs``), on a copy
+    of the training rows when X is small (up to 256 MB), else on the one X in place
+    with zero sample weight on the held-out rows. The
     final model is refitted on all data at ``alpha_`` with the same fast solver,
     warm-started from the fold solutions at that alpha.
 
