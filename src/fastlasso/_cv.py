@@ -154,6 +154,19 @@ class GramFolds:
         return np.maximum(sse, 0.0) / S
 
 
+def path_to_csc(coefs):
+    """A (p, n_alphas) coefficient path as a CSC matrix (one column per alpha), from
+    one scan of its nonzero pattern (scipy's dense conversion takes three)."""
+    nz_t = (coefs != 0).T
+    indptr = np.concatenate([[0], np.cumsum(nz_t.sum(axis=1))])
+    return sp.csc_matrix((coefs.T[nz_t], np.nonzero(nz_t)[1], indptr), shape=coefs.shape)
+
+
+def path_intercepts(y_mean, design, coefs):
+    """Intercepts y_mean - mu^T w of a (p, n_alphas) coefficient path, in float64."""
+    return y_mean - design.mu.astype(np.float64) @ coefs.astype(np.float64, copy=False)
+
+
 def fold_training(X, y, sample_weight, train, fit_intercept):
     """(design, y_c, y_mean) of a fold's training problem: a copy of the training rows
     if X takes at most FOLD_COPY_BYTES (the kernels then skip the held-out rows and the
@@ -165,8 +178,7 @@ def fold_training(X, y, sample_weight, train, fit_intercept):
             Xf = X[train]
             Xf.sort_indices()
         else:
-            Xf = np.empty((len(train), X.shape[1]), dtype=X.dtype, order="F")
-            np.take(X, train, axis=0, out=Xf)
+            Xf = np.asfortranarray(X.T.take(train, axis=1).T)  # one copy from Fortran X
         sw = None if sample_weight is None else sample_weight[train]
         design = make_design(Xf, sw, fit_intercept)
         return design, *design.center(y[train])
@@ -184,15 +196,15 @@ def fold_path(X, y, sample_weight, k, train, test, fit_intercept, alphas, l1_rat
         design, yc, y_mean, G, xty = gram_folds.training(k)
         coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram="full",
                                     gram_matrix=G, gram_xty=xty, **solve_params)
-        intercepts = y_mean - design.mu.astype(np.float64) @ coefs.astype(np.float64)
-        return gram_folds.test_mse(k, coefs, intercepts), sp.csc_matrix(coefs)
+        intercepts = path_intercepts(y_mean, design, coefs)
+        return gram_folds.test_mse(k, coefs, intercepts), path_to_csc(coefs)
     design, yc, y_mean = fold_training(X, y, sample_weight, train, fit_intercept)
     coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram=gram, **solve_params)
-    intercepts = y_mean - design.mu.astype(np.float64) @ coefs.astype(np.float64)
+    intercepts = path_intercepts(y_mean, design, coefs)
     resid = predict_rows(X, test, coefs, intercepts) - y[test, None]
     sw_test = None if sample_weight is None else sample_weight[test]
     mse = np.average(resid**2, axis=0, weights=sw_test)
-    return mse, sp.csc_matrix(coefs)
+    return mse, path_to_csc(coefs)
 
 
 def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ratios,
