@@ -1,4 +1,4 @@
-"""Cross-validation along the path: folds in parallel threads, copies of X only if small.
+"""Cross-validation along the path: folds in parallel threads, copies of X if small.
 
 A fold of an X of at most FOLD_COPY_BYTES is a copy of its training rows, made once:
 next to the fold's path (hundreds of passes over the columns) the copy is cheap, and
@@ -159,7 +159,8 @@ def path_to_csc(coefs):
     one scan of its nonzero pattern (scipy's dense conversion takes three)."""
     nz_t = (coefs != 0).T
     indptr = np.concatenate([[0], np.cumsum(nz_t.sum(axis=1))])
-    return sp.csc_matrix((coefs.T[nz_t], np.nonzero(nz_t)[1], indptr), shape=coefs.shape)
+    rows = np.nonzero(nz_t)[1]
+    return sp.csc_matrix((coefs.T[nz_t], rows, indptr), shape=coefs.shape)
 
 
 def path_intercepts(y_mean, design, coefs):
@@ -190,8 +191,8 @@ def fold_training(X, y, sample_weight, train, fit_intercept):
 
 def fold_path(X, y, sample_weight, k, train, test, fit_intercept, alphas, l1_ratio,
               gram, solve_params, gram_folds=None):
-    """Fit the path on the training rows of fold k (as weights) and score the held-out
-    rows. Returns (mse per alpha, coefficient path as a sparse (p, k) matrix)."""
+    """Fit the path on the training rows of fold k (see fold_training) and score the
+    held-out rows. Returns (mse per alpha, coefficient path as a sparse (p, k) matrix)."""
     if gram_folds is not None:
         design, yc, y_mean, G, xty = gram_folds.training(k)
         coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram="full",
