@@ -120,6 +120,23 @@ def test_matches_sklearn(model, layout, weighted, fold_copy, monkeypatch):
     assert_allclose(ours.predict(Xl), ref.predict(Xl), rtol=1e-6)
 
 
+@pytest.mark.parametrize("layout", ["dense_F", "csc"])
+def test_folds_copy_small_x_and_weigh_large_x_in_place(layout, monkeypatch):
+    """A fold of a small X is a copy of its training rows; past FOLD_COPY_BYTES the
+    kernels read X itself, with zero weights on the held-out rows."""
+    X, y, _ = lasso_data()
+    Xl = as_layout(X, layout)
+    train = np.arange(0, 60, 3)
+    design, _, _ = fastlasso._cv.fold_training(Xl, y, None, train, True)
+    assert design.n_samples == len(train) and design.sw is None
+    assert_array_equal(design.X.toarray() if sp.issparse(design.X) else design.X,
+                       X[train])
+    monkeypatch.setattr(fastlasso._cv, "FOLD_COPY_BYTES", 0)
+    design, _, _ = fastlasso._cv.fold_training(Xl, y, None, train, True)
+    assert design.X is Xl
+    assert_array_equal(np.flatnonzero(design.sw), train)
+
+
 @pytest.mark.parametrize(
     "model,params",
     [

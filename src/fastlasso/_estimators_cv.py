@@ -35,9 +35,9 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
 
     Folds are fitted as warm-started paths in parallel threads (``n_jobs``), on a copy
     of the training rows when X is small (up to 256 MB), else on the one X in place
-    with zero sample weight on the held-out rows. The
-    final model is refitted on all data at ``alpha_`` with the same fast solver,
-    warm-started from the fold solutions at that alpha.
+    with zero sample weight on the held-out rows. The final model is refitted on all
+    data at ``alpha_`` with the same fast solver, warm-started from the fold solutions
+    at that alpha.
 
     Parameters
     ----------
