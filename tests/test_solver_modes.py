@@ -23,10 +23,11 @@ are within the sum of those radii.
 Threads only split the full-gradient sweep by columns, so they must be bit-identical.
 
 The less common branches get cases built to reach them (each asserts that it did):
-working sets that double several times, screening that zeroes nonzero warm-start
-coefficients, an empty working set, the lazy Gram cache overflowing a small slot budget
-(``LAZY_GRAM_MAX_SLOTS``) and being cleared, the ridge limit (no l1 term), paths with
-gradient bounds carried from one alpha to the next.
+working sets that double several times, Newton steps on correlated sparse columns,
+screening that zeroes nonzero warm-start coefficients, an empty working set, the lazy
+Gram cache overflowing a small slot budget (``LAZY_GRAM_MAX_SLOTS``) and being
+cleared, the ridge limit (no l1 term), paths with gradient bounds carried from one
+alpha to the next.
 """
 
 import functools
@@ -62,7 +63,8 @@ def _mode_id(mode):
 
 def modes(layout):
     """Every combination of working sets x Gram x screening x acceleration (cyclic),
-    and working sets x Gram with random selection (which turns acceleration off)."""
+    and working sets x Gram with random selection (which turns Anderson extrapolation
+    off; Newton steps stay on)."""
     grams = ("off", "lazy", "full") if layout == "dense" else ("off",)
     out = [
         dict(PLAIN, working_sets=ws, gram=g, screening=sc, acceleration=ac)
@@ -174,6 +176,19 @@ def _data(n, p, seed):
     return X, y, rng.uniform(0.3, 3.0, n)
 
 
+def _text_like(n, p, seed):
+    """Sparse non-negative rows of unit norm with power-law column frequencies: the
+    frequent columns are strongly correlated, like the frequent words of text data."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, p)) < 0.6 / (1.0 + np.arange(p)) ** 0.8
+    X = mask * (1.0 + np.log1p(rng.poisson(2.0, (n, p))))
+    X /= np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    beta = np.zeros(p)
+    beta[rng.choice(p, 15, replace=False)] = rng.normal(0.0, 3.0, 15)
+    y = 2.0 + X @ beta + 0.1 * rng.standard_normal(n)
+    return X, y, rng.uniform(0.3, 3.0, n)
+
+
 def _as_layout(X, layout):
     if layout == "dense":
         return np.asfortranarray(X)
@@ -187,6 +202,7 @@ def _as_layout(X, layout):
 # lazy Gram blocks need n >= 1024; "tall" (n >= 4 p) switches lazy to the full Gram
 # matrix once a working set holds a quarter of the features, "mid" keeps the blocks
 SHAPES = {"wide": (40, 100), "mid": (1030, 260), "tall": (1100, 24)}
+TEXT_SHAPE = (300, 200)  # problem("text", ...): _text_like data, for sparse layouts
 VARIANTS = {  # (fit_intercept, weighted, positive): every pair of the three covered
     "intercept+weights": (True, True, False),
     "intercept+positive": (True, False, True),
@@ -203,7 +219,10 @@ SLACK = {np.float64: 1e-13, np.float32: 1e-6}
 def problem(shape, dtype, model, variant, alpha_fraction=0.05, seed=0):
     """(X in dtype, y, sw, params, Reference, w_ref) for one test problem."""
     fit_intercept, weighted, positive = VARIANTS[variant]
-    X, y, sw = _data(*SHAPES[shape], seed)
+    if shape == "text":
+        X, y, sw = _text_like(*TEXT_SHAPE, seed)
+    else:
+        X, y, sw = _data(*SHAPES[shape], seed)
     X = X.astype(dtype)
     sw = sw if weighted else None
     l1_ratio = 1.0 if model == "Lasso" else 0.5
@@ -459,6 +478,57 @@ def test_everything_screened_from_a_nonzero_warm_start(layout, positive):
         assert sol.converged
         if mode["screening"]:
             assert sol.info["n_screened"] == X.shape[1]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("model", ["Lasso", "ElasticNet"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("layout", ["csc32", "csc64"])
+def test_newton_steps_on_correlated_sparse_columns(layout, dtype, model, variant):
+    """Sparse data with correlated frequent columns: with acceleration the restricted
+    solves take Newton steps on their support (counted in info["newton"]); every mode
+    still returns the plain optimum with a gap that bounds its suboptimality."""
+    X, y, sw, fit_intercept, params, ref, w_ref = problem(
+        "text", dtype, model, variant, alpha_fraction=0.01
+    )
+    assert np.count_nonzero(w_ref) >= 20
+    # float32 residuals put a floor of a few 1e-6 ||y~||^2 / n under the gaps of this
+    # ill-conditioned problem (for the plain method too)
+    tol = 1e-5 if dtype == np.float32 else TOL[dtype]
+    n_newton = {}
+    for mode in modes(layout):
+        sol = _solve(
+            X,
+            y,
+            sw,
+            fit_intercept,
+            params,
+            layout,
+            tol=tol,
+            record_history=True,
+            **mode,
+        )
+        what = _mode_id(mode)
+        assert_same_optimum(ref, w_ref, sol, dtype, what, exact_zeros=True)
+        assert_history_certified(ref, w_ref, sol, dtype, what)
+        n_newton[what] = sol.info["newton"]
+        if not mode["acceleration"]:
+            assert sol.info["newton"] == 0, what
+    if dtype == np.float64:  # (float32's tol is loose enough to need none)
+        default = _mode_id(
+            dict(PLAIN, working_sets=True, screening=True, acceleration=True)
+        )
+        assert n_newton[default] >= 1, n_newton
+
+
+def test_no_newton_steps_on_dense_data():
+    """Dense layouts never take Newton steps (see _inner_data in _cd.pyx.tp)."""
+    X, y, sw, fit_intercept, params, ref, w_ref = problem(
+        "wide", np.float64, "Lasso", "intercept+weights", alpha_fraction=0.01
+    )
+    for mode in modes("dense"):
+        sol = _solve(X, y, sw, fit_intercept, params, "dense", tol=1e-12, **mode)
+        assert sol.info["newton"] == 0, _mode_id(mode)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
