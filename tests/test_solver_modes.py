@@ -307,6 +307,29 @@ def assert_history_certified(ref, w_ref, sol, dtype, what=""):
     )
 
 
+def solve_every_mode(case, layout, dtype, tol):
+    """Each mode of ``modes(layout)`` on one ``problem(...)`` case, asserted to return
+    the optimum with a certified history; yields (mode, its id, the solution)."""
+    X, y, sw, fit_intercept, params, ref, w_ref = case
+    for mode in modes(layout):
+        sol = _solve(
+            X,
+            y,
+            sw,
+            fit_intercept,
+            params,
+            layout,
+            tol=tol,
+            record_history=True,
+            **mode,
+        )
+        what = _mode_id(mode)
+        assert sol.coef.dtype == dtype
+        assert_same_optimum(ref, w_ref, sol, dtype, what, exact_zeros=True)
+        assert_history_certified(ref, w_ref, sol, dtype, what)
+        yield mode, what, sol
+
+
 # -------------------------------------------------------------------------------------
 # every mode, every kind of data
 
@@ -325,26 +348,12 @@ LAYOUT_SHAPES = [
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("layout, shape", LAYOUT_SHAPES)
 def test_every_mode_reaches_the_plain_optimum(layout, dtype, shape, model, variant):
-    X, y, sw, fit_intercept, params, ref, w_ref = problem(shape, dtype, model, variant)
+    case = problem(shape, dtype, model, variant)
+    X, y, sw, fit_intercept, params, ref, w_ref = case
     tol = TOL[dtype]
     plain = _solve(X, y, sw, fit_intercept, params, layout, tol=tol, **PLAIN)
     assert_same_optimum(ref, w_ref, plain, dtype, "plain")
-    for mode in modes(layout):
-        sol = _solve(
-            X,
-            y,
-            sw,
-            fit_intercept,
-            params,
-            layout,
-            tol=tol,
-            record_history=True,
-            **mode,
-        )
-        what = _mode_id(mode)
-        assert sol.coef.dtype == dtype
-        assert_same_optimum(ref, w_ref, sol, dtype, what, exact_zeros=True)
-        assert_history_certified(ref, w_ref, sol, dtype, what)
+    for _, what, sol in solve_every_mode(case, layout, dtype, tol):
         if dtype == np.float64:
             atol = 1e-7 * np.abs(w_ref).max()
             assert_allclose(sol.coef, plain.coef, rtol=1e-6, atol=atol, err_msg=what)
@@ -488,29 +497,13 @@ def test_newton_steps_on_correlated_sparse_columns(layout, dtype, model, variant
     """Sparse data with correlated frequent columns: with acceleration the restricted
     solves take Newton steps on their support (counted in info["newton"]); every mode
     still returns the plain optimum with a gap that bounds its suboptimality."""
-    X, y, sw, fit_intercept, params, ref, w_ref = problem(
-        "text", dtype, model, variant, alpha_fraction=0.01
-    )
-    assert np.count_nonzero(w_ref) >= 20
+    case = problem("text", dtype, model, variant, alpha_fraction=0.01)
+    assert np.count_nonzero(case[-1]) >= 20
     # float32 residuals put a floor of a few 1e-6 ||y~||^2 / n under the gaps of this
     # ill-conditioned problem (for the plain method too)
     tol = 1e-5 if dtype == np.float32 else TOL[dtype]
     n_newton = {}
-    for mode in modes(layout):
-        sol = _solve(
-            X,
-            y,
-            sw,
-            fit_intercept,
-            params,
-            layout,
-            tol=tol,
-            record_history=True,
-            **mode,
-        )
-        what = _mode_id(mode)
-        assert_same_optimum(ref, w_ref, sol, dtype, what, exact_zeros=True)
-        assert_history_certified(ref, w_ref, sol, dtype, what)
+    for mode, what, sol in solve_every_mode(case, layout, dtype, tol):
         n_newton[what] = sol.info["newton"]
         if not mode["acceleration"]:
             assert sol.info["newton"] == 0, what
