@@ -27,7 +27,7 @@ working sets that double several times, Newton steps on correlated sparse column
 screening that zeroes nonzero warm-start coefficients, an empty working set, the lazy
 Gram cache overflowing a small slot budget (``LAZY_GRAM_MAX_SLOTS``) and being
 cleared, the ridge limit (no l1 term), paths with gradient bounds carried from one
-alpha to the next.
+alpha to the next, sparse fits whose first gradient comes with the column statistics.
 """
 
 import functools
@@ -40,11 +40,12 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 import fastlasso
+import fastlasso._estimators as _estimators
 import fastlasso._solve as solve_module
 from fastlasso import _cd
-from fastlasso._data import make_design
+from fastlasso._data import make_design, make_design_for_target
 from fastlasso._path import solve_path
-from fastlasso._solve import solve_cd
+from fastlasso._solve import bounds_at_zero, solve_cd
 
 PLAIN = {
     "working_sets": False,
@@ -513,6 +514,76 @@ def test_no_newton_steps_on_dense_data():
     for mode in modes("dense"):
         sol = _solve(X, y, sw, fit_intercept, params, "dense", tol=1e-12, **mode)
         assert sol.info["newton"] == 0, _mode_id(mode)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["csc32", "csc64"])
+def test_first_gradient_from_the_column_statistics(layout, dtype, variant):
+    """Sparse X: make_design_for_target returns Design.center's y_c and, from the pass
+    of the column statistics, X^T S y_c; a solve from w = 0 given it as its first
+    gradient (bounds_at_zero) reaches the plain optimum in every mode. The gradients
+    are really read: all-zero ones make w = 0 look optimal."""
+    case = problem("text", dtype, "Lasso", variant)
+    X, y, sw, fit_intercept, params, ref, w_ref = case
+    A = _as_layout(X, layout)
+    design, yc, y_mean, xty = make_design_for_target(A, y, sw, fit_intercept)
+    yc_alone, y_mean_alone = make_design(A, sw, fit_intercept).center(y)
+    assert_array_equal(yc, yc_alone)
+    assert y_mean == y_mean_alone
+    s = np.ones(len(y)) if design.sw is None else design.sw.astype(np.float64)
+    syc = s * yc.astype(np.float64)
+    X64 = X.astype(np.float64)
+    scale = (np.abs(X64).T @ np.abs(syc)).max()
+    assert_allclose(xty, X64.T @ syc, rtol=0, atol=1e-13 * scale)
+    tol = 1e-5 if dtype == np.float32 else TOL[dtype]  # see the Newton test
+    for mode in modes(layout):
+        sol = solve_cd(
+            design,
+            yc,
+            params["alpha"],
+            params["l1_ratio"],
+            positive=params["positive"],
+            random_state=3,
+            max_iter=10**6,
+            tol=tol,
+            gradient_bounds=bounds_at_zero(design, xty),
+            **mode,
+        )
+        assert_same_optimum(ref, w_ref, sol, dtype, _mode_id(mode), exact_zeros=True)
+    assert np.count_nonzero(w_ref) > 0
+    fooled = solve_cd(design, yc, params["alpha"], params["l1_ratio"],
+                      positive=params["positive"], tol=tol,
+                      gradient_bounds=bounds_at_zero(design, np.zeros_like(xty)))
+    assert not fooled.coef.any()
+
+
+def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
+    """Lasso.fit takes the first gradient from the column statistics for sparse X, one
+    target and no warm start; dense X has none to give, a warm start starts
+    elsewhere; the bounds must be fresh and have one gradient per feature."""
+    X, y, _ = _data(60, 30, seed=2)
+    used = []
+    real = _estimators.bounds_at_zero
+    monkeypatch.setattr(
+        _estimators, "bounds_at_zero",
+        lambda design, xty: used.append(xty is not None) or real(design, xty),
+    )
+    sparse = fastlasso.Lasso(alpha=0.05, tol=1e-12, warm_start=True)
+    sparse.fit(sp.csc_matrix(X), y)
+    dense = fastlasso.Lasso(alpha=0.05, tol=1e-12).fit(X, y)
+    assert used == [True, False]
+    sparse.fit(sp.csc_matrix(X), y)  # warm start: not from w = 0
+    assert used == [True, False]
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
+    bounds = _cd.GradientBounds(60, 30)
+    with pytest.raises(ValueError, match="one gradient per feature"):
+        bounds.start_at_zero(np.zeros(29))
+    design = make_design(X, None, True)
+    yc, _ = design.center(y)
+    solve_cd(design, yc, 0.05, gradient_bounds=bounds)
+    with pytest.raises(ValueError, match="fresh bounds"):
+        bounds.start_at_zero(np.zeros(30))
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])

@@ -288,18 +288,28 @@ class Design:
 
         Raises if ||y_c||_S^2 is not a normal number of X's dtype (see check_scale).
         """
-        y = np.asarray(y, dtype=np.float64)
-        y_mean = weighted_mean(y, self.sw) if self.fit_intercept else 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            yc = np.ascontiguousarray(y - y_mean, dtype=self.dtype)
-            yy = self.weighted_sq_norm(yc) if np.isfinite(yc).all() else np.inf
+        yc, y_mean, yy = _centred_unchecked(y, self.sw, self.fit_intercept, self.dtype)
         check_scale(np.array([yy]), self.dtype, "y")
         return yc, y_mean
 
     def weighted_sq_norm(self, v):
         """||v||_S^2 in float64."""
-        v = np.asarray(v, dtype=np.float64)
-        return float(v @ v) if self.sw is None else float(self.sw @ (v * v))
+        return _weighted_sq_norm(v, self.sw)
+
+
+def _weighted_sq_norm(v, sw):
+    v = np.asarray(v, dtype=np.float64)
+    return float(v @ v) if sw is None else float(sw @ (v * v))
+
+
+def _centred_unchecked(y, sw, fit_intercept, dtype):
+    """(y_c, y_mean, ||y_c||_S^2) of Design.center, without its check."""
+    y = np.asarray(y, dtype=np.float64)
+    y_mean = weighted_mean(y, sw) if fit_intercept else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        yc = np.ascontiguousarray(y - y_mean, dtype=dtype)
+        yy = _weighted_sq_norm(yc, sw) if np.isfinite(yc).all() else np.inf
+    return yc, y_mean, yy
 
 
 def weighted_mean(y, sw):
@@ -318,6 +328,17 @@ def make_design(X, sample_weight, fit_intercept, estimator_name=None):
 
     Raises scikit-learn's error (naming estimator_name) if X holds NaN or inf: the
     column statistics see every value, so the fast validation path skips that pass."""
+    return _build_design(X, sample_weight, fit_intercept, estimator_name)[0]
+
+
+def make_design_for_target(X, y, sample_weight, fit_intercept, estimator_name=None):
+    """(design, y_c, y_mean, xty): make_design, then Design.center(y); for sparse X
+    the column statistics also give xty = X^T S y_c in the same pass over X (the
+    solver's first gradient from w = 0, see _solve.bounds_at_zero), else xty is None."""
+    return _build_design(X, sample_weight, fit_intercept, estimator_name, y)
+
+
+def _build_design(X, sample_weight, fit_intercept, estimator_name, y=None):
     X = as_design_matrix(X)
     n, p = X.shape
     sw = None
@@ -328,17 +349,25 @@ def make_design(X, sample_weight, fit_intercept, estimator_name=None):
     norm2 = np.zeros(p)
     sw_arg = np.empty(0, dtype=X.dtype) if sw is None else sw
     stats = getattr(_cd, "column_stats_" + kind)
+    yc = y_mean = xty = None
+    if y is not None:
+        yc, y_mean, yy = _centred_unchecked(y, sw, fit_intercept, X.dtype)
     if kind == "dense":
         stats(X, n, sw_arg, mu, norm2, fit_intercept)
     else:
-        stats(X.data, X.indices, X.indptr, n, sw_arg, mu, norm2, fit_intercept)
+        xty = None if y is None else np.empty(p)
+        stats(X.data, X.indices, X.indptr, n, sw_arg, mu, norm2, fit_intercept,
+              yc, xty)
     if not (np.isfinite(norm2).all() and np.isfinite(mu).all()):
         # NaN or inf in X (scikit-learn's message), else finite values whose squares
         # overflow (check_scale's message)
         _assert_all_finite(X.data if sp.issparse(X) else X, input_name="X",
                            estimator_name=estimator_name)
     check_scale(norm2, X.dtype, "X")
-    return Design(X, kind, sw, fit_intercept, mu.astype(X.dtype), norm2)
+    if y is not None:  # y's checks after X's, as with Design.center
+        check_scale(np.array([yy]), X.dtype, "y")
+    design = Design(X, kind, sw, fit_intercept, mu.astype(X.dtype), norm2)
+    return design, yc, y_mean, xty
 
 
 def check_scale(sq_norms, dtype, name):

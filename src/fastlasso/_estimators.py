@@ -15,11 +15,12 @@ from fastlasso._data import (
     check_precomputed_gram,
     check_structure,
     make_design,
+    make_design_for_target,
     validate_fit_data,
 )
 from fastlasso._enet_path import enet_path
 from fastlasso._param_check import ValidateParamsOnce
-from fastlasso._solve import SOLVERS, n_threads_for, solve
+from fastlasso._solve import SOLVERS, bounds_at_zero, n_threads_for, solve
 
 _OBJECTIVE_DOC = """
     Minimises, for each target,
@@ -206,11 +207,19 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
         X, y = validate_fit_data(self, X, y)
-        design = make_design(X, sample_weight, self.fit_intercept,
-                             estimator_name=type(self).__name__)
-        gram, gram_matrix = self._gram_option(design)
         Y = y[:, None] if y.ndim == 1 else y
         n_targets = Y.shape[1]
+        name = type(self).__name__
+        xty = None
+        if n_targets == 1:  # sparse X: X^T S y_c comes with the column statistics
+            design, yc, y_mean, xty = make_design_for_target(
+                X, Y[:, 0], sample_weight, self.fit_intercept, estimator_name=name
+            )
+        else:
+            design = make_design(
+                X, sample_weight, self.fit_intercept, estimator_name=name
+            )
+        gram, gram_matrix = self._gram_option(design)
         coef_init = None
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = np.atleast_2d(self.coef_)
@@ -220,8 +229,11 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
         n_iter, history, n_thresholded = [], [], []
+        # the first gradient of a sparse single-target solve from w = 0 (else None)
+        bounds = bounds_at_zero(design, xty) if coef_init is None else None
         for k in range(n_targets):
-            yc, y_mean = design.center(Y[:, k])
+            if n_targets > 1:
+                yc, y_mean = design.center(Y[:, k])
             sol = solve(
                 design,
                 yc,
@@ -241,6 +253,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                 step_size=self.step_size,
                 step_schedule=self.step_schedule,
                 threshold=self.threshold,
+                gradient_bounds=bounds,
             )
             coef[k] = sol.coef
             intercept[k] = y_mean - float(design.mu.astype(np.float64) @ sol.coef)

@@ -109,6 +109,16 @@ def make_gram_cache(design, yc, mode, gram_matrix=None, gram_xty=None):
     return _cd.GramCache(p, LAZY_GRAM_MAX_SLOTS)
 
 
+def bounds_at_zero(design, xty):
+    """GradientBounds for a solve from w = 0 whose first gradient X~^T S y_c = xty came
+    with the column statistics (make_design_for_target); None without xty."""
+    if xty is None:
+        return None
+    bounds = _cd.GradientBounds(*design.X.shape)
+    bounds.start_at_zero(xty)
+    return bounds
+
+
 def solve_cd(
     design,
     yc,
@@ -222,7 +232,7 @@ STEP_SCHEDULES = ("decaying", "constant")
 # keyword arguments that only one family of solvers reads (``solve`` drops the others,
 # so callers such as the estimators can pass one set of options whatever the solver)
 _CD_ONLY = {"selection", "random_state", "gram", "gram_matrix", "gram_xty", "gram_cache",
-            "working_sets", "screening", "acceleration"}
+            "working_sets", "screening", "acceleration", "gradient_bounds"}
 _PROX_ONLY = {"step_size", "step_schedule", "threshold", "lipschitz", "gap_freq"}
 
 
