@@ -120,6 +120,9 @@ def _global_state():
                 if not k.startswith("__")
                 and not callable(v)
                 and not isinstance(v, type(sys))
+                # the one deliberate global: a memo of parameter sets that passed
+                # scikit-learn's (pure) validation, which only skips re-checks
+                and (mod, k) != ("fastlasso._param_check", "_passed")
             }
             for mod in sorted(sys.modules)
             if mod.startswith("fastlasso")

@@ -445,3 +445,30 @@ def test_no_history_unless_asked():
     for k in range(2):
         P_end = objective(X, Y[:, k], est.coef_[k], est.intercept_[k], alpha)
         assert_allclose(est.objective_history_[k][-1, 1], P_end, rtol=1e-10)
+
+
+def test_parameters_validated_once_per_distinct_set(monkeypatch):
+    """scikit-learn's parameter check runs once per distinct parameter set, whatever
+    the instance (a fresh Lasso(alpha).fit in a loop does not pay it again); a new
+    value or type is checked, and an invalid set raises every time."""
+    calls = []
+    real = sklearn.base.BaseEstimator._validate_params
+    monkeypatch.setattr(
+        sklearn.base.BaseEstimator,
+        "_validate_params",
+        lambda self: calls.append(type(self).__name__) or real(self),
+    )
+    monkeypatch.setattr(fastlasso._param_check, "_passed", {})  # nothing remembered
+    X, y, _ = make_regression_data(30, 5, seed=4)
+    alpha = 0.1
+    for _ in range(3):
+        fastlasso.Lasso(alpha=alpha).fit(X, y)
+    assert calls == ["Lasso"]
+    fastlasso.ElasticNet(alpha=alpha).fit(X, y)  # another class
+    fastlasso.Lasso(alpha=np.float32(alpha)).fit(X, y)  # another type
+    fastlasso.Lasso(alpha=alpha, tol=1e-5).fit(X, y)  # another value
+    assert calls == ["Lasso", "ElasticNet", "Lasso", "Lasso"]
+    for _ in range(2):
+        with pytest.raises(ValueError, match="max_iter"):
+            fastlasso.Lasso(alpha=alpha, max_iter=-1).fit(X, y)
+    assert len(calls) == 6
