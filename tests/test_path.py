@@ -73,12 +73,14 @@ def assert_coefs_close(coefs, ref, rtol):
 @MODEL
 @pytest.mark.parametrize("positive", [False, True], ids=["signed", "positive"])
 @pytest.mark.parametrize("n_alphas,eps", [(1, 1e-3), (7, 1e-2), (100, 1e-3)])
-def test_grid_is_sklearns(layout, l1_ratio, positive, n_alphas, eps):
+@pytest.mark.parametrize("precompute", [False, True])
+def test_grid_is_sklearns(layout, l1_ratio, positive, n_alphas, eps, precompute):
+    """(precompute=True on dense X: alpha_max from the X~^T y_c of the Gram cache)"""
     X, y, _ = data()
     Xl = as_layout(X, layout)
     # a short max_iter (warnings ignored): only the grid matters here
     a = fastlasso.enet_path(Xl, y, l1_ratio=l1_ratio, alphas=n_alphas, eps=eps,
-                            positive=positive, max_iter=5)[0]
+                            positive=positive, max_iter=5, precompute=precompute)[0]
     a_sk = linear_model.enet_path(Xl, y, l1_ratio=l1_ratio, alphas=n_alphas, eps=eps,
                                   positive=positive, max_iter=5)[0]
     assert a.shape == (n_alphas,)
@@ -87,6 +89,19 @@ def test_grid_is_sklearns(layout, l1_ratio, positive, n_alphas, eps):
     amax = alpha_max(X, y, None, False, l1_ratio, positive)
     expected = np.geomspace(amax, eps * amax, n_alphas)
     assert_allclose(a, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_grid_from_the_gram_cache_is_the_grid_from_X(fit_intercept):
+    """In full Gram mode the grid's alpha_max comes from the cached X~^T S y_c; with
+    centring and weights it is the grid computed from X."""
+    X, y, sw = data()
+    grids = [
+        fastlasso.lasso_path(X, y, precompute=pre, fit_intercept=fit_intercept,
+                             sample_weight=sw, max_iter=5)[0]
+        for pre in (True, False)
+    ]
+    assert_allclose(grids[0], grids[1], rtol=1e-12)
 
 
 def test_lasso_path_is_enet_path_with_l1_ratio_one():

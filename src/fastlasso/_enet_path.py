@@ -1,12 +1,19 @@
 """Public path functions ``lasso_path`` and ``enet_path`` (scikit-learn 1.9 signatures)."""
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from fastlasso._data import check_precomputed_gram, check_structure, make_design
-from fastlasso._path import alpha_max, geometric_grid, resolve_alphas, solve_path
+from fastlasso._path import (
+    alpha_max,
+    geometric_grid,
+    gram_cache_for,
+    resolve_alphas,
+    solve_path,
+)
 from fastlasso._solve import n_threads_for
 
 _DOC_PARAMS = """
@@ -120,8 +127,11 @@ def enet_path(
             stacklevel=2,
         )
         alphas = n_alphas
+    # NaN and inf in X: make_design raises check_array's error from its column
+    # statistics (one pass over X less)
     X = check_array(check_structure(X), accept_sparse=True, accept_large_sparse=True,
-                    dtype=[np.float64, np.float32], input_name="X")
+                    dtype=[np.float64, np.float32], input_name="X",
+                    ensure_all_finite=False)
     y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
     if y.ndim == 2:
         if y.shape[1] != 1:
@@ -134,18 +144,6 @@ def enet_path(
     design = make_design(X, sample_weight, fit_intercept)
     yc, _ = design.center(y)
     p = design.n_features
-    if Xy is not None and not isinstance(alphas, (list, tuple, np.ndarray)):
-        Xy = np.asarray(Xy, dtype=np.float64).ravel()
-        if Xy.shape != (p,):
-            raise ValueError(f"Xy has shape {Xy.shape}, expected ({p},).")
-        amax = alpha_max(design, yc, l1_ratio, positive, Xty=Xy)
-        grid = geometric_grid(amax, eps, 100 if alphas is None else int(alphas))
-    else:
-        grid = resolve_alphas(design, yc, alphas, l1_ratio, eps, positive)
-    if coef_init is not None:
-        coef_init = np.asarray(coef_init, dtype=design.dtype).ravel()
-        if coef_init.shape != (p,):
-            raise ValueError(f"coef_init has shape {coef_init.shape}, expected ({p},).")
     gram, gram_matrix = "auto", None
     if isinstance(precompute, (bool, np.bool_)):
         gram = "full" if precompute else "off"
@@ -153,6 +151,26 @@ def enet_path(
         gram, gram_matrix = "full", check_precomputed_gram(design, precompute)
     elif precompute != "auto":
         raise ValueError(f"precompute must be 'auto', a bool or an array, got {precompute!r}.")
+    # for a grid of a valid count, the Gram cache first: in full mode it holds
+    # X~^T S y_c, the numerator of alpha_max (one pass over X less)
+    count = 100 if alphas is None else alphas
+    cache = xty = None
+    if (Xy is None and isinstance(count, Integral) and not isinstance(count, bool)
+            and count >= 1):
+        cache = gram_cache_for(design, yc, gram, int(count), gram_matrix)
+        xty = None if cache[1] is None else cache[1].xty
+    if Xy is not None and not isinstance(alphas, (list, tuple, np.ndarray)):
+        Xy = np.asarray(Xy, dtype=np.float64).ravel()
+        if Xy.shape != (p,):
+            raise ValueError(f"Xy has shape {Xy.shape}, expected ({p},).")
+        amax = alpha_max(design, yc, l1_ratio, positive, Xty=Xy)
+        grid = geometric_grid(amax, eps, 100 if alphas is None else int(alphas))
+    else:
+        grid = resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=xty)
+    if coef_init is not None:
+        coef_init = np.asarray(coef_init, dtype=design.dtype).ravel()
+        if coef_init.shape != (p,):
+            raise ValueError(f"coef_init has shape {coef_init.shape}, expected ({p},).")
     coefs, gaps, n_iters, _ = solve_path(
         design,
         yc,
@@ -161,6 +179,7 @@ def enet_path(
         coef_init=coef_init,
         gram=gram,
         gram_matrix=gram_matrix,
+        gram_cache=cache,
         verbose=verbose,
         tol=tol,
         max_iter=max_iter,

@@ -45,10 +45,12 @@ def alpha_max(design, yc, l1_ratio=1.0, positive=False, Xty=None):
     return top / (n * l1_ratio)
 
 
-def alpha_grid(design, yc, l1_ratio=1.0, eps=1e-3, n_alphas=100, positive=False):
+def alpha_grid(design, yc, l1_ratio=1.0, eps=1e-3, n_alphas=100, positive=False,
+               Xty=None):
     """n_alphas values from alpha_max down to eps * alpha_max, geometrically spaced
-    (scikit-learn's grid); a constant tiny grid if y_c is orthogonal to every column."""
-    return geometric_grid(alpha_max(design, yc, l1_ratio, positive), eps, n_alphas)
+    (scikit-learn's grid); a constant tiny grid if y_c is orthogonal to every column.
+    Xty: X~^T S y_c if already known."""
+    return geometric_grid(alpha_max(design, yc, l1_ratio, positive, Xty), eps, n_alphas)
 
 
 def geometric_grid(amax, eps, n_alphas):
@@ -59,14 +61,15 @@ def geometric_grid(amax, eps, n_alphas):
     return np.geomspace(amax, amax * eps, num=n_alphas)
 
 
-def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive):
-    """The grid for ``alphas`` given as a count (or None: 100) or as values."""
+def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
+    """The grid for ``alphas`` given as a count (or None: 100) or as values (Xty as
+    for alpha_grid)."""
     if alphas is None:
         alphas = 100
     if isinstance(alphas, Integral) and not isinstance(alphas, bool):
         if alphas < 1:
             raise ValueError(f"alphas must be >= 1 when given as a count, got {alphas}.")
-        return alpha_grid(design, yc, l1_ratio, eps, int(alphas), positive)
+        return alpha_grid(design, yc, l1_ratio, eps, int(alphas), positive, Xty)
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
     if alphas.size == 0:
         raise ValueError("alphas is empty.")
@@ -97,6 +100,13 @@ class Progress:
         sys.stderr.flush()
 
 
+def gram_cache_for(design, yc, gram, n_solves, gram_matrix=None, gram_xty=None):
+    """(mode, cache) for n_solves solves on design: gram resolved (resolve_gram) and
+    its cache made (make_gram_cache)."""
+    mode = resolve_gram(design.X, gram, n_solves=n_solves)
+    return mode, make_gram_cache(design, yc, mode, gram_matrix, gram_xty)
+
+
 def solve_path(
     design,
     yc,
@@ -107,16 +117,19 @@ def solve_path(
     gram="auto",
     gram_matrix=None,
     gram_xty=None,
+    gram_cache=None,
     verbose=False,
     progress_label="path",
     **solve_params,
 ):
     """Warm-started solves over ``alphas`` (decreasing). Returns (coefs (p, k) in X's
-    dtype, dual gaps (k,) in P units, epochs per alpha (list), converged flags)."""
+    dtype, dual gaps (k,) in P units, epochs per alpha (list), converged flags).
+    gram_cache, if given, is gram_cache_for(design, yc, gram, k, ...)'s (mode, cache)."""
     p = design.n_features
     k = len(alphas)
-    mode = resolve_gram(design.X, gram, n_solves=k)
-    cache = make_gram_cache(design, yc, mode, gram_matrix, gram_xty)
+    if gram_cache is None:
+        gram_cache = gram_cache_for(design, yc, gram, k, gram_matrix, gram_xty)
+    mode, cache = gram_cache
     coefs = np.empty((k, p), dtype=design.dtype)  # one contiguous row per alpha
     gaps = np.empty(k)
     n_iters, converged = [], []
