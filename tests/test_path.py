@@ -91,6 +91,7 @@ def test_grid_is_sklearns(layout, l1_ratio, positive, n_alphas, eps, precompute)
     assert_allclose(a, expected, rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_grid_from_the_gram_cache_is_the_grid_from_X(fit_intercept):
     """In full Gram mode the grid's alpha_max comes from the cached X~^T S y_c; with
