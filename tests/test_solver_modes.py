@@ -254,6 +254,10 @@ def problem(shape, dtype, model, variant, alpha_fraction=0.05, seed=0):
 def _solve(X, y, sw, fit_intercept, params, layout, **options):
     design = make_design(_as_layout(X, layout), sw, fit_intercept)
     target, _ = design.center(y)
+    return _solve_design(design, target, params, **options)
+
+
+def _solve_design(design, target, params, **options):
     return solve_cd(
         design,
         target,
@@ -538,23 +542,12 @@ def test_first_gradient_from_the_column_statistics(layout, dtype, variant):
     assert_allclose(xty, X64.T @ syc, rtol=0, atol=1e-13 * scale)
     tol = 1e-5 if dtype == np.float32 else TOL[dtype]  # see the Newton test
     for mode in modes(layout):
-        sol = solve_cd(
-            design,
-            yc,
-            params["alpha"],
-            params["l1_ratio"],
-            positive=params["positive"],
-            random_state=3,
-            max_iter=10**6,
-            tol=tol,
-            gradient_bounds=bounds_at_zero(design, xty),
-            **mode,
-        )
+        bounds = bounds_at_zero(design, xty)
+        sol = _solve_design(design, yc, params, tol=tol, gradient_bounds=bounds, **mode)
         assert_same_optimum(ref, w_ref, sol, dtype, _mode_id(mode), exact_zeros=True)
     assert np.count_nonzero(w_ref) > 0
-    fooled = solve_cd(design, yc, params["alpha"], params["l1_ratio"],
-                      positive=params["positive"], tol=tol,
-                      gradient_bounds=bounds_at_zero(design, np.zeros_like(xty)))
+    bounds = bounds_at_zero(design, np.zeros_like(xty))
+    fooled = _solve_design(design, yc, params, tol=tol, gradient_bounds=bounds)
     assert not fooled.coef.any()
 
 
