@@ -229,8 +229,10 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
         n_iter, history, n_thresholded = [], [], []
-        # the first gradient of a sparse single-target solve from w = 0 (else None)
-        bounds = bounds_at_zero(design, xty) if coef_init is None else None
+        # the first gradient of a sparse single-target CD solve from w = 0 (else None)
+        bounds = None
+        if coef_init is None and self.solver == "cd":
+            bounds = bounds_at_zero(design, xty)
         for k in range(n_targets):
             if n_targets > 1:
                 yc, y_mean = design.center(Y[:, k])
