@@ -567,7 +567,7 @@ def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
     dense = fastlasso.Lasso(alpha=0.05, tol=1e-12).fit(X, y)
     assert used == [True, False]
     sparse.fit(sp.csc_matrix(X), y)  # warm start: not from w = 0
-    assert used == [True, False]
+    assert used == [True, False, False]
     assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
     bounds = _cd.GradientBounds(60, 30)
     with pytest.raises(ValueError, match="one gradient per feature"):

@@ -331,14 +331,19 @@ def make_design(X, sample_weight, fit_intercept, estimator_name=None):
     return _build_design(X, sample_weight, fit_intercept, estimator_name)[0]
 
 
-def make_design_for_target(X, y, sample_weight, fit_intercept, estimator_name=None):
+def make_design_for_target(X, y, sample_weight, fit_intercept, estimator_name=None,
+                           first_gradient=True):
     """(design, y_c, y_mean, xty): make_design, then Design.center(y); for sparse X
-    the column statistics also give xty = X^T S y_c in the same pass over X (the
-    solver's first gradient from w = 0, see _solve.bounds_at_zero), else xty is None."""
-    return _build_design(X, sample_weight, fit_intercept, estimator_name, y)
+    and first_gradient, the column statistics also give xty = X^T S y_c in the same
+    pass over X (the solver's first gradient from w = 0, see _solve.bounds_at_zero),
+    else xty is None. (Dense X is left out: the extra dot product read the column
+    from memory again, costing as much as the solver's pass it saved.)"""
+    return _build_design(X, sample_weight, fit_intercept, estimator_name, y,
+                         first_gradient)
 
 
-def _build_design(X, sample_weight, fit_intercept, estimator_name, y=None):
+def _build_design(X, sample_weight, fit_intercept, estimator_name, y=None,
+                  first_gradient=False):
     X = as_design_matrix(X)
     n, p = X.shape
     sw = None
@@ -355,9 +360,9 @@ def _build_design(X, sample_weight, fit_intercept, estimator_name, y=None):
     if kind == "dense":
         stats(X, n, sw_arg, mu, norm2, fit_intercept)
     else:
-        xty = None if y is None else np.empty(p)
+        xty = np.empty(p) if y is not None and first_gradient else None
         stats(X.data, X.indices, X.indptr, n, sw_arg, mu, norm2, fit_intercept,
-              yc, xty)
+              None if xty is None else yc, xty)
     if not (np.isfinite(norm2).all() and np.isfinite(mu).all()):
         # NaN or inf in X (scikit-learn's message), else finite values whose squares
         # overflow (check_scale's message)

@@ -210,29 +210,27 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         Y = y[:, None] if y.ndim == 1 else y
         n_targets = Y.shape[1]
         name = type(self).__name__
+        coef_init = None
+        if self.warm_start and hasattr(self, "coef_"):
+            coef_init = np.atleast_2d(self.coef_)
+            if coef_init.shape != (n_targets, X.shape[1]):
+                coef_init = None
         xty = None
-        if n_targets == 1:  # sparse X: X^T S y_c comes with the column statistics
-            design, yc, y_mean, xty = make_design_for_target(
-                X, Y[:, 0], sample_weight, self.fit_intercept, estimator_name=name
+        if n_targets == 1:  # sparse X: a CD solve from w = 0 takes its first
+            design, yc, y_mean, xty = make_design_for_target(  # gradient from the stats
+                X, Y[:, 0], sample_weight, self.fit_intercept, estimator_name=name,
+                first_gradient=coef_init is None and self.solver == "cd",
             )
         else:
             design = make_design(
                 X, sample_weight, self.fit_intercept, estimator_name=name
             )
         gram, gram_matrix = self._gram_option(design)
-        coef_init = None
-        if self.warm_start and hasattr(self, "coef_"):
-            coef_init = np.atleast_2d(self.coef_)
-            if coef_init.shape != (n_targets, design.n_features):
-                coef_init = None
         coef = np.zeros((n_targets, design.n_features), dtype=X.dtype)
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
         n_iter, history, n_thresholded = [], [], []
-        # the first gradient of a sparse single-target CD solve from w = 0 (else None)
-        bounds = None
-        if coef_init is None and self.solver == "cd":
-            bounds = bounds_at_zero(design, xty)
+        bounds = bounds_at_zero(design, xty)
         for k in range(n_targets):
             if n_targets > 1:
                 yc, y_mean = design.center(Y[:, k])
