@@ -28,12 +28,13 @@ import pytest
 
 CHILD = textwrap.dedent(
     """
-    import json, signal, sys, time, warnings
+    import faulthandler, json, signal, sys, time, warnings
     import numpy as np
     import scipy.sparse as sp
     import fastlasso
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    faulthandler.register(signal.SIGUSR1)  # the parent asks where a stuck child is
     warnings.simplefilter("ignore")
     ESTIMATORS = {
         "Lasso": lambda **kw: fastlasso.Lasso(**kw),
@@ -158,12 +159,24 @@ class Child:
         self.proc.send_signal(signal.SIGINT)
         report = _readline(self.proc, BOUND)
         if report is None:
-            self.kill()
-            pytest.fail(f"the call did not stop within {BOUND} s of SIGINT")
+            stacks = self._stacks()
+            pytest.fail(f"the call did not stop within {BOUND} s of SIGINT; the "
+                        f"child's threads were at:\n{stacks}")
         if "finished" in report:  # the SIGINT then hits an idle child
             self.kill()
             pytest.fail("the problem is too short to interrupt")
         return report, report["t"] - sent
+
+    def _stacks(self):
+        """The Python stacks of a stuck child (faulthandler, on SIGUSR1); then kill it."""
+        try:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+        finally:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            self.proc = None
+        return err[-4000:]
 
     def close(self):
         """Close the child's input: it must then exit normally; its return code."""
