@@ -553,8 +553,9 @@ def test_first_gradient_from_the_column_statistics(layout, dtype, variant):
 
 def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
     """Lasso.fit takes the first gradient from the column statistics for sparse X, one
-    target and no warm start; dense X has none to give, a warm start starts
-    elsewhere; the bounds must be fresh and have one gradient per feature."""
+    target, no warm start and the CD solver; dense X has none to give, a warm start
+    starts elsewhere, a prox solver has no use for it; the bounds must be fresh and
+    have one gradient per feature."""
     X, y, _ = _data(60, 30, seed=2)
     used = []
     real = _estimators.bounds_at_zero
@@ -568,6 +569,8 @@ def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
     assert used == [True, False]
     sparse.fit(sp.csc_matrix(X), y)  # warm start: not from w = 0
     assert used == [True, False, False]
+    fastlasso.Lasso(alpha=0.05, solver="fista").fit(sp.csc_matrix(X), y)
+    assert used == [True, False, False, False]  # a prox solver has no use for it
     assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
     bounds = _cd.GradientBounds(60, 30)
     with pytest.raises(ValueError, match="one gradient per feature"):

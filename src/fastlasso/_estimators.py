@@ -216,8 +216,9 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             if coef_init.shape != (n_targets, X.shape[1]):
                 coef_init = None
         xty = None
-        if n_targets == 1:  # sparse X: a CD solve from w = 0 takes its first
-            design, yc, y_mean, xty = make_design_for_target(  # gradient from the stats
+        # sparse X: a CD solve from w = 0 takes its first gradient from the statistics
+        if n_targets == 1:
+            design, yc, y_mean, xty = make_design_for_target(
                 X, Y[:, 0], sample_weight, self.fit_intercept, estimator_name=name,
                 first_gradient=coef_init is None and self.solver == "cd",
             )
