@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_array
 
 import fastlasso
+from fastlasso._data import make_design
 
 
 class PathFit(BaseEstimator):
@@ -330,6 +331,22 @@ def test_constant_nonzero_columns_with_intercept(name, sparse):
     )
     assert_array_equal(est.coef_[[0, 5]], 0.0)
     _assert_matches(est, _ref(name, X, y))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_constant_columns_with_an_inexact_mean_get_zero_norm(sparse, weighted):
+    """Constant columns whose computed mean is off by rounding (0.1 and -1/3 on 37
+    rows) get a centred norm of exactly 0, not rounding noise that would let them
+    enter the model; the other columns keep a positive one."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((37, 4))
+    X[:, 1] = 0.1
+    X[:, 3] = -1 / 3
+    sw = rng.uniform(0.5, 2.0, 37) if weighted else None
+    design = make_design(sp.csc_matrix(X) if sparse else np.asfortranarray(X), sw, True)
+    assert design.norm2[1] == 0.0 and design.norm2[3] == 0.0
+    assert np.all(design.norm2[[0, 2]] > 0)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
