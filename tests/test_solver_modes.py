@@ -23,11 +23,12 @@ are within the sum of those radii.
 Threads only split the full-gradient sweep by columns, so they must be bit-identical.
 
 The less common branches get cases built to reach them (each asserts that it did):
-working sets that double several times, Newton steps on correlated sparse columns,
-screening that zeroes nonzero warm-start coefficients, an empty working set, the lazy
-Gram cache overflowing a small slot budget (``LAZY_GRAM_MAX_SLOTS``) and being
-cleared, the ridge limit (no l1 term), paths with gradient bounds carried from one
-alpha to the next, sparse fits whose first gradient comes with the column statistics.
+working sets that double several times, Newton steps on correlated sparse columns
+and on dense supports, screening that zeroes nonzero warm-start coefficients, an empty
+working set, the lazy Gram cache overflowing a small slot budget
+(``LAZY_GRAM_MAX_SLOTS``) and being cleared, the ridge limit (no l1 term), paths with
+gradient bounds carried from one alpha to the next, sparse fits whose first gradient
+comes with the column statistics.
 """
 
 import functools
@@ -510,14 +511,27 @@ def test_newton_steps_on_correlated_sparse_columns(layout, dtype, model, variant
         assert n_newton[default] >= 1, n_newton
 
 
-def test_no_newton_steps_on_dense_data():
-    """Dense layouts never take Newton steps (see _inner_data in _cd.pyx.tp)."""
-    X, y, sw, fit_intercept, params, _, _ = problem(
-        "wide", np.float64, "Lasso", "intercept+weights", alpha_fraction=0.01
-    )
-    for mode in modes("dense"):
-        sol = _solve(X, y, sw, fit_intercept, params, "dense", tol=1e-12, **mode)
-        assert sol.info["newton"] == 0, _mode_id(mode)
+# the dense cases with a support of >= 20 (weights+positive keeps 7 features)
+DENSE_NEWTON_VARIANTS = ["intercept+weights", "intercept+positive", "none"]
+
+
+@pytest.mark.parametrize("variant", DENSE_NEWTON_VARIANTS)
+@pytest.mark.parametrize("model", ["Lasso", "ElasticNet"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_direct_newton_steps_on_dense_data(dtype, model, variant):
+    """Dense data, p > n, alpha_max / 1000: with acceleration the data-inner solves
+    take direct (Cholesky) Newton steps on their support; every mode still returns
+    the plain optimum with a gap that bounds its suboptimality."""
+    case = problem("wide", dtype, model, variant, alpha_fraction=0.001)
+    assert np.count_nonzero(case[-1]) >= 20
+    tol = 1e-5 if dtype == np.float32 else TOL[dtype]  # see the sparse Newton test
+    n_newton = {}
+    for mode, what, sol in solve_every_mode(case, "dense", dtype, tol):
+        n_newton[what] = sol.info["newton"]
+        if not mode["acceleration"]:
+            assert sol.info["newton"] == 0, what
+    default = _mode_id(dict(PLAIN, working_sets=True, screening=True, acceleration=True))
+    assert n_newton[default] >= 1, n_newton
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
