@@ -903,6 +903,19 @@ def test_dataframe_same_as_array(name, dtype):
     )
 
 
+@pytest.mark.parametrize("layout", ["dense", "csc", "csr"])
+def test_refit_without_feature_names_forgets_them(layout):
+    """A refit on an array or sparse matrix (the short validation path) drops the
+    feature names of an earlier DataFrame fit, as scikit-learn's validation does."""
+    X, y = _data()
+    A = X if layout == "dense" else sp.csc_matrix(X).asformat(layout)
+    for est in (fastlasso.Lasso(alpha=ALPHA), linear_model.Lasso(alpha=ALPHA)):
+        est.fit(_frame(X), y)
+        assert list(est.feature_names_in_) == list(_frame(X).columns)
+        est.fit(A, y)
+        assert not hasattr(est, "feature_names_in_"), type(est).__module__
+
+
 def test_dataframe_mixed_and_nullable_dtypes(name):
     X, y = _data()
     df = pd.DataFrame(
