@@ -24,7 +24,11 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
+
+import fastlasso
+import fastlasso._cancel
 
 CHILD = textwrap.dedent(
     """
@@ -257,3 +261,26 @@ def test_child_exits_normally_after_all_interrupts(child):
     if child.proc is None:  # run on its own: interrupt one fit first
         child.interrupt(CASES[0].values[0])
     assert child.close() == 0
+
+
+def test_interrupt_raised_inside_the_cancel_poll_stops_the_fit(monkeypatch):
+    """A SIGINT arriving while the kernels' periodic check runs Python code (the
+    cancellation poll, _cancel.cancelled) has its handler raise KeyboardInterrupt in
+    there. It must stop the fit like any other, not be reported as unraisable and
+    dropped (which let a CI run's fit go on past the 5 s bound). In-process: the poll
+    itself raises, as the handler would; no signal is sent."""
+    polls = []
+
+    def cancelled():
+        polls.append(1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fastlasso._cancel, "cancelled", cancelled)
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((2000, 1000)))
+    y = X[:, :20] @ rng.standard_normal(20) + rng.standard_normal(2000)
+    est = fastlasso.Lasso(alpha=1e-4, tol=0, max_iter=2000, precompute=False)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    assert polls
+    assert not hasattr(est, "coef_")

@@ -7,6 +7,7 @@ cdef extern from "Python.h":
     # left set for the caller to propagate instead of being reported and cleared here
     int _PyErr_CheckSignals "PyErr_CheckSignals" ()
     void _PyErr_SetKeyboardInterrupt "PyErr_SetNone" (object)
+    void _PyErr_SetObject "PyErr_SetObject" (object, object)
 
 
 cdef inline int check_interrupt_status() noexcept nogil:
@@ -15,11 +16,20 @@ cdef inline int check_interrupt_status() noexcept nogil:
     with gil:
         if _PyErr_CheckSignals() == -1:
             return -1
+        stop = False
+        err = None
         try:
             from fastlasso._cancel import cancelled
             stop = cancelled()
         except Exception:
-            stop = False
+            pass
+        except BaseException as e:
+            # a signal arriving now has its handler run inside cancelled(): what it
+            # raised (KeyboardInterrupt) must reach the caller, not be dropped here
+            err = e
+        if err is not None:
+            _PyErr_SetObject(type(err), err)
+            return -1
         if stop:
             _PyErr_SetKeyboardInterrupt(KeyboardInterrupt)
             return -1
