@@ -27,7 +27,6 @@ import time
 import numpy as np
 import pytest
 
-import fastlasso
 import fastlasso._cancel
 
 CHILD = textwrap.dedent(
