@@ -495,16 +495,24 @@ def test_newton_steps_on_correlated_sparse_columns(layout, dtype, model, variant
     solves take Newton steps on their support (counted in info["newton"]); every mode
     still returns the plain optimum with a gap that bounds its suboptimality."""
     case = problem("text", dtype, model, variant, alpha_fraction=0.01)
+    # (at float32's looser tol some cases end before a step)
+    _check_newton_steps(case, layout, dtype, default_steps=dtype == np.float64)
+
+
+def _check_newton_steps(case, layout, dtype, default_steps):
+    """Every mode on case reaches the plain optimum (solve_every_mode); without
+    acceleration no Newton step is taken; with default_steps, the default mode takes
+    at least one."""
     assert np.count_nonzero(case[-1]) >= 20
-    # float32 residuals put a floor of a few 1e-6 ||y~||^2 / n under the gaps of this
-    # ill-conditioned problem (for the plain method too)
+    # float32 residuals put a floor of a few 1e-6 ||y~||^2 / n under the gaps of these
+    # ill-conditioned problems (for the plain method too)
     tol = 1e-5 if dtype == np.float32 else TOL[dtype]
     n_newton = {}
     for mode, what, sol in solve_every_mode(case, layout, dtype, tol):
         n_newton[what] = sol.info["newton"]
         if not mode["acceleration"]:
             assert sol.info["newton"] == 0, what
-    if dtype == np.float64:  # (at float32's looser tol some cases end before one)
+    if default_steps:
         default = _mode_id(
             dict(PLAIN, working_sets=True, screening=True, acceleration=True)
         )
@@ -523,15 +531,7 @@ def test_direct_newton_steps_on_dense_data(dtype, model, variant):
     take direct (Cholesky) Newton steps on their support; every mode still returns
     the plain optimum with a gap that bounds its suboptimality."""
     case = problem("wide", dtype, model, variant, alpha_fraction=0.001)
-    assert np.count_nonzero(case[-1]) >= 20
-    tol = 1e-5 if dtype == np.float32 else TOL[dtype]  # see the sparse Newton test
-    n_newton = {}
-    for mode, what, sol in solve_every_mode(case, "dense", dtype, tol):
-        n_newton[what] = sol.info["newton"]
-        if not mode["acceleration"]:
-            assert sol.info["newton"] == 0, what
-    default = _mode_id(dict(PLAIN, working_sets=True, screening=True, acceleration=True))
-    assert n_newton[default] >= 1, n_newton
+    _check_newton_steps(case, "dense", dtype, default_steps=True)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
