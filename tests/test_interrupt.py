@@ -2,8 +2,9 @@
 
 The cases run in a child process (a stray SIGINT must never hit the test runner), one
 child for all of them: the parent sends a case, the child builds a problem that runs
-for well over 10 s (tol=0 with a huge max_iter: the fit can only stop at max_iter or on
-an interrupt; measured > 25 s on the development machine), says READY and starts; the
+for well over 10 s (tol=0 with a huge max_iter on ill-conditioned data, p > n or strongly
+correlated columns, and a tiny alpha: the gap stays above 0 for far longer than the test
+waits; measured > 25 s on the development machine), says READY and starts; the
 parent waits 0.5 s and sends SIGINT. The child must raise KeyboardInterrupt, with the
 estimator left as it was (unfitted, or the previous fit intact), and a later fit in the
 same process must give the same result as before the interrupt; then it takes the next
@@ -55,7 +56,7 @@ CHILD = textwrap.dedent(
     def make_problem(kind):  # the same data whatever ran before
         rng = np.random.default_rng(0)
         if kind == "sparse":
-            X = sp.random(5000, 2000, density=0.05, random_state=1, format="csc")
+            X = sp.random(2000, 5000, density=0.05, random_state=1, format="csc")
             X.data = rng.standard_normal(X.nnz)
         elif kind == "tall":
             X = correlated(rng, 20000, 400, 0.995, np.float64)

@@ -755,6 +755,56 @@ def test_paths_in_every_mode_match_the_plain_path(layout, shape):
             )
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("layout", ["dense", "csc32"])
+def test_paths_carry_the_residual_between_alphas(layout, dtype):
+    """Along a path each solve takes over the residual the previous one ended on (and,
+    in float64, keeps updating it instead of recomputing it): every alpha is the
+    optimum, certified by its gap, in both precisions (with intercept and weights,
+    where the sparse residual has its centring offset)."""
+    X, y, sw, fit_intercept, params, _, _ = problem(
+        "wide", dtype, "ElasticNet", "intercept+weights"
+    )
+    design = make_design(_as_layout(X, layout), sw, fit_intercept)
+    target, _ = design.center(y)
+    Xc, yc, s = _centred(X, y, sw, fit_intercept)
+    alphas = params["alpha"] * np.geomspace(15, 0.1, 15)
+    design64 = make_design(X.astype(np.float64), sw, fit_intercept)
+    target64, _ = design64.center(y)
+    ref_coefs, ref_gaps, _, _ = solve_path(
+        design64, target64, alphas, 0.5, tol=1e-13, max_iter=10**6, **PLAIN
+    )
+    coefs, gaps, _, conv = solve_path(
+        design, target, alphas, 0.5, tol=TOL[dtype], max_iter=10**6
+    )
+    assert all(conv) and coefs.dtype == dtype
+    slack = SLACK[dtype]
+    for k, alpha in enumerate(alphas):
+        ref = Reference(Xc, yc, s, alpha, 0.5, False, s @ (yc * yc) / len(yc))
+        P, P_ref = ref.objective(coefs[:, k]), ref.objective(ref_coefs[:, k])
+        assert P <= P_ref + gaps[k] + slack * ref.scale, f"alpha #{k}"
+        assert P_ref <= P + ref_gaps[k] + slack * ref.scale, f"alpha #{k}"
+
+
+@pytest.mark.parametrize("model", ["Lasso", "ElasticNet"])
+def test_tol_zero_runs_on_like_a_tiny_tol(model):
+    """tol=0 asks for max_iter epochs: the restricted problems of the working sets are
+    still solved only down to rounding noise, so the working set grows as with a tiny
+    positive tol (it used to stay on its first one, trying to reach a gap of 0: an
+    objective 80x the optimum after 2000 epochs on this problem)."""
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 1200, density=0.05, random_state=1, format="csc")
+    X.data = rng.standard_normal(X.nnz)
+    y = X[:, ::40] @ rng.standard_normal(30) + rng.standard_normal(400)
+    est = getattr(fastlasso, model)
+    kw = dict(l1_ratio=0.9) if model == "ElasticNet" else {}
+    fits = [
+        est(alpha=1e-4, tol=tol, max_iter=2000, **kw).fit(X, y) for tol in (0.0, 1e-12)
+    ]
+    assert_allclose(fits[0].coef_, fits[1].coef_, rtol=1e-6, atol=1e-8)
+    assert fits[0].dual_gap_ <= 1.01 * fits[1].dual_gap_
+
+
 @pytest.mark.parametrize("model", ["Lasso", "ElasticNet"])
 def test_estimator_precompute_and_n_jobs(model):
     """The public switches: precompute False / True / "auto" / a Gram array give the
