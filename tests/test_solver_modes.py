@@ -24,7 +24,7 @@ Threads only split the full-gradient sweep by columns, so they must be bit-ident
 
 The less common branches get cases built to reach them (each asserts that it did):
 working sets that double several times, Newton steps on correlated sparse columns
-and on dense supports, screening that zeroes nonzero warm-start coefficients, an empty
+(taking in violating features along a path) and on dense supports, screening that zeroes nonzero warm-start coefficients, an empty
 working set, the lazy Gram cache overflowing a small slot budget
 (``LAZY_GRAM_MAX_SLOTS``) and being cleared, the ridge limit (no l1 term), paths with
 gradient bounds carried from one alpha to the next, sparse fits whose first gradient
@@ -42,6 +42,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import fastlasso
 import fastlasso._estimators as _estimators
+import fastlasso._path as path_module
 import fastlasso._solve as solve_module
 from fastlasso import _cd
 from fastlasso._data import make_design, make_design_for_target
@@ -517,6 +518,57 @@ def _check_newton_steps(case, layout, dtype, default_steps):
             dict(PLAIN, working_sets=True, screening=True, acceleration=True)
         )
         assert n_newton[default] >= 1, n_newton
+
+
+@pytest.mark.parametrize("variant", ["none", "intercept+positive"])
+@pytest.mark.parametrize("layout", ["csc32", "csc64"])
+def test_newton_steps_take_in_violators_along_a_sparse_path(
+    monkeypatch, layout, variant
+):
+    """A warm-started path on the correlated text-like columns, at the loose
+    tolerance of the benchmarks: Newton steps take in features at 0 whose optimality
+    condition fails, with their gradient's sign (counted in info["newton_entered"];
+    none without acceleration), and every alpha is still the plain path's optimum,
+    certified by its gap (nonnegative where asked)."""
+    X, y, sw, fit_intercept, params, _, _ = problem(
+        "text", np.float64, "Lasso", variant
+    )
+    design = make_design(_as_layout(X, layout), sw, fit_intercept)
+    target, _ = design.center(y)
+    Xc, yc, s = _centred(X, y, sw, fit_intercept)
+    alphas = params["alpha"] * np.geomspace(20, 0.02, 40)  # alpha_max / 1000
+    positive = params["positive"]
+    ref_coefs, ref_gaps, _, _ = solve_path(
+        design, target, alphas, positive=positive, tol=1e-12, max_iter=10**6, **PLAIN
+    )
+    entered = []
+    solve = solve_module.solve_cd
+
+    def counted(*args, **kwargs):
+        sol = solve(*args, **kwargs)
+        entered.append(sol.info["newton_entered"])
+        return sol
+
+    monkeypatch.setattr(path_module, "solve_cd", counted)
+    for accel in (True, False):
+        entered.clear()
+        coefs, gaps, _, conv = solve_path(
+            design, target, alphas, positive=positive, tol=1e-4, max_iter=10**6,
+            acceleration=accel,
+        )
+        assert all(conv)
+        if accel:
+            assert sum(entered) >= 1
+        else:
+            assert sum(entered) == 0
+        for k, alpha in enumerate(alphas):
+            ref = Reference(Xc, yc, s, alpha, 1.0, positive, s @ (yc * yc) / len(yc))
+            P, P_ref = ref.objective(coefs[:, k]), ref.objective(ref_coefs[:, k])
+            slack = SLACK[np.float64] * ref.scale
+            assert P <= P_ref + gaps[k] + slack, f"alpha #{k}"
+            assert P_ref <= P + ref_gaps[k] + slack, f"alpha #{k}"
+            if positive:
+                assert (coefs[:, k] >= 0).all(), f"alpha #{k}"
 
 
 # the dense cases with a support of >= 20 (weights+positive keeps 7 features)
