@@ -24,11 +24,11 @@ Threads only split the full-gradient sweep by columns, so they must be bit-ident
 
 The less common branches get cases built to reach them (each asserts that it did):
 working sets that double several times, Newton steps on correlated sparse columns
-(taking in violating features along a path) and on dense supports, screening that zeroes nonzero warm-start coefficients, an empty
-working set, the lazy Gram cache overflowing a small slot budget
-(``LAZY_GRAM_MAX_SLOTS``) and being cleared, the ridge limit (no l1 term), paths with
-gradient bounds carried from one alpha to the next, sparse fits whose first gradient
-comes with the column statistics.
+(taking in violating features along a path) and on dense supports, screening that
+zeroes nonzero warm-start coefficients, an empty working set, the lazy Gram cache
+overflowing a small slot budget (``LAZY_GRAM_MAX_SLOTS``) and being cleared, the
+ridge limit (no l1 term), paths with gradient bounds carried from one alpha to the
+next, sparse fits whose first gradient comes with the column statistics.
 """
 
 import functools
