@@ -17,7 +17,7 @@ solutions with gaps g1, g2 satisfy ||X~ (w1 - w2)||_S <= sqrt(2 n g1) + sqrt(2 n
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -27,10 +27,31 @@ ESTIMATORS = {
     "Lasso": lambda l1_ratio, **kw: fastlasso.Lasso(**kw),
     "ElasticNet": lambda l1_ratio, **kw: fastlasso.ElasticNet(l1_ratio=l1_ratio, **kw),
 }
+# derandomized: CI draws the same examples every run (a random draw once found the
+# case below, which failed a run that had passed before it)
 SETTINGS = settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# 9 of 13 columns in the support of an 8-row problem without intercept, at alpha_max /
+# 50: coordinate descent converges slowly (scikit-learn needs 711,618 epochs for tol
+# 1e-10, fastlasso 296,680)
+SLOW_DEGENERATE = (
+    np.array([
+        [0, -0.5, -1, -1.75, -1.75, 0, 0, 0, 0.5, 0, 0, 0, 1.75],
+        [0, -1, 0, -1, 2, 0.75, 0, 0, 1.75, 0, 0.5, 0, -2],
+        [0, 0, 0, 0.5, -0.75, 0, 0, 0.5, 0, 0, 0, 0, -1.5],
+        [0, -1.5, 1, 0.75, -0.25, -0.5, 0, 0, 0.75, 0, -2, 0, 1.75],
+        [0, 1.5, -1, 0, -2, -1.5, 0, 0, 0.25, 0, 1.75, 0, 0],
+        [0, 1.75, -2, -0.5, -1.75, -1.75, 0, 0, 1.5, 0, -1.5, 0, 0],
+        [0, -1, -1.5, 0.75, -0.75, -0.25, 0, 0, -1.75, 0, -0.25, 0, 1.5],
+        [0, 0.75, -1, 0, 0.5, 1, 0, -2, 1.5, 0, -1.75, 0, 0],
+    ]),
+    np.array([0, 0, 0, 0, 0.25, 0, 0, 0]),
+    None,
+    {"alpha": 0.00125, "l1_ratio": 1.0, "fit_intercept": False, "positive": False},
 )
 
 
@@ -194,11 +215,12 @@ def test_certificate_and_kkt(name, layout):
 
     @SETTINGS
     @given(problems(name))
+    @example(SLOW_DEGENERATE)
     def check(problem):
         X, y, sw, params = problem
         Xl = sp.csc_matrix(X) if layout == "csc" else X
         tol = 1e-10
-        est = _fit(name, Xl, y, sw, params, tol=tol, max_iter=100_000)
+        est = _fit(name, Xl, y, sw, params, tol=tol, max_iter=1_000_000)
         gap, yy = _gap(X, y, sw, est, params)
         slack = 1e-12 * max(yy, 1.0)
         assert gap <= tol * yy + slack
