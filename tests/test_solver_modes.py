@@ -42,11 +42,11 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import fastlasso
 import fastlasso._estimators as _estimators
-import fastlasso._path as path_module
+import fastlasso._solve_path as path_module
 import fastlasso._solve as solve_module
 from fastlasso import _cd
 from fastlasso._data import make_design, make_design_for_target
-from fastlasso._path import solve_path
+from fastlasso._solve_path import solve_path
 from fastlasso._solve import bounds_at_zero, solve_cd
 
 PLAIN = {

@@ -13,7 +13,7 @@ import os
 # before the kernels (which load libgomp) are imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from fastlasso._enet_path import enet_path, lasso_path  # noqa: E402
+from fastlasso._path_functions import enet_path, lasso_path  # noqa: E402
 from fastlasso._estimators import ElasticNet, Lasso  # noqa: E402
 from fastlasso._estimators_cv import ElasticNetCV, LassoCV  # noqa: E402
 from fastlasso.plotting import plot_cv, plot_path  # noqa: E402

@@ -27,7 +27,8 @@ from scipy.linalg.blas import dsyrk
 
 from fastlasso._cancel import map_threads
 from fastlasso._data import Design, check_scale, make_design, weighted_mean
-from fastlasso._path import Progress, solve_path
+from fastlasso._progress import Progress
+from fastlasso._solve_path import solve_path
 
 ROW_BLOCK = 4096
 FOLD_COPY_BYTES = 2**28

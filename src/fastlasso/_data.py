@@ -22,14 +22,10 @@ from numbers import Number
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import (
-    _assert_all_finite,
-    _check_n_features,
-    _check_sample_weight,
-    validate_data,
-)
+from sklearn.utils.validation import validate_data
 
 from fastlasso import _cd
+from fastlasso._compat import _assert_all_finite, _check_n_features, _check_sample_weight
 
 INDEX_MAX = int(np.iinfo(np.int32).max)
 MAGNITUDE_MARGIN = 64.0

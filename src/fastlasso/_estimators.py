@@ -6,11 +6,11 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import metadata_routing
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from fastlasso._compat import Interval, StrOptions, _fit_context
 from fastlasso._data import (
     check_precomputed_gram,
     check_structure,
@@ -18,7 +18,7 @@ from fastlasso._data import (
     make_design_for_target,
     validate_fit_data,
 )
-from fastlasso._enet_path import enet_path
+from fastlasso._path_functions import enet_path
 from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._solve import SOLVERS, bounds_at_zero, n_threads_for, solve
 

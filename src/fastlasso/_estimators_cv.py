@@ -4,14 +4,19 @@ plus the one-standard-error rule)."""
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_consistent_length
-from sklearn.utils._metadata_requests import MetadataRouter, MethodMapping
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled, process_routing
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from fastlasso._compat import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    _raise_for_params,
+    _routing_enabled,
+)
 from fastlasso._cv import GramFolds, cross_validate_paths, select_alpha
 from fastlasso._data import (
     as_design_matrix,
@@ -20,9 +25,9 @@ from fastlasso._data import (
     check_structure,
     make_design,
 )
-from fastlasso._enet_path import enet_path, lasso_path
+from fastlasso._path_functions import enet_path, lasso_path
 from fastlasso._param_check import ValidateParamsOnce
-from fastlasso._path import resolve_alphas
+from fastlasso._solve_path import resolve_alphas
 from fastlasso._solve import n_threads_for, resolve_gram, solve_cd
 
 

@@ -65,7 +65,7 @@ def plot_path(model_or_path, X=None, y=None, *, ax=None, feature_names=None,
     """
     marks = {}
     if _is_cv_model(model_or_path):
-        from fastlasso._enet_path import enet_path
+        from fastlasso._path_functions import enet_path
 
         model = model_or_path
         if X is None or y is None:

@@ -1,8 +1,7 @@
 """Run scikit-learn code on fastlasso: ``patch_sklearn()``, ``unpatch_sklearn()`` and
 the context manager ``sklearn_patched()``.
 
-Patching replaces, for every name of ``REPLACEABLE`` that fastlasso provides, the
-scikit-learn object in ``sklearn.linear_model`` and in every loaded scikit-learn module
+Patching replaces, for every name of ``REPLACEABLE``, the scikit-learn object in ``sklearn.linear_model`` and in every loaded scikit-learn module
 that imported it by name (``sklearn.decomposition._dict_learning`` uses ``Lasso`` for
 ``sparse_encode``). Modules imported while the patch is on pick up fastlasso's objects
 from ``sklearn.linear_model`` themselves; unpatching restores scikit-learn's objects
@@ -12,12 +11,14 @@ Left alone, on purpose:
 
 - the defining module ``sklearn.linear_model._coordinate_descent``: scikit-learn's
   classes stay reachable under their qualified names, so scikit-learn models pickle and
-  unpickle as before, and scikit-learn's own estimators built on them (``LassoCV`` while
-  fastlasso has none, ``MultiTaskLasso``, ...) keep their behaviour;
+  unpickle as before, and scikit-learn's own estimators built on them (``MultiTaskElasticNet``,
+  ``MultiTaskLasso``, ...) keep their behaviour;
 - scikit-learn's test helpers (``sklearn.utils._test_common``, ``estimator_checks``,
   ``*.tests``), which key settings on scikit-learn's classes.
 
 fastlasso models pickle as fastlasso classes and load whether or not the patch is on.
+The objects come from fastlasso's modules, never from the package root (which imports
+this module).
 """
 
 import importlib
@@ -25,19 +26,23 @@ import sys
 import threading
 from contextlib import contextmanager
 
-import fastlasso
+from fastlasso._compat import SKLEARN_CD_MODULE
+from fastlasso._estimators import ElasticNet, Lasso
+from fastlasso._estimators_cv import ElasticNetCV, LassoCV
+from fastlasso._path_functions import enet_path, lasso_path
 
-REPLACEABLE = (
-    "Lasso",
-    "ElasticNet",
-    "LassoCV",
-    "ElasticNetCV",
-    "lasso_path",
-    "enet_path",
-)
-_DEFINING_MODULE = "sklearn.linear_model._coordinate_descent"
+# scikit-learn's name -> fastlasso's object
+_FASTLASSO = {
+    "Lasso": Lasso,
+    "ElasticNet": ElasticNet,
+    "LassoCV": LassoCV,
+    "ElasticNetCV": ElasticNetCV,
+    "lasso_path": lasso_path,
+    "enet_path": enet_path,
+}
+REPLACEABLE = tuple(_FASTLASSO)
 _SKIPPED_MODULES = (
-    _DEFINING_MODULE,
+    SKLEARN_CD_MODULE,
     "sklearn.utils._test_common",
     "sklearn.utils.estimator_checks",
 )
@@ -46,17 +51,8 @@ _lock = threading.RLock()
 
 def _originals():
     """scikit-learn's own objects, from the module that defines them."""
-    source = importlib.import_module(_DEFINING_MODULE)
+    source = importlib.import_module(SKLEARN_CD_MODULE)
     return {name: getattr(source, name) for name in REPLACEABLE}
-
-
-def _provided():
-    """The names of REPLACEABLE that fastlasso provides, with fastlasso's objects."""
-    return {
-        name: getattr(fastlasso, name)
-        for name in REPLACEABLE
-        if hasattr(fastlasso, name)
-    }
 
 
 def _sklearn_modules():
@@ -69,15 +65,13 @@ def _sklearn_modules():
         yield module
 
 
-def _check_names(names, provided):
+def _check_names(names):
     if names is None:
-        return list(provided)
+        return list(REPLACEABLE)
     names = [names] if isinstance(names, str) else list(names)
     for name in names:
         if name not in REPLACEABLE:
             raise ValueError(f"{name!r} cannot be patched; choose from {REPLACEABLE}.")
-        if name not in provided:
-            raise ValueError(f"fastlasso does not provide {name!r} (yet).")
     return names
 
 
@@ -87,7 +81,7 @@ def patch_sklearn(names=None):
     Parameters
     ----------
     names : str or iterable of str, default=None
-        Which of ``REPLACEABLE`` to replace; None: all that fastlasso provides.
+        Which of ``REPLACEABLE`` to replace; None: all of them.
 
     Returns
     -------
@@ -95,13 +89,12 @@ def patch_sklearn(names=None):
         The names now served by fastlasso.
     """
     with _lock:
-        provided = _provided()
-        names = _check_names(names, provided)
+        names = _check_names(names)
         originals = _originals()
         for module in _sklearn_modules():
             for name in names:
                 if module.__dict__.get(name) is originals[name]:
-                    setattr(module, name, provided[name])
+                    setattr(module, name, _FASTLASSO[name])
         return _patched_names()
 
 
@@ -114,13 +107,12 @@ def unpatch_sklearn(names=None):
         Which names to restore; None: all of ``REPLACEABLE``.
     """
     with _lock:
-        names = REPLACEABLE if names is None else _check_names(names, _provided())
+        names = _check_names(names)
         originals = _originals()
-        provided = _provided()
         for module in _sklearn_modules():
             for name in names:
                 current = module.__dict__.get(name)
-                if current is not None and current is provided.get(name):
+                if current is not None and current is _FASTLASSO[name]:
                     setattr(module, name, originals[name])
 
 

@@ -1,4 +1,6 @@
-"""Public path functions ``lasso_path`` and ``enet_path`` (scikit-learn 1.9 signatures)."""
+"""The public path functions ``lasso_path`` and ``enet_path`` (scikit-learn 1.9
+signatures): validate the arguments and the data (_data), then run the path driver
+(_solve_path) on the grid."""
 
 import warnings
 from numbers import Integral
@@ -7,7 +9,7 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from fastlasso._data import check_precomputed_gram, check_structure, make_design
-from fastlasso._path import (
+from fastlasso._solve_path import (
     alpha_max,
     geometric_grid,
     gram_cache_for,

@@ -1,4 +1,8 @@
-"""Regularisation paths: the alpha grid and warm-started solves from alpha_max down.
+"""The path driver: alpha grids and warm-started solves from alpha_max down.
+
+Internal (the public ``lasso_path`` / ``enet_path`` are in _path_functions): takes a
+validated Design and centred target, returns plain arrays. Used by the public path
+functions and by every cross-validation fold (_cv).
 
 Each alpha starts from the previous solution and from the gradients X~^T S r of the
 previous passes with bounds on how far they moved (_cd.GradientBounds), so it recomputes
@@ -10,13 +14,12 @@ solve is followed by a full KKT/gap check). A Gram cache, when used, lives for t
 path (glmnet's covariance mode).
 """
 
-import sys
-import time
 from numbers import Integral
 
 import numpy as np
 
 from fastlasso import _cd
+from fastlasso._progress import Progress
 from fastlasso._solve import make_gram_cache, resolve_gram, solve_cd
 
 
@@ -76,28 +79,6 @@ def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
     if not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
         raise ValueError("alphas must be finite and non-negative.")
     return np.sort(alphas)[::-1]
-
-
-class Progress:
-    """A one-line progress report on stderr for long paths and CV (verbose only)."""
-
-    def __init__(self, total, label, enabled):
-        self.total, self.label, self.enabled = total, label, bool(enabled)
-        self.done, self.t0 = 0, time.perf_counter()
-        self.tty = self.enabled and sys.stderr.isatty()
-
-    def step(self, note=""):
-        self.done += 1
-        if not self.enabled:
-            return
-        msg = (f"{self.label}: {self.done}/{self.total} "
-               f"({time.perf_counter() - self.t0:.1f} s) {note}")
-        if self.tty:
-            end = "\n" if self.done == self.total else ""
-            sys.stderr.write("\r" + msg.ljust(79) + end)
-        else:
-            sys.stderr.write(msg + "\n")
-        sys.stderr.flush()
 
 
 def gram_cache_for(design, yc, gram, n_solves, gram_matrix=None, gram_xty=None):
