@@ -26,8 +26,9 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import peers
 import problems
+
+from fastlasso import _bench_peers as peers
 
 CASES = [  # (design, with intercept, alpha / alpha_max)
     ("wide", True, 0.01),

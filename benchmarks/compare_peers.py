@@ -6,19 +6,21 @@
 Sections (``--sections``):
 
 - ``single``: for each problem and alpha in {0.1, 0.01, 0.001} x alpha_max, the time
-  each solver needs to reach relative suboptimality (P - P*)/P* <= 1e-6, with P the
-  objective of ``problems.objective`` (the same numpy code for every solver) and P* the
-  best objective any run reached, tight reference fits included (fastlasso and celer
-  at tol ``--ref-tol``). Each solver climbs its own tolerance ladder (``peers.py``),
-  loosest first, and stops at the first rung that reaches the target against the
-  reference objective; that rung is reported and its run timed as the best of
-  ``--repeats``. Every run is killed after ``--cap`` seconds (">cap" in the tables).
+  each solver needs to reach relative suboptimality (P - P*)/P* <= each target of
+  ``--targets`` (1e-3 and 1e-6), with P the objective of ``problems.objective`` (the
+  same numpy code for every solver) and P* the best objective any run reached, tight
+  reference fits included (fastlasso and celer at tol ``--ref-tol``). Each solver
+  climbs its own tolerance ladder (``fastlasso._bench_peers``), loosest first; the
+  first rung reaching a target against the reference objective gives that target's
+  time (its run timed as the best of ``--repeats``), and the climb stops at the first
+  rung reaching the tightest target. Every run is killed after ``--cap`` seconds
+  (">cap" in the tables).
 - ``path``: the same for full paths (100 alphas from alpha_max down to 1e-3 alpha_max,
-  no intercept): a path reaches the target when every one of its points does.
+  no intercept): a path reaches a target when every one of its points does.
 - ``cv``: ``LassoCV(cv=5, n_jobs=1)`` of fastlasso vs scikit-learn, same grid and tol.
 
 ``--race K`` (off by default) also kills a run after K times the fastest time that
-reached the target in the same cell so far (fastlasso runs first), which shortens long
+reached the tightest target in the same cell so far (fastlasso runs first), which shortens long
 runs; such a solver is shown as ">t", and a ratio computed from such a bound is
 marked "<=" (an upper bound on fastlasso/best peer).
 
@@ -66,8 +68,9 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import peers
 import problems
+
+from fastlasso import _bench_peers as peers
 
 REFERENCE_SOLVERS = ("fastlasso", "celer")
 PLATEAU = 0.01  # see Bench.ladder
@@ -148,11 +151,14 @@ class Entry:
     """A solver's runs on one cell, and the verdict once P* is known."""
 
     runs: list = field(default_factory=list)
-    time: float = math.nan  # best time reaching the target, NaN if none
-    tol: float = math.nan
+    time: dict = field(default_factory=dict)  # target -> best time reaching it
+    tol: dict = field(default_factory=dict)  # target -> tolerance of that run
     subopt: float = math.inf  # best relative suboptimality (worst point of a path)
     bound: float = math.inf  # without a time: it would take more than this
     error: str = ""
+
+    def time_at(self, target):
+        return self.time.get(target, math.nan)
 
 
 class Bench:
@@ -160,12 +166,14 @@ class Bench:
 
     def __init__(self, args):
         self.args = args
-        self.target = args.target
+        self.targets = sorted(set(args.targets), reverse=True)  # loosest first
+        self.tightest = self.targets[-1]
 
-    def timed(self, fn, evaluate, P_ref, cap):
+    def timed(self, fn, evaluate, P_ref, cap, repeat_below):
         """Run fn() in a child, killed after ``cap`` s; ("ok", (time, P, info)),
-        ("error", text) or ("timeout",). A run reaching the target against P_ref is
-        repeated (best of --repeats, while the total is under --repeat-budget)."""
+        ("error", text) or ("timeout",). A run reaching relative suboptimality
+        ``repeat_below`` against P_ref is repeated (best of --repeats, while the total
+        is under --repeat-budget)."""
         args = self.args
 
         def task(send):
@@ -175,7 +183,7 @@ class Bench:
             send(("timed", times[0]))
             P, info = evaluate(out)
             send(("evaluated", P, info))
-            if np.max(rel_subopt(P, P_ref)) <= self.target:
+            if np.max(rel_subopt(P, P_ref)) <= repeat_below:
                 while len(times) < args.repeats and sum(times) < args.repeat_budget:
                     t0 = time.perf_counter()
                     fn()
@@ -202,25 +210,30 @@ class Bench:
             child.close()
 
     def ladder(self, solver, tols, fn_of_tol, evaluate, P_ref, cap, label):
-        """Climb the tolerance ladder, loosest first; stop at the first rung reaching
-        the target against P_ref, at a timeout or at an error. If the loosest rung
-        already reaches it, try up to LOOSER rungs looser still (10x each) while they
-        reach it, so that the fastest rung is not missed. Without a reference
-        objective (every reference fit over the cap), stop when two rungs in a row
-        agree to PLATEAU * target: the final verdict against P* decides anyway."""
+        """Climb the tolerance ladder, loosest first, until a rung reaches the tightest
+        target against P_ref, a timeout or an error; a rung is timed with repeats when
+        it is the first to reach a target. If the loosest rung already reaches the
+        loosest target, try up to LOOSER rungs looser still (10x each) while they reach
+        it, so that the fastest rung is not missed. Without a reference objective
+        (every reference fit over the cap), stop when two rungs in a row agree to
+        PLATEAU * the tightest target: the final verdict against P* decides anyway."""
         entry, finite_ref = Entry(), bool(np.all(np.isfinite(P_ref)))
+        reached = set()
 
-        def rung(tol):
-            """Run one rung: "reached", "stop" or the objective(s) reached."""
-            res = self.timed(lambda: fn_of_tol(tol), evaluate, P_ref, cap)
+        def pending():
+            return [t for t in self.targets if t not in reached]
+
+        def rung(tol, repeat_below):
+            """Run one rung: None (stop) or (relative suboptimality, objective(s))."""
+            res = self.timed(lambda: fn_of_tol(tol), evaluate, P_ref, cap, repeat_below)
             if res[0] == "error":
                 entry.runs.append(Run(tol, "error", info=res[1]))
                 self.log(f"  {label} {solver.name} tol={tol:.1e} ERROR {res[1]}")
-                return "stop"
+                return None
             if res[0] == "timeout":
                 entry.runs.append(Run(tol, "timeout", time=cap))
                 self.log(f"  {label} {solver.name:9s} tol={tol:.1e} >{cap:.3g}s", True)
-                return "stop"
+                return None
             t, P, info = res[1]
             entry.runs.append(Run(tol, "ok", t, P, info))
             sub = float(np.max(rel_subopt(P, P_ref))) if finite_ref else math.inf
@@ -229,29 +242,39 @@ class Bench:
                 f"subopt={sub:.1e} P={np.min(P):.10g}",
                 verbose=True,
             )
-            return "reached" if sub <= self.target else P
+            reached.update(t for t in self.targets if sub <= t)
+            return sub, P
 
         tols = list(tols)
-        out = rung(tols[0])
-        if isinstance(out, str):
-            tol = tols[0]
-            for _ in range(LOOSER if out == "reached" else 0):
-                tol *= 10
-                if rung(tol) != "reached":
-                    break
+        loosest = self.targets[0]
+        out = rung(tols[0], loosest)
+        if out is None:
             return entry
+        if out[0] <= loosest:
+            tol = tols[0]
+            for _ in range(LOOSER):
+                tol *= 10
+                looser = rung(tol, loosest)
+                if looser is None or looser[0] > loosest:
+                    break
+        prev = out[1]
         for tol in tols[1:]:
-            prev, out = out, rung(tol)
-            if isinstance(out, str) or (
+            if not pending():
+                break
+            out = rung(tol, pending()[0])
+            if out is None or (
                 not finite_ref
-                and np.max(np.abs(out - prev) / out) <= PLATEAU * self.target
+                and np.max(np.abs(out[1] - prev) / out[1])
+                <= PLATEAU * self.tightest
             ):
                 break
+            prev = out[1]
         return entry
 
     def race(self, solvers, tols_of, fn_of, evaluate, P_ref, cap, label):
         """The ladders of all solvers on one cell, fastlasso first; with --race K a
-        run is killed after K times the best time that reached the target so far."""
+        run is killed after K times the best time that reached the tightest target
+        so far."""
         entries, best = {}, math.inf
         finite_ref = bool(np.all(np.isfinite(P_ref)))
         for s in solvers:
@@ -262,7 +285,7 @@ class Bench:
             entries[s.name] = e
             for r in e.runs:
                 ok = r.status == "ok" and finite_ref
-                if ok and np.max(rel_subopt(r.P, P_ref)) <= self.target:
+                if ok and np.max(rel_subopt(r.P, P_ref)) <= self.tightest:
                     best = min(best, r.time)
         return entries
 
@@ -278,7 +301,8 @@ class Bench:
         return refs, (np.min(np.stack(ok), axis=0) if ok else math.inf)
 
     def judge(self, entry, P_star):
-        """Fill the verdict of an entry from its runs and the final P*."""
+        """Fill the verdict of an entry from its runs and the final P*: for each
+        target the fastest run reaching it."""
         for run in entry.runs:
             if run.status == "timeout":
                 entry.bound = run.time
@@ -287,8 +311,9 @@ class Bench:
             else:
                 sub = float(np.max(rel_subopt(run.P, P_star)))
                 entry.subopt = min(entry.subopt, sub)
-                if sub <= self.target and not run.time >= entry.time:  # NaN: none yet
-                    entry.time, entry.tol = run.time, run.tol
+                for t in self.targets:
+                    if sub <= t and not run.time >= entry.time_at(t):  # NaN: none yet
+                        entry.time[t], entry.tol[t] = run.time, run.tol
 
     def log(self, msg, verbose=False):
         if self.args.verbose or not verbose:
@@ -390,10 +415,11 @@ def finish_cell(bench, name, frac, entries, refs):
             if run.status == "timeout"
             else f"error: {run.info}"
         )
-    bench.log(
-        f"{name:>16s} {frac:<6g} "
-        + "  ".join(f"{k}={fmt_entry(e, tol=False)}" for k, e in entries.items())
-    )
+    for t in bench.targets:
+        bench.log(
+            f"{name:>16s} {frac:<6g} {t:.0e} "
+            + "  ".join(f"{k}={fmt_entry(e, t, tol=False)}" for k, e in entries.items())
+        )
     return Cell(name, frac, entries, ref_subopt)
 
 
@@ -441,10 +467,10 @@ def fmt_time(t):
     return f"{t:.3g}" if t < 100 else f"{t:.0f}"
 
 
-def fmt_entry(e, tol=True):
-    """Time (tolerance used), or why there is none."""
-    if math.isfinite(e.time):
-        return fmt_time(e.time) + (f" ({e.tol:.0e})" if tol else "")
+def fmt_entry(e, target, tol=True):
+    """Time to ``target`` (tolerance used), or why there is none."""
+    if math.isfinite(e.time_at(target)):
+        return fmt_time(e.time[target]) + (f" ({e.tol[target]:.0e})" if tol else "")
     if e.error:
         return "error"
     best = f"best {e.subopt:.0e}" if math.isfinite(e.subopt) else ""
@@ -453,20 +479,21 @@ def fmt_entry(e, tol=True):
     return f"n.r. ({best})" if best else "n.r."
 
 
-def ratio_of(cell, fl="fastlasso"):
-    """(ratio, best peer, exact): fastlasso time / best peer time.
+def ratio_of(cell, target, fl="fastlasso"):
+    """(ratio, best peer, exact): fastlasso time / best peer time to ``target``.
 
     A peer killed at a cap only gives a lower bound on its time; if that bound is
     below every exact peer time, the ratio is an upper bound (exact False). The
     ratio is inf when fastlasso did not reach the target, None without any peer.
     """
     others = {k: e for k, e in cell.entries.items() if k != fl}
-    exact = {k: e.time for k, e in others.items() if math.isfinite(e.time)}
+    exact = {k: e.time[target] for k, e in others.items()
+             if math.isfinite(e.time_at(target))}
     bounds = {k: e.bound for k, e in others.items() if k not in exact}
     bounds = {k: b for k, b in bounds.items() if math.isfinite(b)}
     if fl not in cell.entries or not (exact or bounds):
         return None, None, True
-    t = cell.entries[fl].time
+    t = cell.entries[fl].time_at(target)
     if not math.isfinite(t):
         return (math.inf, None, True) if exact else (None, None, True)
     T = min(exact.values(), default=math.inf)
@@ -485,19 +512,20 @@ def fmt_ratio(r, best, exact):
     return f"{'' if exact else '<='}{r:.2f} ({best})"
 
 
-def table(cells, names):
+def table(cells, names, target):
     head = ["problem", "alpha/alpha_max", *names, "fastlasso/best peer"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in cells:
-        ents = [fmt_entry(c.entries[n]) if n in c.entries else "-" for n in names]
-        rtxt = fmt_ratio(*ratio_of(c))
+        ents = [fmt_entry(c.entries[n], target) if n in c.entries else "-"
+                for n in names]
+        rtxt = fmt_ratio(*ratio_of(c, target))
         rows.append("| " + " | ".join([c.problem, f"{c.frac:g}", *ents, rtxt]) + " |")
     return "\n".join(rows)
 
 
 def summary(cells, target, ref_tol):
     """Geometric mean of the ratios, the worst cell, the cells fastlasso loses."""
-    rs = [(*ratio_of(c), c) for c in cells]
+    rs = [(*ratio_of(c, target), c) for c in cells]
     finite = [(r, ex, c) for r, _, ex, c in rs if r is not None and math.isfinite(r)]
     lines = []
     if finite:
@@ -615,7 +643,9 @@ def header(args, solvers):
         + ", ".join(f"{s.name} {s.version()}" for s in solvers)
         + f" (fastlasso commit {commit})",
         (
-            f"target: relative suboptimality <= {args.target:g}; reference fits at tol "
+            "targets: relative suboptimality <= "
+            + " and ".join(f"{t:g}" for t in sorted(args.targets, reverse=True))
+            + f"; reference fits at tol "
             f"{args.ref_tol:g}; cap {args.cap:g} s per single fit, {args.path_cap:g} s "
             f"per path/CV{race}; best of {args.repeats} repeats (while under "
             f"{args.repeat_budget:g} s); sizes: {'quick' if args.quick else 'full'}"
@@ -645,7 +675,14 @@ def parse_args(argv=None):
         type=lambda s: [float(v) for v in s.split(",")],
         help="alpha / alpha_max values of the single-fit table",
     )
-    p.add_argument("--target", type=float, default=1e-6, help="relative suboptimality")
+    p.add_argument(
+        "--targets",
+        default="1e-3,1e-6",
+        type=lambda s: [float(v) for v in s.split(",")],
+        help="relative suboptimalities (a table each)",
+    )
+    p.add_argument("--no-c", action="store_true",
+                   help="without the C-ordered variants of the dense problems")
     p.add_argument("--ref-tol", type=float, default=1e-10, help="reference fits' tol")
     p.add_argument("--cap", type=float, default=60.0, help="seconds per single fit")
     p.add_argument("--path-cap", type=float, default=120.0, help="seconds per path/CV")
@@ -677,10 +714,11 @@ def main(argv=None):
     solvers = peers.make_solvers(
         names, n_jobs=args.threads if args.threads > 1 else None
     )
+    peers.Adelie.threads = peers.ScikitLearnIntelex.threads = args.threads
     sections = set(args.sections.split(","))
     select = args.problems.split(",") if args.problems else None
     size = "quick" if args.quick else "full"
-    makers = problems.problem_makers(size, args.data, select)
+    makers = problems.problem_makers(size, args.data, select, not args.no_c)
     bench, t_start = Bench(args), time.monotonic()
     out = [header(args, solvers)]
     if {"sklearn", "glmnet"} <= {s.name for s in solvers}:
@@ -697,7 +735,7 @@ def main(argv=None):
     has_cv = hasattr(fastlasso, "LassoCV")
     with threadpool_limits(limits=args.threads):
         for _, make in makers:
-            probs = make()
+            probs = problems.selected(make(), select)
             for prob in probs:
                 described.append(prob.describe())
                 bench.log(described[-1])
@@ -707,8 +745,15 @@ def main(argv=None):
                     cvs.append(bench_cv(bench, prob, fastlasso))
             if "path" in sections:
                 path_probs = [p for p in probs if not p.fit_intercept] or [
-                    problems.path_problem(p) for p in probs
+                    problems.path_problem(p)
+                    for p in probs
+                    if not p.name.endswith("[C]")
                 ]
+                if not args.no_c:
+                    path_probs = problems.selected(
+                        problems.with_c_variants(path_probs, intercept_only=False),
+                        select,
+                    )
                 for prob in path_probs:
                     bench.log(prob.describe() + " [path]")
                     paths.append(
@@ -716,23 +761,21 @@ def main(argv=None):
                     )
             del probs
     out.append("problems:\n" + "\n".join(f"- {d}" for d in described))
-    if single:
+    for target in bench.targets if single else ():
         out.append(
-            f"## Single fits: seconds to relative suboptimality {args.target:g} "
+            f"## Single fits: seconds to relative suboptimality {target:g} "
             "(tolerance used)\n\n"
-            + table(single, [s.name for s in solvers])
+            + table(single, [s.name for s in solvers], target)
             + "\n\n"
-            + summary(single, args.target, args.ref_tol)
+            + summary(single, target, args.ref_tol)
         )
-    if "path" in sections:
-        if not solvers[0].has_path:
-            out.append("## Paths: fastlasso.lasso_path does not exist yet; peers only.")
+    for target in bench.targets if "path" in sections else ():
         out.append(
             f"## Full paths ({args.n_alphas} alphas down to {args.eps:g} alpha_max, "
-            f"no intercept): seconds until every point reaches {args.target:g}\n\n"
-            + table(paths, [s.name for s in solvers if s.has_path])
+            f"no intercept): seconds until every point reaches {target:g}\n\n"
+            + table(paths, [s.name for s in solvers if s.has_path], target)
             + "\n\n"
-            + summary(paths, args.target, args.ref_tol)
+            + summary(paths, target, args.ref_tol)
         )
     if "cv" in sections:
         out.append(

@@ -17,9 +17,18 @@ Synthetic designs:
   from a Zipf-Mandelbrot law over the vocabulary (power-law column frequencies), entries
   (1 + log count) * idf, rows scaled to unit norm, empty columns dropped.
 
+- ``small_sq`` (500 x 600), ``small_tall`` (10,000 x 100), ``small_wide`` (100 x
+  10,000): the simulated problems of the public Lasso benchmark (benchopt), AR(1)
+  correlation rho = 0.6, 10% of the features active; the same sizes in quick runs.
+
 y = X w0 + noise (signal-to-noise ratio 3 in standard deviations) with a sparse w0; the
-text problem adds an offset of 5 so that the intercept matters. Each synthetic design
-gives two problems: with intercept (y as generated) and without (y centred).
+text problem adds an offset of 5 so that the intercept matters. Each of wide, tall and
+text gives two problems: with intercept (y as generated) and without (y centred); the
+small designs give the problem with intercept (scikit-learn's default).
+
+Every dense problem with intercept also comes as ``<name>[C]``: the same X in C order
+(numpy's default), given to every solver as it is, so that the conversion a solver
+makes is part of its time.
 """
 
 from dataclasses import dataclass
@@ -28,16 +37,27 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from fastlasso import _bench_peers as peers
+
+# the simulated problems of benchopt's Lasso benchmark: (n, p), same in quick runs
+SMALL = {
+    "small_sq": {"n": 500, "p": 600},
+    "small_tall": {"n": 10_000, "p": 100},
+    "small_wide": {"n": 100, "p": 10_000},
+}
+SMALL_RHO, SMALL_ACTIVE = 0.6, 0.1
 SIZES = {
     "quick": {
         "wide": {"n": 100, "p": 1_000},
         "tall": {"n": 5_000, "p": 100},
         "text": {"n": 2_000, "p": 3_000, "mean_len": 30},
+        **{k: v for k, v in SMALL.items()},
     },
     "full": {
         "wide": {"n": 500, "p": 10_000},
         "tall": {"n": 100_000, "p": 400},
         "text": {"n": 100_000, "p": 100_000, "mean_len": 80},
+        **{k: v for k, v in SMALL.items()},
     },
 }
 REAL_SETS = ("leukemia", "riboflavin", "debian_desc")
@@ -63,25 +83,22 @@ class Problem:
 
     def describe(self):
         n, p = self.shape
-        kind = f"sparse, nnz {self.X.nnz:,}" if self.sparse else "dense"
+        order = "C" if self.X.flags.c_contiguous and p > 1 else "Fortran"
+        kind = f"sparse, nnz {self.X.nnz:,}" if self.sparse else f"dense, {order} order"
         icpt = "intercept" if self.fit_intercept else "no intercept"
         return f"{self.name}: {n:,} x {p:,} ({kind}; {icpt})"
 
 
 def alpha_max(X, y, fit_intercept):
-    """max_j |x~_j^T (y - ybar)| / n: the smallest alpha giving w = 0.
-
-    With an intercept the columns are centred too, but x_j^T (y - ybar) already equals
-    (x_j - mean x_j)^T (y - ybar), so X is never centred here.
-    """
-    r = y - y.mean() if fit_intercept else y
-    return float(np.max(np.abs(X.T @ r))) / X.shape[0]
+    """max_j |x~_j^T (y - ybar)| / n: the smallest alpha giving w = 0 (the harness's
+    ``fastlasso._bench_peers.alpha_max``)."""
+    return peers.alpha_max(X, y, fit_intercept)
 
 
 def objective(X, y, alpha, coef, intercept):
-    """P(w, b) = ||y - X w - b||^2 / (2 n) + alpha ||w||_1, in float64."""
-    r = y - X @ coef - intercept
-    return float(r @ r) / (2 * X.shape[0]) + alpha * float(np.abs(coef).sum())
+    """P(w, b) = ||y - X w - b||^2 / (2 n) + alpha ||w||_1, in float64 (the harness's
+    ``fastlasso._bench_peers.objective``, the same code for every solver)."""
+    return peers.objective(X, y, coef, intercept, alpha)
 
 
 def toeplitz_gaussian(n, p, rho, rng):
@@ -157,12 +174,35 @@ def synthetic(kind, size="quick", seed=0):
     if kind == "text":
         X = tfidf_like(dims["n"], dims["p"], dims["mean_len"], rng)
         return X, _response(X, rng, max(20, X.shape[1] // 200), 5.0)
+    if kind in SMALL:
+        X = toeplitz_gaussian(dims["n"], dims["p"], SMALL_RHO, rng)
+        return X, _response(X, rng, max(1, round(SMALL_ACTIVE * dims["p"])), 0.0)
     raise ValueError(f"unknown synthetic design {kind!r}")
 
 
+def c_ordered(problem):
+    """The same problem with X in C order, named ``<name>[C]``."""
+    return Problem(f"{problem.name}[C]", np.ascontiguousarray(problem.X), problem.y,
+                   problem.fit_intercept)
+
+
+def with_c_variants(probs, intercept_only=True):
+    """probs, each dense one (with intercept, if ``intercept_only``) followed by its
+    C-ordered variant."""
+    out = []
+    for p in probs:
+        out.append(p)
+        if not p.sparse and (p.fit_intercept or not intercept_only):
+            out.append(c_ordered(p))
+    return out
+
+
 def synthetic_problems(kind, size="quick", seed=0):
-    """The two problems of one design: with intercept, and without (y centred)."""
+    """The problems of one design: with intercept, and without (y centred) for the
+    large designs; the small ones with intercept only."""
     X, y = synthetic(kind, size, seed)
+    if kind in SMALL:
+        return [Problem(kind, X, y, True)]
     return [
         Problem(f"{kind}", X, y, True),
         Problem(f"{kind}-noint", X, y - y.mean(), False),
@@ -197,19 +237,29 @@ def real_problem(data_dir, name, size="full"):
     return Problem(name, X, y, True)
 
 
-def problem_makers(size, data_dir=None, select=None):
+def problem_makers(size, data_dir=None, select=None, c_variants=True):
     """[(name, maker)] where maker() returns a list of Problems; built lazily so that
-    only one design is in memory at a time. ``select``: substrings of names to keep."""
-    makers = [
-        (k, lambda k=k: synthetic_problems(k, size)) for k in ("wide", "tall", "text")
-    ]
+    only one design is in memory at a time. ``select``: substrings of names to keep;
+    ``c_variants``: add the C-ordered variant of each dense problem with intercept."""
+    kinds = ("wide", "tall", "text", *SMALL)
+    makers = [(k, lambda k=k: synthetic_problems(k, size)) for k in kinds]
     if data_dir is not None:
         makers += [
             (r, lambda r=r: [real_problem(data_dir, r, size)]) for r in REAL_SETS
         ]
-    if select:
-        makers = [(k, m) for k, m in makers if any(s in k for s in select)]
+    if c_variants:
+        makers = [(k, lambda m=m: with_c_variants(m())) for k, m in makers]
+    if select:  # "wide[C]" or "wide-noint" select the maker "wide"
+        stems = [s.split("[")[0].split("-")[0] for s in select]
+        makers = [(k, m) for k, m in makers if any(s in k for s in stems)]
     return makers
+
+
+def selected(probs, select):
+    """The problems whose name holds one of the substrings ``select`` (all if None)."""
+    if not select:
+        return probs
+    return [p for p in probs if any(s in p.name for s in select)]
 
 
 def path_problem(problem):
@@ -225,5 +275,7 @@ def path_problem(problem):
     y = problem.y - problem.y.mean()
     if problem.sparse:
         return Problem(f"{problem.name}-noint", problem.X, y, False)
-    X = np.asfortranarray(problem.X - problem.X.mean(axis=0))
-    return Problem(f"{problem.name}-centred", X, y, False)
+    Xc = problem.X - problem.X.mean(axis=0)  # keeps the order of X
+    base, c = (problem.name[:-3], "[C]") if problem.name.endswith("[C]") else (
+        problem.name, "")
+    return Problem(f"{base}-centred{c}", Xc, y, False)

@@ -684,11 +684,12 @@ def test_bench_table_reports_time_and_objective_of_each_solver(capsys):
 
 
 def test_bench_lists_missing_and_failing_peers_and_goes_on(capsys, monkeypatch):
-    def failing(problem, X, y):
+    def failing(*args):
         raise RuntimeError("peer crashed\nbadly")
 
-    monkeypatch.setitem(_bench_peers.FITTERS, "celer", ("no_such_module_xyz", failing))
-    monkeypatch.setitem(_bench_peers.FITTERS, "skglm", ("numpy", failing))
+    monkeypatch.setattr(_bench_peers.Celer, "module", "no_such_module_xyz")
+    monkeypatch.setattr(_bench_peers.Skglm, "module", "numpy")
+    monkeypatch.setattr(_bench_peers.Skglm, "_fit", failing)
     result, _ = run_json(
         capsys, "bench", "--solvers", "celer,skglm,fastlasso", "--repeat", "1"
     )
@@ -698,7 +699,9 @@ def test_bench_lists_missing_and_failing_peers_and_goes_on(capsys, monkeypatch):
     assert rows["fastlasso"]["status"] == "ok"
 
 
-@pytest.mark.parametrize("peer", ["glmnet", "celer"])  # skglm: a 15 s JIT compile
+@pytest.mark.parametrize(
+    "peer", ["glmnet", "celer", "adelie", "glum", "sklearnex"]
+)  # skglm: a 15 s JIT compile
 def test_bench_peers_solve_the_same_elastic_net(capsys, peer):
     pytest.importorskip(peer)  # the bench extra; the test extra does not install it
     result, _ = run_json(

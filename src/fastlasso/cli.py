@@ -340,12 +340,14 @@ def _add_bench(commands):
         "bench",
         help="time the same fit with fastlasso, scikit-learn and installed peers.",
         description="Fit the same problem with fastlasso, scikit-learn and, when "
-        "installed, celer, skglm and glmnet. For each: the fastest time over the "
-        "repeats, the objective it reached (computed alike for all) and its "
-        "suboptimality relative to the best. Solvers stop by their own criteria: "
-        "--tol is a duality-gap tolerance for fastlasso, scikit-learn and celer; "
-        "skglm applies it to its own optimality measure; glmnet keeps its default "
-        "(on changes of the weights). Judge by the objective column.",
+        "installed, celer, skglm, glmnet, adelie, glum and scikit-learn-intelex "
+        "(sklearnex). For each: the fastest time over the repeats, the objective it "
+        "reached (computed alike for all) and its suboptimality relative to the "
+        "best. Solvers stop by their own criteria: --tol is a duality-gap tolerance "
+        "for fastlasso, scikit-learn and celer; skglm and sklearnex apply it to "
+        "their own optimality measures; glmnet, adelie and glum keep their defaults. "
+        "--max-iter applies to fastlasso and scikit-learn. Judge by the objective "
+        "column.",
     )
     _data_options(bench)
     _alpha_options(bench)

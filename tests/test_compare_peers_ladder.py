@@ -1,0 +1,83 @@
+"""benchmarks/compare_peers.py's tolerance ladder with two targets (1e-3 and 1e-6):
+which rungs it runs, where it stops, and which rung gives each target's time.
+
+A fake solver whose relative suboptimality at tolerance ``tol`` is ``gain * tol``
+and whose time grows as the tolerance tightens makes the expected rungs exact.
+"""
+
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def cp():
+    saved = dict(os.environ)  # the script pins thread counts at import
+    sys.path.insert(0, str(BENCH))
+    try:
+        import compare_peers
+    finally:
+        sys.path.remove(str(BENCH))
+        os.environ.clear()
+        os.environ.update(saved)
+    return compare_peers
+
+
+def _bench(cp):
+    args = SimpleNamespace(targets=[1e-6, 1e-3], repeats=2, repeat_budget=1.0,
+                           race=None, verbose=False)
+    return cp.Bench(args)
+
+
+def _ladder(cp, gain):
+    bench, P_ref = _bench(cp), 10.0
+
+    def fn_of_tol(tol):
+        time.sleep(0.002 * -math.log10(tol))  # tighter rungs take longer
+        return tol
+
+    def evaluate(tol):
+        return P_ref * (1 + gain * tol), 0
+
+    tols = [10.0**-k for k in range(3, 13)]
+    entry = bench.ladder(SimpleNamespace(name="fake"), tols, fn_of_tol, evaluate,
+                         P_ref, 5.0, "test")
+    bench.judge(entry, P_ref)
+    return entry
+
+
+def test_ladder_climbs_to_the_tightest_target_and_times_each(cp):
+    entry = _ladder(cp, gain=10.0)  # subopt 10 tol: 1e-3 at tol 1e-4, 1e-6 at 1e-7
+    assert [r.tol for r in entry.runs] == pytest.approx([1e-3, 1e-4, 1e-5, 1e-6, 1e-7])
+    assert all(r.status == "ok" for r in entry.runs)
+    assert entry.tol == pytest.approx({1e-3: 1e-4, 1e-6: 1e-7})
+    assert entry.time[1e-3] < entry.time[1e-6]
+    assert entry.subopt == pytest.approx(1e-6)
+
+
+def test_ladder_tries_looser_rungs_when_the_first_reaches(cp):
+    entry = _ladder(cp, gain=1e-3)  # subopt 1e-3 tol: the first rung reaches both
+    assert [r.tol for r in entry.runs] == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])
+    assert entry.tol == pytest.approx({1e-3: 1.0, 1e-6: 1e-3})
+
+
+def test_ratio_and_table_per_target(cp):
+    e_fl, e_peer = cp.Entry(), cp.Entry()
+    e_fl.time, e_fl.tol = {1e-3: 1.0, 1e-6: 4.0}, {1e-3: 1e-3, 1e-6: 1e-6}
+    e_peer.time, e_peer.tol = {1e-3: 2.0}, {1e-3: 1e-2}
+    e_peer.bound = 3.0  # killed at 3 s before reaching 1e-6
+    cell = cp.Cell("p", 0.1, {"fastlasso": e_fl, "peer": e_peer}, {})
+    assert cp.ratio_of(cell, 1e-3) == (0.5, "peer", True)
+    r, best, exact = cp.ratio_of(cell, 1e-6)
+    assert (r, best, exact) == (pytest.approx(4 / 3), "peer", False)
+    text = cp.table([cell], ["fastlasso", "peer"], 1e-6)
+    assert "| p | 0.1 | 4 (1e-06) | >3 | <=1.33 (peer) |" in text
+    assert np.isnan(cp.Entry().time_at(1e-3))
