@@ -1,0 +1,469 @@
+# The Gram cache (dense data only) and the restricted solver on it (included by _cd.pyx).
+
+from cython cimport floating
+from fastlasso._signals cimport check_interrupt_status
+from libc.math cimport fabs, INFINITY, NAN
+from libc.stdint cimport int32_t, uint32_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy, memset
+from fastlasso._blas cimport _gemm_tn, _syrk_tn
+from fastlasso._enet_math cimport prox_enet, primal_value, duality_gap
+
+import numpy as np
+
+cpdef enum GramMode:
+    # how the restricted problems use X~^T S X~ (chosen by fastlasso._solve)
+    GRAM_OFF = 0    # never: coordinate updates on the data
+    GRAM_LAZY = 1   # cache G[ws, ws] as features enter working sets (dense only)
+    GRAM_FULL = 2   # whole G cached (GramCache filled by gram_fill_full)
+
+
+cdef class GramCache:
+    """Entries of G = X~^T S X~ for the features that have entered a working set.
+
+    G is kept column-major with leading dimension ``cap``; slot a holds feature feat[a].
+    The cache lives across the alphas of a path (glmnet's covariance caching). In full
+    mode every feature has a slot (slot == feature) and X~^T S y_c is cached too.
+    """
+    cdef double* G
+    cdef int32_t* slot_of
+    cdef int32_t* feat
+    cdef double* Xty
+    cdef Py_ssize_t p, m, cap, max_slots
+    cdef bint full
+    cdef double yy
+
+    def __cinit__(self, Py_ssize_t n_features, Py_ssize_t max_slots):
+        cdef Py_ssize_t j
+        self.p = n_features
+        self.max_slots = min(max_slots, n_features)
+        self.slot_of = <int32_t*> malloc(max(n_features, 1) * sizeof(int32_t))
+        self.feat = <int32_t*> malloc(max(self.max_slots, 1) * sizeof(int32_t))
+        if self.slot_of == NULL or self.feat == NULL:
+            raise MemoryError("cannot allocate the Gram cache index")
+        for j in range(n_features):
+            self.slot_of[j] = -1
+        self.G = NULL
+        self.Xty = NULL
+        self.m = 0
+        self.cap = 0
+        self.full = False
+
+    def __dealloc__(self):
+        free(self.G)
+        free(self.slot_of)
+        free(self.feat)
+        free(self.Xty)
+
+    @property
+    def n_cached(self):
+        return self.m
+
+    @property
+    def xty(self):
+        """A copy of the cached X~^T S y_c (full mode), else None."""
+        if not self.full:
+            return None
+        return np.array(<double[:self.p]> self.Xty)
+
+    cdef int _reserve(self, Py_ssize_t need) noexcept nogil:
+        """Grow to at least ``need`` slots; 0 on success, 1 if over budget or OOM."""
+        cdef Py_ssize_t cap, a
+        cdef double* G
+        if need <= self.cap:
+            return 0
+        if need > self.max_slots:
+            return 1
+        cap = min(self.max_slots, max(need, 2 * self.cap, 64))
+        G = <double*> malloc(cap * cap * sizeof(double))
+        if G == NULL:
+            return 1
+        for a in range(self.m):
+            memcpy(G + a * cap, self.G + a * self.cap, self.m * sizeof(double))
+        free(self.G)
+        self.G = G
+        self.cap = cap
+        return 0
+
+    cdef void _clear(self) noexcept nogil:
+        cdef Py_ssize_t a
+        for a in range(self.m):
+            self.slot_of[self.feat[a]] = -1
+        self.m = 0
+
+
+cdef void _gram_grad(GramCache cache, const floating* w, const int32_t* alive,
+                     Py_ssize_t n_alive, const int32_t* supp, Py_ssize_t n_supp,
+                     double* grad) noexcept nogil:
+    """grad_j = (X~^T S y_c)_j - sum_k G_jk w_k over alive j (full mode: slot == feature)."""
+    cdef Py_ssize_t t, i
+    cdef const double* Gk
+    cdef double wk
+    for t in range(n_alive):
+        grad[alive[t]] = cache.Xty[alive[t]]
+    for i in range(n_supp):
+        Gk = cache.G + supp[i] * cache.cap
+        wk = w[supp[i]]
+        for t in range(n_alive):
+            grad[alive[t]] -= Gk[alive[t]] * wk
+
+
+cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
+                   const double* sqrt_sw, const floating* mu, const int32_t* feats,
+                   Py_ssize_t n_feats) except -1 nogil:
+    """Give every feature of feats a slot and fill the new rows/columns of G.
+
+    Rows are processed in chunks: A = S^(1/2) (X[rows, slots] - mu) is gathered in
+    float64 (so float32 data give an exact float64 Gram) and G[:, new] += A^T A[:, new]
+    by dgemm. Extra memory: one chunk, O(rows x slots). 0 on success, 1 if the cache
+    cannot hold them (the caller then solves on the data); on Ctrl-C the cache is
+    emptied and KeyboardInterrupt raised.
+    """
+    cdef Py_ssize_t t, a, b, i, i0, c, chunk, m_old, m_new, n_add = 0, work = 0
+    cdef int32_t j
+    cdef double* A
+    cdef const floating* col
+    cdef double mj
+    for t in range(n_feats):
+        if cache.slot_of[feats[t]] < 0:
+            n_add += 1
+    if n_add == 0:
+        return 0
+    if cache.m + n_add > cache.max_slots:
+        cache._clear()
+        n_add = n_feats
+    if cache._reserve(cache.m + n_add) != 0:
+        return 1
+    m_old = cache.m
+    for t in range(n_feats):
+        j = feats[t]
+        if cache.slot_of[j] < 0:
+            cache.slot_of[j] = <int32_t> cache.m
+            cache.feat[cache.m] = j
+            cache.m += 1
+    m_new = cache.m
+    chunk = max(16, min(n, 524288 // m_new))
+    A = <double*> malloc(chunk * m_new * sizeof(double))
+    if A == NULL:
+        for a in range(m_old, m_new):
+            cache.slot_of[cache.feat[a]] = -1
+        cache.m = m_old
+        return 1
+    for b in range(m_old, m_new):
+        memset(cache.G + b * cache.cap, 0, m_new * sizeof(double))
+    i0 = 0
+    while i0 < n:
+        c = min(chunk, n - i0)
+        for a in range(m_new):
+            col = X + cache.feat[a] * n + i0
+            mj = mu[cache.feat[a]]
+            if sqrt_sw == NULL:
+                for i in range(c):
+                    A[a * c + i] = col[i] - mj
+            else:
+                for i in range(c):
+                    A[a * c + i] = sqrt_sw[i0 + i] * (col[i] - mj)
+        if m_old == 0:
+            _syrk_tn(<int> m_new, <int> c, A, <int> c, cache.G, <int> cache.cap)
+        else:
+            _gemm_tn(<int> m_new, <int> (m_new - m_old), <int> c, A, <int> c,
+                     A + m_old * c, <int> c, cache.G + m_old * cache.cap, <int> cache.cap)
+        i0 += c
+        work += c * m_new * (m_new - m_old) // 16 + c * m_new
+        if work > CHECK_WORK:
+            work = 0
+            if check_interrupt_status() == -1:
+                free(A)
+                cache._clear()
+                return -1
+    free(A)
+    if m_old == 0:  # syrk filled the upper triangle
+        for b in range(m_new):
+            for a in range(b):
+                cache.G[b + a * cache.cap] = cache.G[a + b * cache.cap]
+    for b in range(m_old, m_new):
+        for a in range(m_old):
+            cache.G[b + a * cache.cap] = cache.G[a + b * cache.cap]
+    return 0
+
+
+cdef int _gram_fill_plain(GramCache cache, const double* X, Py_ssize_t n,
+                          Py_ssize_t p) except -1 nogil:
+    """Whole Gram X^T X of uncentred, unweighted float64 X: dsyrk straight on X in
+    blocks of rows (no gathered copy; Ctrl-C checked between blocks)."""
+    # blocks of ~2e9 multiply-adds (about 50 ms) between interrupt checks
+    cdef Py_ssize_t i0 = 0, c, a, b, block = max(4096, 2000000000 // max(p * p, 1))
+    if cache._reserve(p) != 0:
+        return 1
+    for a in range(p):
+        cache.slot_of[a] = <int32_t> a
+        cache.feat[a] = <int32_t> a
+        memset(cache.G + a * cache.cap, 0, p * sizeof(double))
+    cache.m = p
+    while i0 < n:
+        c = min(block, n - i0)
+        _syrk_tn(<int> p, <int> c, X + i0, <int> n, cache.G, <int> cache.cap)
+        i0 += c
+        if check_interrupt_status() == -1:
+            cache._clear()
+            return -1
+    for b in range(p):
+        for a in range(b):
+            cache.G[b + a * cache.cap] = cache.G[a + b * cache.cap]
+    return 0
+
+
+cdef int _fill_full_gram(GramCache cache, const floating* X, Py_ssize_t n,
+                         Py_ssize_t p, const double* sqrt_sw, const floating* mu,
+                         const double* norm2) except -1 nogil:
+    """Whole centred weighted Gram into the cache (slot == feature).
+
+    For unweighted float64 X whose column means are small next to their spread
+    (mu_j^2 <= 1e4 norm2_j / n: the centring below loses < 1e-11 relative), dsyrk runs
+    straight on X and the centring is the rank-one correction G - n mu mu^T; otherwise
+    rows are gathered centred (and weighted) first. 0 on success, 1 if it cannot fit."""
+    cdef Py_ssize_t a, b
+    cdef int32_t* allf
+    cdef bint direct = sqrt_sw == NULL
+    cdef int status
+    for a in range(p):
+        direct = direct and n * mu[a] * mu[a] <= 1e4 * norm2[a]
+    if floating is double:
+        if direct:
+            status = _gram_fill_plain(cache, X, n, p)
+            if status == 0:
+                for b in range(p):
+                    for a in range(p):
+                        cache.G[a + b * cache.cap] -= n * (<double> mu[a]) * mu[b]
+            return status
+    allf = <int32_t*> malloc(p * sizeof(int32_t))
+    if allf == NULL:
+        return 1
+    for a in range(p):
+        allf[a] = <int32_t> a
+    status = _gram_add(cache, X, n, sqrt_sw, mu, allf, p)
+    free(allf)
+    return status
+
+
+cdef int _promote_to_full(GramCache cache, const floating* X, Py_ssize_t n,
+                          Py_ssize_t p, const double* sqrt_sw, const floating* mu,
+                          const floating* yc, const floating* sw, const double* norm2,
+                          const double* xty, int n_threads) except -1 nogil:
+    """Refill the cache with the whole Gram matrix and X~^T S y_c (full mode; taken from
+    xty if not NULL, else computed): 0 on success, 1 if it cannot hold it (the cache
+    is then as it was, or empty if the Gram matrix itself did not fit)."""
+    cdef Py_ssize_t i
+    cdef int32_t* allf = NULL
+    cdef floating* ycw = NULL
+    cdef int status
+    if cache.max_slots < p:
+        return 1
+    if cache.Xty == NULL:
+        cache.Xty = <double*> malloc(p * sizeof(double))
+        if cache.Xty == NULL:
+            return 1
+    if xty == NULL:
+        allf = <int32_t*> malloc(p * sizeof(int32_t))
+        ycw = <floating*> malloc(n * sizeof(floating))
+        if allf == NULL or ycw == NULL:
+            free(allf)
+            free(ycw)
+            return 1
+    cache._clear()
+    status = _fill_full_gram(cache, X, n, p, sqrt_sw, mu, norm2)
+    if status == 0:
+        if xty != NULL:
+            memcpy(cache.Xty, xty, p * sizeof(double))
+        else:
+            for i in range(p):
+                allf[i] = <int32_t> i
+            for i in range(n):
+                ycw[i] = yc[i] if sw == NULL else sw[i] * yc[i]
+            full_grad_dense(X, n, n, allf, p, ycw, 0.0, mu, cache.Xty, n_threads)
+        cache.full = True
+    free(allf)
+    free(ycw)
+    return status
+
+
+def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] sqrt_sw,
+                   const floating[::1] mu, const double[::1] norm2,
+                   const floating[::1] yc_sw, const double[:, :] G_user=None,
+                   const double[::1] Xty_user=None):
+    """Cache the whole Gram matrix and X~^T S y_c (full mode). yc_sw = S y_c.
+
+    G_user, if given, is taken as X~^T S X~ (a user's precomputed Gram, or one that
+    cross-validation derived) instead of computing it; Xty_user likewise for X~^T S y_c.
+    """
+    cdef Py_ssize_t n = X.shape[0], p = X.shape[1], a, b
+    cdef int32_t[::1] allf = np.arange(p, dtype=np.int32)
+    cdef const double* ssw = &sqrt_sw[0] if sqrt_sw.shape[0] > 0 else NULL
+    cdef int status = 0
+    if cache.Xty == NULL:
+        cache.Xty = <double*> malloc(p * sizeof(double))
+        if cache.Xty == NULL:
+            raise MemoryError("cannot allocate X^T y for the Gram cache")
+    with nogil:
+        cache._clear()
+        if G_user is None:
+            status = _fill_full_gram(cache, &X[0, 0], n, p, ssw, &mu[0], &norm2[0])
+        elif cache._reserve(p) == 0:
+            for a in range(p):
+                cache.slot_of[a] = <int32_t> a
+                cache.feat[a] = <int32_t> a
+                for b in range(p):
+                    cache.G[b + a * cache.cap] = G_user[b, a]
+            cache.m = p
+        else:
+            status = 1
+        if status == 0 and Xty_user is None:
+            full_grad_dense(&X[0, 0], n, n, &allf[0], p, &yc_sw[0], 0.0, &mu[0],
+                            cache.Xty, 1)
+        elif status == 0:
+            for a in range(p):
+                cache.Xty[a] = Xty_user[a]
+    if status != 0:
+        raise MemoryError("the full Gram matrix does not fit the cache budget")
+    cache.full = True
+
+
+cdef int _inner_gram(
+    GramCache cache, floating* w, const double* grad, const double* norm2,
+    int32_t* ws, Py_ssize_t m, double l1, double l2, bint positive, double yy,
+    double tol_in, Py_ssize_t max_epochs, bint accel, bint shuffle, uint32_t* rng,
+    double[:, ::1] hist, Stats* st,
+) except -1 nogil:
+    """CD on the working set with Gram updates: O(m) per coordinate.
+
+    Works in float64 on compact copies: Gw = G[ws, ws], g = X~_ws^T S r (kept up to
+    date), b = X~_ws^T S y_c = g + Gw w. Then r^T S y_c = yy - w.b and
+    R2 = r^T S y_c - w.g, so the restricted gap costs O(m) and is checked every epoch.
+    """
+    cdef Py_ssize_t a, b, t, k, ep = 0, n_stored = 0, cap = cache.cap
+    cdef double* Gw = <double*> malloc(m * m * sizeof(double))
+    cdef double* g = <double*> malloc(m * sizeof(double))
+    cdef double* bvec = <double*> malloc(m * sizeof(double))
+    cdef double* x = <double*> malloc(m * sizeof(double))
+    cdef double* W_hist = NULL
+    cdef double* x_try = NULL
+    cdef double* g_try = NULL
+    cdef int32_t* order = <int32_t*> malloc(m * sizeof(int32_t))
+    cdef double z, old, new, d, gj, R2, Ry, w_l1, w_l2sq, dnorm, xta, gsq, gap
+    cdef double p_cur, p_try
+    cdef double c[ANDERSON_K]
+    cdef int status = 0
+    if accel:
+        W_hist = <double*> malloc((ANDERSON_K + 1) * m * sizeof(double))
+        x_try = <double*> malloc(m * sizeof(double))
+        g_try = <double*> malloc(m * sizeof(double))
+    if (Gw == NULL or g == NULL or bvec == NULL or x == NULL or order == NULL
+            or (accel and (W_hist == NULL or x_try == NULL or g_try == NULL))):
+        status = 1
+    else:
+        for a in range(m):
+            order[a] = <int32_t> a
+            x[a] = w[ws[a]]
+            g[a] = grad[ws[a]]
+            for b in range(m):
+                Gw[a + b * m] = cache.G[cache.slot_of[ws[a]] + cache.slot_of[ws[b]] * cap]
+        for a in range(m):
+            z = g[a]
+            for b in range(m):
+                z += Gw[a + b * m] * x[b]
+            bvec[a] = z
+        while True:
+            if shuffle:
+                _shuffle(order, m, rng)
+            for t in range(m):
+                a = order[t]
+                old = x[a]
+                new = prox_enet(g[a] + norm2[ws[a]] * old, l1, norm2[ws[a]] + l2, positive)
+                if new != old:
+                    d = new - old
+                    x[a] = new
+                    for b in range(m):
+                        g[b] -= d * Gw[b + a * m]
+            ep += 1
+            st.epochs += 1
+            st.work += m * m
+            if st.work > CHECK_WORK:
+                st.work = 0
+                if check_interrupt_status() == -1:
+                    status = -1
+                    break
+
+            if accel and not shuffle:
+                k = n_stored % (ANDERSON_K + 1)
+                memcpy(W_hist + k * m, x, m * sizeof(double))
+                n_stored += 1
+                if n_stored == ANDERSON_K + 1:
+                    n_stored = 1
+                    if _anderson_weights(W_hist, m, c):
+                        for a in range(m):
+                            z = 0.0
+                            for k in range(ANDERSON_K):
+                                z += c[k] * W_hist[(k + 1) * m + a]
+                            x_try[a] = 0.0 if (positive and z < 0) else z
+                        p_try = 0.0
+                        p_cur = 0.0
+                        for a in range(m):
+                            z = bvec[a]
+                            for b in range(m):
+                                z -= Gw[a + b * m] * x_try[b]
+                            g_try[a] = z
+                        p_try = _gram_primal(m, x_try, g_try, bvec, yy, l1, l2)
+                        p_cur = _gram_primal(m, x, g, bvec, yy, l1, l2)
+                        if p_try < p_cur:
+                            memcpy(x, x_try, m * sizeof(double))
+                            memcpy(g, g_try, m * sizeof(double))
+                            memcpy(W_hist, x, m * sizeof(double))
+                            # an extrapolated point is no CD iterate: its tiny
+                            # values must go through one more epoch (exact zeros)
+                            if st.epochs < max_epochs:
+                                continue
+                    memcpy(W_hist, x, m * sizeof(double))
+
+            Ry = yy
+            R2 = 0.0
+            w_l1 = 0.0
+            w_l2sq = 0.0
+            gsq = 0.0
+            dnorm = 0.0 if not positive else -INFINITY
+            for a in range(m):
+                Ry -= x[a] * bvec[a]
+                R2 -= x[a] * g[a]
+                w_l1 += fabs(x[a])
+                w_l2sq += x[a] * x[a]
+                gsq += g[a] * g[a]
+                xta = g[a] - l2 * x[a]
+                dnorm = max(dnorm, xta) if positive else max(dnorm, fabs(xta))
+            R2 += Ry
+            gap = duality_gap(l1, l2, R2, Ry, w_l1, w_l2sq, dnorm, gsq)
+            if ep % GAP_FREQ == 0:
+                _record(hist, st, primal_value(l1, l2, R2, w_l1, w_l2sq), NAN)
+            if gap <= tol_in or st.epochs >= max_epochs:
+                break
+        for a in range(m):
+            w[ws[a]] = <floating> x[a]
+    free(Gw)
+    free(g)
+    free(bvec)
+    free(x)
+    free(order)
+    free(W_hist)
+    free(x_try)
+    free(g_try)
+    return status
+
+
+cdef double _gram_primal(Py_ssize_t m, const double* x, const double* g,
+                         const double* bvec, double yy, double l1,
+                         double l2) noexcept nogil:
+    cdef Py_ssize_t a
+    cdef double R2 = yy, w_l1 = 0.0, w_l2sq = 0.0
+    for a in range(m):
+        R2 -= x[a] * (bvec[a] + g[a])
+        w_l1 += fabs(x[a])
+        w_l2sq += x[a] * x[a]
+    return primal_value(l1, l2, R2, w_l1, w_l2sq)
