@@ -23,6 +23,7 @@ wrapping its module attributes, so the script survives refactors of the Python l
 
 import argparse
 import hashlib
+import inspect
 import json
 import os
 import sys
@@ -162,6 +163,9 @@ def solve_mode(X, y, frac, fit_intercept=True, **mode):
     design = _data.make_design(X, None, fit_intercept)
     yc, _ = design.center(y)
     a = frac * _amax(X, y, fit_intercept)
+    params = inspect.signature(_solve.solve_cd).parameters
+    if "gram" in mode and "gram" not in params:  # renamed gram_mode
+        mode["gram_mode"] = mode.pop("gram")
     sol = _solve.solve_cd(design, yc, a, 1.0, tol=1e-8, max_iter=100000, warn=False,
                           **mode)
     return [sol.coef, np.asarray(sol.gap)]
