@@ -42,16 +42,16 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import fastlasso
 import fastlasso._estimators as _estimators
-import fastlasso._solve_path as path_module
 import fastlasso._solve as solve_module
+import fastlasso._solve_path as path_module
 from fastlasso import _cd
 from fastlasso._data import make_design, make_design_for_target
-from fastlasso._solve_path import solve_path
 from fastlasso._solve import bounds_at_zero, solve_cd
+from fastlasso._solve_path import solve_path
 
 PLAIN = {
     "working_sets": False,
-    "gram": "off",
+    "gram_mode": "off",
     "screening": False,
     "acceleration": False,
     "selection": "cyclic",
@@ -61,7 +61,7 @@ PLAIN = {
 
 def _mode_id(mode):
     on = [k for k in ("working_sets", "screening", "acceleration") if mode[k]]
-    return "+".join(on + [f"gram={mode['gram']}", mode["selection"]])
+    return "+".join(on + [f"gram_mode={mode['gram_mode']}", mode["selection"]])
 
 
 def modes(layout):
@@ -70,7 +70,7 @@ def modes(layout):
     off; Newton steps stay on)."""
     grams = ("off", "lazy", "full") if layout == "dense" else ("off",)
     out = [
-        dict(PLAIN, working_sets=ws, gram=g, screening=sc, acceleration=ac)
+        dict(PLAIN, working_sets=ws, gram_mode=g, screening=sc, acceleration=ac)
         for ws, g, sc, ac in itertools.product(
             (False, True), grams, (False, True), (False, True)
         )
@@ -79,7 +79,7 @@ def modes(layout):
         dict(
             PLAIN,
             working_sets=ws,
-            gram=g,
+            gram_mode=g,
             screening=True,
             acceleration=True,
             selection="random",
@@ -678,7 +678,8 @@ def _lazy_path(monkeypatch, slots, X, y, alphas, **options):
     design = make_design(np.asfortranarray(X), None, True)
     target, _ = design.center(y)
     return solve_path(
-        design, target, alphas, 1.0, gram="lazy", tol=1e-12, max_iter=10**6, **options
+        design, target, alphas, 1.0, gram_mode="lazy", tol=1e-12, max_iter=10**6,
+        **options,
     )
 
 
@@ -735,7 +736,7 @@ def test_lazy_gram_cache_budget_white_box(slots):
             alpha,
             coef_init=w,
             tol=1e-12,
-            gram="lazy",
+            gram_mode="lazy",
             gram_cache=cache,
             gradient_bounds=bounds,
             max_iter=10**6,
@@ -757,7 +758,7 @@ def test_lazy_gram_cache_budget_white_box(slots):
 
 
 PATH_MODES = [
-    dict(PLAIN, working_sets=ws, screening=sc, acceleration=ac, gram=g)
+    dict(PLAIN, working_sets=ws, screening=sc, acceleration=ac, gram_mode=g)
     for ws, sc, ac, g in [
         (True, True, True, "off"),
         (True, False, False, "off"),
@@ -786,7 +787,7 @@ def test_paths_in_every_mode_match_the_plain_path(layout, shape):
         design, target, alphas, 0.5, tol=1e-13, max_iter=10**6, **PLAIN
     )
     for mode in PATH_MODES:
-        if layout != "dense" and mode["gram"] != "off":
+        if layout != "dense" and mode["gram_mode"] != "off":
             continue
         coefs, gaps, _, conv = solve_path(
             design, target, alphas, 0.5, tol=1e-12, max_iter=10**6, **mode

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import fastlasso
 from fastlasso import _cli_report as report
 from fastlasso._bench_peers import Problem, compare
+from fastlasso._data import intercept_of
 from fastlasso._io import load_dataset
 
 DEFAULT_ALPHA_FRACTION = 20  # with neither --alpha nor --lambda: alpha_max / 20
@@ -262,8 +263,7 @@ def _path_intercepts(data, coefs, fit_intercept):
     """b(alpha) = ybar - xbar^T w(alpha) (zero without intercept)."""
     if not fit_intercept:
         return np.zeros(coefs.shape[1])
-    xbar = np.asarray(data.X.mean(axis=0), dtype=np.float64).ravel()
-    return data.y.mean() - xbar @ coefs
+    return intercept_of(data.y.mean(), np.asarray(data.X.mean(axis=0)).ravel(), coefs)
 
 
 def _entry_order(names, alphas, coefs):

@@ -1,5 +1,12 @@
 """Cross-validation along the path: folds in parallel threads, copies of X if small.
 
+The CV driver: ``cross_validate`` takes validated data and the folds (the estimator
+makes them with scikit-learn's splitters) and returns plain arrays: the grids, the
+held-out errors, their standard errors, the choice of l1_ratio and alpha, and the refit
+on all rows. ``ElasticNetCV.fit`` only validates input and shapes the attributes.
+Below it: ``cross_validate_paths`` runs every (l1_ratio, fold) path, ``fold_path`` one
+of them, ``GramFolds`` the folds of n >> p dense problems from sufficient statistics.
+
 A fold of an X of at most FOLD_COPY_BYTES is a copy of its training rows, made once:
 next to the fold's path (hundreds of passes over the columns) the copy is cheap, and
 the kernels then skip the held-out rows and, without sample weights, the weighting
@@ -21,14 +28,23 @@ of each held-out block once, and gets every fold's training problem and held-out
 from them: the whole cross-validation reads X once (about n p^2 / 2 flops).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
 from fastlasso._cancel import map_threads
-from fastlasso._data import Design, check_scale, make_design, weighted_mean
+from fastlasso._data import (
+    Design,
+    check_scale,
+    intercept_of,
+    make_design,
+    weighted_mean,
+)
 from fastlasso._progress import Progress
-from fastlasso._solve_path import solve_path
+from fastlasso._solve import Solution, resolve_gram_mode, solve_cd
+from fastlasso._solve_path import resolve_alphas, solve_path
 
 ROW_BLOCK = 4096
 FOLD_COPY_BYTES = 2**28
@@ -79,7 +95,8 @@ class GramFolds:
         self.X, self.fit_intercept = X, fit_intercept
         n = X.shape[0]
         self.weighted = sample_weight is not None
-        self.s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        self.s = (np.ones(n) if sample_weight is None
+                  else np.asarray(sample_weight, float))
         y = np.asarray(y, dtype=np.float64)
         self.y_shift = weighted_mean(y, self.s) if fit_intercept else 0.0
         self.y = y - self.y_shift  # a constant y is exactly 0 from here on
@@ -90,7 +107,7 @@ class GramFolds:
         with np.errstate(over="ignore", invalid="ignore"):  # check_scale reports it
             self.blocks = [self._stats(test) for test in self.tests]
             if tests.shape == (n,) and np.array_equal(tests, np.arange(n)):
-                self.total = [sum(parts) for parts in zip(*self.blocks)]
+                self.total = [sum(parts) for parts in zip(*self.blocks, strict=True)]
             else:
                 self.total = self._stats(np.arange(n))
 
@@ -127,7 +144,9 @@ class GramFolds:
         n = self.X.shape[0]
         w = self.s.copy()
         if k is not None:
-            A, b, q, S, Y = (t - u for t, u in zip((A, b, q, S, Y), self.blocks[k][:5]))
+            held_out = self.blocks[k][:5]
+            A, b, q, S, Y = (t - u for t, u in zip((A, b, q, S, Y), held_out,
+                                                    strict=True))
             w[self.tests[k]] = 0.0
         mu, ybar = (b / S, Y / S) if self.fit_intercept else (np.zeros_like(b), 0.0)
         scale = n / S
@@ -146,7 +165,8 @@ class GramFolds:
         return design, yc, ybar + self.y_shift, gram, xty
 
     def test_mse(self, k, coefs, intercepts):
-        """Held-out weighted mean squared error of each column of coefs (p, n_alphas)."""
+        """Held-out weighted mean squared error of each column of coefs, of shape
+        (p, n_alphas)."""
         A, b, q, S, Y, YY = self.blocks[k]
         W = np.asarray(coefs, dtype=np.float64)
         c = np.asarray(intercepts, dtype=np.float64) - self.y_shift + self.shift @ W
@@ -162,11 +182,6 @@ def path_to_csc(coefs):
     indptr = np.concatenate([[0], np.cumsum(nz_t.sum(axis=1))])
     rows = np.nonzero(nz_t)[1]
     return sp.csc_matrix((coefs.T[nz_t], rows, indptr), shape=coefs.shape)
-
-
-def path_intercepts(y_mean, design, coefs):
-    """Intercepts y_mean - mu^T w of a (p, n_alphas) coefficient path, in float64."""
-    return y_mean - design.mu.astype(np.float64) @ coefs.astype(np.float64, copy=False)
 
 
 def fold_training(X, y, sample_weight, train, fit_intercept):
@@ -191,18 +206,20 @@ def fold_training(X, y, sample_weight, train, fit_intercept):
 
 
 def fold_path(X, y, sample_weight, k, train, test, fit_intercept, alphas, l1_ratio,
-              gram, solve_params, gram_folds=None):
+              gram_mode, solve_params, gram_folds=None):
     """Fit the path on the training rows of fold k (see fold_training) and score the
-    held-out rows. Returns (mse per alpha, coefficient path as a sparse (p, k) matrix)."""
+    held-out rows. Returns (mse per alpha, coefficient path as a sparse (p, k)
+    matrix)."""
     if gram_folds is not None:
         design, yc, y_mean, G, xty = gram_folds.training(k)
-        coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram="full",
+        coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram_mode="full",
                                     gram_matrix=G, gram_xty=xty, **solve_params)
-        intercepts = path_intercepts(y_mean, design, coefs)
+        intercepts = intercept_of(y_mean, design.mu, coefs)
         return gram_folds.test_mse(k, coefs, intercepts), path_to_csc(coefs)
     design, yc, y_mean = fold_training(X, y, sample_weight, train, fit_intercept)
-    coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram=gram, **solve_params)
-    intercepts = path_intercepts(y_mean, design, coefs)
+    coefs, _, _, _ = solve_path(design, yc, alphas, l1_ratio, gram_mode=gram_mode,
+                                **solve_params)
+    intercepts = intercept_of(y_mean, design.mu, coefs)
     resid = predict_rows(X, test, coefs, intercepts) - y[test, None]
     sw_test = None if sample_weight is None else sample_weight[test]
     mse = np.average(resid**2, axis=0, weights=sw_test)
@@ -210,7 +227,8 @@ def fold_path(X, y, sample_weight, k, train, test, fit_intercept, alphas, l1_rat
 
 
 def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ratios,
-                         gram, solve_params, n_jobs=1, verbose=False, gram_folds=None):
+                         gram_mode, solve_params, n_jobs=1, verbose=False,
+                         gram_folds=None):
     """Run every (l1_ratio, fold) path; n_jobs threads; gram_folds: see GramFolds.
 
     Returns mse of shape (n_l1_ratio, n_folds, n_alphas) and the fold coefficient
@@ -223,7 +241,7 @@ def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ra
         i, k = job
         train, test = folds[k]
         out = fold_path(X, y, sample_weight, k, train, test, fit_intercept, grids[i],
-                        l1_ratios[i], gram, solve_params, gram_folds)
+                        l1_ratios[i], gram_mode, solve_params, gram_folds)
         progress.step(f"l1_ratio={l1_ratios[i]:g} fold {k + 1}/{len(folds)}")
         return out
 
@@ -233,16 +251,16 @@ def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ra
         results = map_threads(run, jobs, min(n_jobs, len(jobs)))
     mse = np.empty((len(l1_ratios), len(folds), len(grids[0])))
     paths = [[None] * len(folds) for _ in l1_ratios]
-    for (i, k), (m, c) in zip(jobs, results):
+    for (i, k), (m, c) in zip(jobs, results, strict=True):
         mse[i, k] = m
         paths[i][k] = c
     return mse, paths
 
 
-def select_alpha(mean_mse, se, grids):
+def select_alpha(mean_mse, se):
     """Minimum-CV-error and one-standard-error choices.
 
-    mean_mse, se: (n_l1_ratio, n_alphas); grids: alphas (decreasing) per l1_ratio.
+    mean_mse, se: (n_l1_ratio, n_alphas), along grids of decreasing alphas.
     The best l1_ratio is the one reaching the smallest mean error; within it, alpha_1se
     is the largest alpha whose mean error is <= min + se(at the minimum) (glmnet).
     Returns (l1 index, index of alpha_min, index of alpha_1se).
@@ -251,3 +269,85 @@ def select_alpha(mean_mse, se, grids):
     threshold = mean_mse[i, a] + se[i, a]
     a_1se = int(np.flatnonzero(mean_mse[i] <= threshold)[0])
     return int(i), int(a), a_1se
+
+
+def standard_errors(mse):
+    """Standard error of the mean CV error at each alpha: the standard deviation over
+    the folds (ddof=1) / sqrt(n_folds); 0 for a single fold. mse: (n_l1_ratio, n_folds,
+    n_alphas). Computed in units of the largest error, so the squares never overflow."""
+    n_folds = mse.shape[1]
+    if n_folds <= 1:
+        return np.zeros((mse.shape[0], mse.shape[2]))
+    unit = max(float(mse.max()), np.finfo(np.float64).tiny)
+    return unit * (mse / unit).std(axis=1, ddof=1) / np.sqrt(n_folds)
+
+
+@dataclass
+class CVResult:
+    """What cross_validate found, in plain arrays (the estimator shapes them).
+
+    grids: alphas (decreasing) per l1_ratio; mse: held-out mean squared errors of shape
+    (n_l1_ratio, n_folds, n_alphas); se: standard errors of their means over folds
+    (n_l1_ratio, n_alphas); n_nonzero: nonzero coefficients along each path, mean over
+    folds (n_l1_ratio, n_alphas); paths: [l1 index][fold index] sparse (p, n_alphas)
+    coefficient paths; best: index of the chosen l1_ratio; alpha_min, alpha_1se and
+    alpha: indices into grids[best] of the minimum-error alpha, the one-standard-error
+    alpha and the one refitted (by alpha_rule); refit: the Solution on all rows at
+    that alpha, with intercept its intercept (float64).
+    """
+
+    grids: list
+    mse: np.ndarray
+    se: np.ndarray
+    n_nonzero: np.ndarray
+    paths: list
+    best: int
+    alpha_min: int
+    alpha_1se: int
+    alpha: int
+    refit: Solution
+    intercept: float
+
+
+def cross_validate(X, y, sample_weight, folds, l1_ratios, *, alphas, eps,
+                   fit_intercept, gram_mode, alpha_rule, solve_params, n_jobs=1,
+                   verbose=False):
+    """Cross-validated Elastic Net: grids, fold paths, errors, choice and refit.
+
+    X in kernel layout (_data.as_design_matrix), y in X's dtype, sample_weight raw
+    (validated, not rescaled) or None; folds a list of (train, test) row indices;
+    alphas a count or values per scikit-learn (resolve_alphas), on the full data's grid
+    for every l1_ratio; gram_mode as for _solve (from the estimator's precompute);
+    alpha_rule "min" or "1se"; solve_params the options of every solve (tol, max_iter,
+    positive, selection, random_state); n_jobs threads over (l1_ratio, fold) paths.
+
+    When the folds would run in full-Gram mode (dense X, n >> p), the folds and the
+    refit are built from sufficient statistics (GramFolds) instead of from X. The refit
+    on all rows starts from the mean of the fold solutions at the chosen alpha.
+    """
+    gram_folds, gram_full = None, {}
+    if resolve_gram_mode(X, gram_mode, n_solves=2) == "full":
+        gram_folds = GramFolds(X, y, sample_weight, folds, fit_intercept)
+        full, yc_full, y_mean, G, xty = gram_folds.training()
+        gram_mode, gram_full = "full", dict(gram_matrix=G, gram_xty=xty)
+    else:
+        full = make_design(X, sample_weight, fit_intercept)
+        yc_full, y_mean = full.center(y)
+    positive = solve_params["positive"]
+    grids = [resolve_alphas(full, yc_full, alphas, r, eps, positive) for r in l1_ratios]
+    mse, paths = cross_validate_paths(
+        X, y, sample_weight, folds, fit_intercept, grids, l1_ratios, gram_mode,
+        solve_params, n_jobs=n_jobs, verbose=verbose, gram_folds=gram_folds,
+    )
+    mean_mse = mse.mean(axis=1)
+    se = standard_errors(mse)
+    best, a_min, a_1se = select_alpha(mean_mse, se)
+    a = a_min if alpha_rule == "min" else a_1se
+    n_nonzero = np.array([[np.diff(c.indptr) for c in row] for row in paths])
+    n_nonzero = n_nonzero.mean(axis=1)
+    warm = np.mean([c[:, a].toarray().ravel() for c in paths[best]], axis=0)
+    sol = solve_cd(full, yc_full, float(grids[best][a]), l1_ratios[best],
+                   coef_init=warm, gram_mode=gram_mode, n_threads=1, **solve_params,
+                   **gram_full)
+    return CVResult(grids, mse, se, n_nonzero, paths, best, a_min, a_1se, a, sol,
+                    float(intercept_of(y_mean, full.mu, sol.coef)))

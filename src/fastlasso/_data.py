@@ -14,6 +14,10 @@ sparse index arrays (before scipy or scikit-learn touch them: scipy's own conver
 trust them too), sizes (features are indexed with int32, BLAS takes int lengths), and
 magnitudes (squared norms of the columns of X and of y must be normal numbers of the
 working dtype, else the solver would return garbage from overflow or underflow).
+
+Also here, as the one place for each: the parse of scikit-learn's ``precompute`` into
+the Gram mode (gram_mode_from_precompute) and the intercept of centred coefficients
+(intercept_of). This module calls the kernels only for column statistics.
 """
 
 from dataclasses import dataclass
@@ -25,7 +29,11 @@ import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
 from fastlasso import _cd
-from fastlasso._compat import _assert_all_finite, _check_n_features, _check_sample_weight
+from fastlasso._compat import (
+    _assert_all_finite,
+    _check_n_features,
+    _check_sample_weight,
+)
 
 INDEX_MAX = int(np.iinfo(np.int32).max)
 MAGNITUDE_MARGIN = 64.0
@@ -310,6 +318,15 @@ def _centred_unchecked(y, sw, fit_intercept, dtype):
     return yc, y_mean, yy
 
 
+def intercept_of(y_mean, mu, coef):
+    """The intercept b = y_mean - mu^T w of coefficients w fitted to data centred by
+    the (weighted) column means mu and target mean y_mean (zeros and 0 without
+    intercept): the minimiser over b of P(w, b) for fixed w. In float64: a scalar for
+    w of shape (p,), one per column for a path of shape (p, k)."""
+    mu = np.asarray(mu, dtype=np.float64)
+    return y_mean - mu @ np.asarray(coef, dtype=np.float64)
+
+
 def weighted_mean(y, sw):
     """Weighted mean of float64 y, refined once: the mean of y - mean(y) corrects
     the rounding of the first pass, so that y - mean is exactly 0 for a constant y
@@ -435,6 +452,27 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if not 0 < total < np.inf:
         raise ValueError(f"sample_weight must have a positive finite sum, got {total}.")
     return np.ascontiguousarray(sw * (n_samples / total), dtype=dtype)
+
+
+def gram_mode_from_precompute(precompute, design=None):
+    """(gram_mode, gram_matrix) from scikit-learn's ``precompute`` parameter (the Gram
+    modes: see _solve): "auto" -> "auto"; True -> "full"; False -> "off"; an array ->
+    "full". With ``design`` (single fits, paths) the array is checked against it
+    (check_precomputed_gram) and returned as the Gram matrix to use; without (cross-
+    validation, whose folds each have a Gram matrix of their own) it only asks for the
+    full mode, the matrices being built from the data. gram_matrix is None otherwise.
+    """
+    if isinstance(precompute, (bool, np.bool_)):
+        return ("full" if precompute else "off"), None
+    if isinstance(precompute, str):
+        if precompute != "auto":
+            raise ValueError(
+                f"precompute must be 'auto', a bool or an array, got {precompute!r}."
+            )
+        return "auto", None
+    if design is None:
+        return "full", None
+    return "full", check_precomputed_gram(design, precompute)
 
 
 def check_precomputed_gram(design, gram):

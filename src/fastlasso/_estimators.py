@@ -1,4 +1,5 @@
-"""scikit-learn compatible Lasso and ElasticNet: validate -> _data -> _solve -> attributes."""
+"""scikit-learn compatible Lasso and ElasticNet: validate -> _data -> _solve ->
+attributes."""
 
 import warnings
 from numbers import Integral, Real
@@ -12,14 +13,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastlasso._compat import Interval, StrOptions, _fit_context
 from fastlasso._data import (
-    check_precomputed_gram,
     check_structure,
+    gram_mode_from_precompute,
+    intercept_of,
     make_design,
     make_design_for_target,
     validate_fit_data,
 )
-from fastlasso._path_functions import enet_path
 from fastlasso._param_check import ValidateParamsOnce
+from fastlasso._path_functions import enet_path
 from fastlasso._solve import SOLVERS, bounds_at_zero, n_threads_for, solve
 
 _OBJECTIVE_DOC = """
@@ -226,7 +228,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             design = make_design(
                 X, sample_weight, self.fit_intercept, estimator_name=name
             )
-        gram, gram_matrix = self._gram_option(design)
+        gram_mode, gram_matrix = gram_mode_from_precompute(self.precompute, design)
         coef = np.zeros((n_targets, design.n_features), dtype=X.dtype)
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
@@ -247,7 +249,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                 positive=self.positive,
                 selection=self.selection,
                 random_state=self.random_state,
-                gram=gram,
+                gram_mode=gram_mode,
                 gram_matrix=gram_matrix,
                 n_threads=n_threads_for(self.n_jobs),
                 record_history=self.record_history,
@@ -257,7 +259,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                 gradient_bounds=bounds,
             )
             coef[k] = sol.coef
-            intercept[k] = y_mean - float(design.mu.astype(np.float64) @ sol.coef)
+            intercept[k] = intercept_of(y_mean, design.mu, sol.coef)
             gaps[k] = sol.gap
             n_iter.append(sol.n_iter)
             n_thresholded.append(int(sol.info.get("n_thresholded", 0)))
@@ -286,19 +288,11 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
     def _l1_ratio(self):
         return self.l1_ratio
 
-    def _gram_option(self, design):
-        """(Gram mode, user Gram matrix or None) from ``precompute``."""
-        pre = self.precompute
-        if isinstance(pre, str):
-            return "auto", None
-        if isinstance(pre, (bool, np.bool_)):
-            return ("full" if pre else "off"), None
-        return "full", check_precomputed_gram(design, pre)
-
     @property
     def sparse_coef_(self):
         """Sparse representation of ``coef_`` (CSR, one row per target): a csr_array
-        under scikit-learn's ``sparse_interface="sparray"`` config, else a csr_matrix."""
+        under scikit-learn's ``sparse_interface="sparray"`` config, else a
+        csr_matrix."""
         coef = np.atleast_2d(self.coef_)
         if get_config().get("sparse_interface") == "sparray":
             return sp.csr_array(coef)
@@ -383,5 +377,7 @@ class Lasso(ElasticNet):
 
 
 _solver_names = "{" + ", ".join(f'"{s}"' for s in SOLVERS) + "}"
-ElasticNet.__doc__ = ElasticNet.__doc__.format(objective=_OBJECTIVE_DOC, solvers=_solver_names)
+ElasticNet.__doc__ = ElasticNet.__doc__.format(
+    objective=_OBJECTIVE_DOC, solvers=_solver_names
+)
 Lasso.__doc__ = Lasso.__doc__.format(objective=_OBJECTIVE_DOC)

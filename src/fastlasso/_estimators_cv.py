@@ -1,5 +1,9 @@
 """Cross-validated estimators LassoCV and ElasticNetCV (scikit-learn 1.9 compatible,
-plus the one-standard-error rule)."""
+plus the one-standard-error rule).
+
+Thin: validate the input, make the folds with scikit-learn's splitter (metadata
+routing included), run the CV driver (_cv.cross_validate), shape its arrays into
+scikit-learn's attributes."""
 
 from numbers import Integral, Real
 
@@ -7,7 +11,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_consistent_length
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastlasso._compat import (
@@ -17,18 +25,17 @@ from fastlasso._compat import (
     _raise_for_params,
     _routing_enabled,
 )
-from fastlasso._cv import GramFolds, cross_validate_paths, select_alpha
+from fastlasso._cv import cross_validate
 from fastlasso._data import (
     as_design_matrix,
     as_target,
     check_sample_weight,
     check_structure,
-    make_design,
+    gram_mode_from_precompute,
 )
-from fastlasso._path_functions import enet_path, lasso_path
 from fastlasso._param_check import ValidateParamsOnce
-from fastlasso._solve_path import resolve_alphas
-from fastlasso._solve import n_threads_for, resolve_gram, solve_cd
+from fastlasso._path_functions import enet_path, lasso_path
+from fastlasso._solve import n_threads_for
 
 
 class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
@@ -163,7 +170,9 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                              accept_large_sparse=True, dtype=[np.float64, np.float32],
                              y_numeric=True)
         if y.ndim > 1:
-            raise ValueError("y must be 1-D: multi-task cross-validation is not supported.")
+            raise ValueError(
+                "y must be 1-D: multi-task cross-validation is not supported."
+            )
         y = as_target(y, X.dtype)
         check_consistent_length(X, y)
         X = as_design_matrix(X)
@@ -179,56 +188,32 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         else:
             split_params = {}
         folds = list(cv.split(X, y, **split_params))
-
-        # n >> p dense data: folds and refit from sufficient statistics (GramFolds)
-        gram = _gram_option(self.precompute)
-        gram_folds, gram_full = None, {}
-        if resolve_gram(X, gram, n_solves=2) == "full":
-            gram_folds = GramFolds(X, y, raw_sw, folds, self.fit_intercept)
-            full, yc_full, y_mean, G, xty = gram_folds.training()
-            gram, gram_full = "full", dict(gram_matrix=G, gram_xty=xty)
-        else:
-            full = make_design(X, raw_sw, self.fit_intercept)
-            yc_full, y_mean = full.center(y)
-        grids = [resolve_alphas(full, yc_full, self.alphas, r, self.eps, self.positive)
-                 for r in l1_ratios]
-        solve_params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
-                            selection=self.selection, random_state=self.random_state)
-        mse, paths = cross_validate_paths(
-            X, y, raw_sw, folds, self.fit_intercept, grids, l1_ratios, gram,
-            solve_params, n_jobs=n_threads_for(self.n_jobs), verbose=self.verbose,
-            gram_folds=gram_folds,
+        gram_mode, _ = gram_mode_from_precompute(self.precompute)
+        res = cross_validate(
+            X, y, raw_sw, folds, l1_ratios, alphas=self.alphas, eps=self.eps,
+            fit_intercept=self.fit_intercept, gram_mode=gram_mode,
+            alpha_rule=self.alpha_rule, n_jobs=n_threads_for(self.n_jobs),
+            verbose=self.verbose,
+            solve_params=dict(tol=self.tol, max_iter=self.max_iter,
+                              positive=self.positive, selection=self.selection,
+                              random_state=self.random_state),
         )
-        mean_mse = mse.mean(axis=1)
-        se = np.zeros_like(mean_mse)
-        if len(folds) > 1:  # in units of the largest error: squares never overflow
-            unit = max(float(mse.max()), np.finfo(np.float64).tiny)
-            se = unit * (mse / unit).std(axis=1, ddof=1) / np.sqrt(len(folds))
-        i, a_min, a_1se = select_alpha(mean_mse, se, grids)
-        a = a_min if self.alpha_rule == "min" else a_1se
-
-        if hasattr(self, "l1_ratio"):
-            self.l1_ratio_ = float(l1_ratios[i])
-        self.alpha_min_ = float(grids[i][a_min])
-        self.alpha_1se_ = float(grids[i][a_1se])
-        self.alpha_ = float(grids[i][a])
         # scikit-learn's shapes: one grid per l1_ratio when the grid is automatic
+        grids, single = res.grids, len(l1_ratios) == 1
+        if hasattr(self, "l1_ratio"):
+            self.l1_ratio_ = float(l1_ratios[res.best])
+        self.alpha_min_ = float(grids[res.best][res.alpha_min])
+        self.alpha_1se_ = float(grids[res.best][res.alpha_1se])
+        self.alpha_ = float(grids[res.best][res.alpha])
         explicit = not isinstance(self.alphas, Integral)
-        self.alphas_ = grids[0] if (len(l1_ratios) == 1 or explicit) else np.asarray(grids)
-        self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
-        self.mse_se_ = se[0] if len(l1_ratios) == 1 else se
-        nnz = np.array([[np.diff(c.indptr) for c in row] for row in paths]).mean(axis=1)
-        self.n_nonzero_path_ = nnz[0] if len(l1_ratios) == 1 else nnz
-
-        warm = np.mean([paths[i][k][:, a].toarray().ravel() for k in range(len(folds))],
-                       axis=0)
-        sol = solve_cd(full, yc_full, self.alpha_, l1_ratios[i], coef_init=warm,
-                       gram=gram, n_threads=1, **solve_params, **gram_full)
-        self.coef_ = sol.coef
-        self.intercept_ = (float(y_mean - full.mu.astype(np.float64) @ sol.coef)
-                           if self.fit_intercept else 0.0)
-        self.dual_gap_ = sol.gap
-        self.n_iter_ = sol.n_iter
+        self.alphas_ = grids[0] if (single or explicit) else np.asarray(grids)
+        self.mse_path_ = np.squeeze(np.moveaxis(res.mse, 2, 1))
+        self.mse_se_ = res.se[0] if single else res.se
+        self.n_nonzero_path_ = res.n_nonzero[0] if single else res.n_nonzero
+        self.coef_ = res.refit.coef
+        self.intercept_ = res.intercept if self.fit_intercept else 0.0
+        self.dual_gap_ = res.refit.gap
+        self.n_iter_ = res.refit.n_iter
         return self
 
     def predict(self, X):
@@ -285,12 +270,3 @@ class LassoCV(ElasticNetCV):
     def _l1_ratios(self):
         return np.ones(1)
 
-
-def _gram_option(precompute):
-    """Gram mode from ``precompute``. A user's Gram matrix cannot serve the folds, whose
-    Gram matrices differ: it means the full-Gram mode, built from the data."""
-    if isinstance(precompute, str):
-        return "auto"
-    if isinstance(precompute, (bool, np.bool_)):
-        return "full" if precompute else "off"
-    return "full"

@@ -8,7 +8,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
-from fastlasso._data import check_precomputed_gram, check_structure, make_design
+from fastlasso._data import check_structure, gram_mode_from_precompute, make_design
+from fastlasso._solve import n_threads_for
 from fastlasso._solve_path import (
     alpha_max,
     geometric_grid,
@@ -16,7 +17,6 @@ from fastlasso._solve_path import (
     resolve_alphas,
     solve_path,
 )
-from fastlasso._solve import n_threads_for
 
 _DOC_PARAMS = """
     Parameters
@@ -124,7 +124,8 @@ def enet_path(
         raise ValueError(f"n_jobs must be None or an integer, got {n_jobs!r}.")
     if n_alphas is not None:
         warnings.warn(
-            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as 'alphas'.",
+            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as "
+            "'alphas'.",
             FutureWarning,
             stacklevel=2,
         )
@@ -146,21 +147,16 @@ def enet_path(
     design = make_design(X, sample_weight, fit_intercept)
     yc, _ = design.center(y)
     p = design.n_features
-    gram, gram_matrix = "auto", None
-    if isinstance(precompute, (bool, np.bool_)):
-        gram = "full" if precompute else "off"
-    elif not isinstance(precompute, str):
-        gram, gram_matrix = "full", check_precomputed_gram(design, precompute)
-    elif precompute != "auto":
-        raise ValueError(f"precompute must be 'auto', a bool or an array, got {precompute!r}.")
+    gram_mode, gram_matrix = gram_mode_from_precompute(precompute, design)
     # for a grid of a valid count, the Gram cache first: in full mode it holds
     # X~^T S y_c, the numerator of alpha_max (one pass over X less)
     count = 100 if alphas is None else alphas
-    cache = xty = None
+    gram_cache = xty = None
     if (Xy is None and isinstance(count, Integral) and not isinstance(count, bool)
             and count >= 1):
-        cache = gram_cache_for(design, yc, gram, int(count), gram_matrix)
-        xty = None if cache[1] is None else cache[1].xty
+        gram_mode, gram_cache = gram_cache_for(design, yc, gram_mode, int(count),
+                                               gram_matrix)
+        xty = None if gram_cache is None else gram_cache.xty
     if Xy is not None and not isinstance(alphas, (list, tuple, np.ndarray)):
         Xy = np.asarray(Xy, dtype=np.float64).ravel()
         if Xy.shape != (p,):
@@ -179,9 +175,9 @@ def enet_path(
         grid,
         l1_ratio,
         coef_init=coef_init,
-        gram=gram,
+        gram_mode=gram_mode,
         gram_matrix=gram_matrix,
-        gram_cache=cache,
+        gram_cache=gram_cache,
         verbose=verbose,
         tol=tol,
         max_iter=max_iter,

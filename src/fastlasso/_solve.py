@@ -1,7 +1,12 @@
 """One entry point: Design + target + penalty + warm start -> certified solution.
 
 Chooses the kernel (layout: dense / CSC int32 / CSC int64; method: coordinate descent or
-the first-order solvers of _prox) and, for coordinate descent, how to use the Gram matrix:
+the first-order solvers of _prox) and, for coordinate descent, the Gram mode: how the
+solve uses the Gram matrix X~^T S X~. Through the whole Python layer the Gram mode is
+called ``gram_mode`` and is one of the strings of GRAM_MODES; the estimators' and path
+functions' scikit-learn parameter ``precompute`` is turned into it once
+(_data.gram_mode_from_precompute), "auto" is resolved here (resolve_gram_mode), and the
+kernels receive it as their enum (_cd.GramMode) from solve_cd alone:
 
 - ``"full"``: cache X~^T S X~ once (n p^2 flops, p^2 floats) and never touch X again.
   Chosen automatically for dense X with n >= 4 p and p <= 128 (single fits), or
@@ -10,10 +15,12 @@ the first-order solvers of _prox) and, for coordinate descent, how to use the Gr
   loop still reads X (the features near the boundary) once per iteration. Automatic for
   other dense X; a working set of half the features of a tall problem (n >= 4 p,
   p <= 3000) switches the solve to the full Gram matrix;
-- ``"off"``: coordinate updates on the data only (always the case for sparse X).
+- ``"off"``: coordinate updates on the data only (always the case for sparse X);
+- ``"auto"``: one of the above by the rules just stated (resolve_gram_mode).
 
 All quantities returned are in the estimator's units: the objective
-P(w) = ||y_c - X~ w||_S^2 / (2n) + alpha * l1_ratio * ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2.
+P(w) = ||y_c - X~ w||_S^2 / (2n) + alpha * l1_ratio * ||w||_1
+       + alpha (1 - l1_ratio)/2 ||w||^2.
 """
 
 import os
@@ -27,7 +34,9 @@ from sklearn.utils import check_random_state
 
 from fastlasso import _cd, _prox
 
-GRAM_CHOICES = ("auto", "full", "lazy", "off")
+GRAM_MODES = ("auto", "full", "lazy", "off")
+_KERNEL_GRAM_MODE = {"off": _cd.GramMode.GRAM_OFF, "lazy": _cd.GramMode.GRAM_LAZY,
+                     "full": _cd.GramMode.GRAM_FULL}
 FULL_GRAM_MAX_SINGLE = 128
 FULL_GRAM_MAX_PATH = 3000
 LAZY_GRAM_MAX_SLOTS = 4096
@@ -51,11 +60,12 @@ class Solution:
     info: dict = field(default_factory=dict)
 
 
-def kernel_penalties(n, alpha, l1_ratio):
-    """The kernels' n-scaled penalties (l1, l2) = n alpha (rho, 1 - rho), capped at the
-    largest float: n alpha may overflow although alpha is valid (then l1 >> n alpha_max
-    and the solution is 0 whatever l1 is), and an infinite penalty would turn the
-    duality gap into NaN."""
+def scaled_penalties(n, alpha, l1_ratio):
+    """The penalties in the kernels' units, n alpha (rho, 1 - rho) with rho = l1_ratio:
+    the kernels minimise n P(w) = ||y_c - X~ w||_S^2 / 2 + n alpha rho ||w||_1
+    + n alpha (1 - rho) / 2 ||w||^2. Capped at the largest float: n alpha may overflow
+    although alpha is valid (then the L1 weight exceeds n alpha_max and the solution is
+    0 whatever it is), and an infinite penalty would turn the duality gap into NaN."""
     cap = np.finfo(np.float64).max
     alpha, l1_ratio = float(alpha), float(l1_ratio)  # Python floats overflow to inf
     return min(n * (alpha * l1_ratio), cap), min(n * (alpha * (1.0 - l1_ratio)), cap)
@@ -70,28 +80,30 @@ def n_threads_for(n_jobs):
     return max(1, int(n_jobs))
 
 
-def resolve_gram(X, gram, n_solves=1):
-    """Pick the Gram mode (see module docstring) for X and the amount of work."""
-    if gram not in GRAM_CHOICES:
-        raise ValueError(f"gram must be one of {GRAM_CHOICES}, got {gram!r}.")
+def resolve_gram_mode(X, gram_mode, n_solves=1):
+    """The Gram mode a solve on X uses: gram_mode unless "auto" (or X sparse: "off"),
+    else chosen by the cost model of the module docstring for n_solves solves."""
+    if gram_mode not in GRAM_MODES:
+        raise ValueError(f"gram_mode must be one of {GRAM_MODES}, got {gram_mode!r}.")
     n, p = X.shape
     if sp.issparse(X):
         return "off"
-    if gram != "auto":
-        return gram
+    if gram_mode != "auto":
+        return gram_mode
     limit = FULL_GRAM_MAX_SINGLE if n_solves == 1 else FULL_GRAM_MAX_PATH
     if n >= 4 * p and p <= limit:
         return "full"
     return "lazy"
 
 
-def make_gram_cache(design, yc, mode, gram_matrix=None, gram_xty=None):
-    """A GramCache for mode "full" (filled; from gram_matrix and gram_xty, the centred
-    weighted X~^T S X~ and X~^T S y_c, if given) or "lazy" (empty), None for "off"."""
-    if mode == "off":
+def make_gram_cache(design, yc, gram_mode, gram_matrix=None, gram_xty=None):
+    """A GramCache for the resolved gram_mode "full" (filled; from gram_matrix and
+    gram_xty, the centred weighted X~^T S X~ and X~^T S y_c, if given) or "lazy"
+    (empty), None for "off"."""
+    if gram_mode == "off":
         return None
     p = design.n_features
-    if mode == "full":
+    if gram_mode == "full":
         cache = _cd.GramCache(p, p)
         sqrt_sw = design.sqrt_sw
         yc_sw = yc if design.sw is None else (yc * design.sw).astype(design.dtype)
@@ -131,7 +143,7 @@ def solve_cd(
     positive=False,
     selection="cyclic",
     random_state=None,
-    gram="auto",
+    gram_mode="auto",
     gram_matrix=None,
     gram_xty=None,
     gram_cache=None,
@@ -146,8 +158,8 @@ def solve_cd(
 ):
     """Coordinate descent (working sets, Gap Safe screening, Anderson, Gram modes).
 
-    gram_cache, if given, must have been made by make_gram_cache(design, yc, gram) with
-    gram already resolved; it is reused (paths, CV). gradient_bounds (a
+    gram_cache, if given, must have been made by make_gram_cache(design, yc, gram_mode)
+    with gram_mode already resolved; it is reused (paths, CV). gradient_bounds (a
     _cd.GradientBounds for this design and target) is passed from one alpha of a path
     to the next; yy is ||y_c||_S^2 if already known. Returns a Solution.
     """
@@ -160,12 +172,9 @@ def solve_cd(
     if yy == 0.0:  # y constant on the weighted rows: w = 0 is optimal for every alpha
         return Solution(np.zeros(p, dtype=design.dtype), 0.0, 0.0, 0, True)
     if gram_cache is None:
-        mode = resolve_gram(design.X, gram)
-        gram_cache = make_gram_cache(design, yc, mode, gram_matrix, gram_xty)
-    else:  # the caller resolved the mode and made the cache (paths, CV)
-        mode = gram
-    mode_code = {"off": _cd.GramMode.GRAM_OFF, "lazy": _cd.GramMode.GRAM_LAZY,
-                 "full": _cd.GramMode.GRAM_FULL}[mode]
+        gram_mode = resolve_gram_mode(design.X, gram_mode)
+        gram_cache = make_gram_cache(design, yc, gram_mode, gram_matrix, gram_xty)
+    # else the caller resolved the mode and made the cache (paths, CV)
     sqrt_sw = design.sqrt_sw
     hist = np.zeros((max(16, 2 * max_iter + 16) if record_history else 0, 3))
     seed = 1  # cyclic selection draws nothing (numpy's global stream stays untouched)
@@ -181,14 +190,14 @@ def solve_cd(
         design.norm2,
         design.col_norms,
         w,
-        *kernel_penalties(n, alpha, l1_ratio),
+        *scaled_penalties(n, alpha, l1_ratio),
         tol * yy,
         max_iter,
         positive=positive,
         use_ws=working_sets,
         use_screening=screening,
         accel=acceleration,
-        gram=mode_code,
+        gram=_KERNEL_GRAM_MODE[gram_mode],
         cache=gram_cache,
         n_threads=n_threads,
         shuffle=selection == "random",
@@ -218,7 +227,8 @@ def _certified(w, out, hist, n, tol, tol_gap, n_iter, unit, advice, record_histo
     if warn and not converged:
         warnings.warn(
             f"Objective did not converge after {n_iter} {unit}: duality gap "
-            f"{gap:.3e} > tolerance {tol_gap:.3e} (tol={tol:g} x ||y - mean(y)||^2 / n). "
+            f"{gap:.3e} > tolerance {tol_gap:.3e} "
+            f"(tol={tol:g} x ||y - mean(y)||^2 / n). "
             + advice,
             ConvergenceWarning,
             stacklevel=4,
@@ -231,7 +241,8 @@ SOLVERS = ("cd",) + PROX_SOLVERS
 STEP_SCHEDULES = ("decaying", "constant")
 # keyword arguments that only one family of solvers reads (``solve`` drops the others,
 # so callers such as the estimators can pass one set of options whatever the solver)
-_CD_ONLY = {"selection", "random_state", "gram", "gram_matrix", "gram_xty", "gram_cache",
+_CD_ONLY = {"selection", "random_state", "gram_mode", "gram_matrix", "gram_xty",
+            "gram_cache",
             "working_sets", "screening", "acceleration", "gradient_bounds"}
 _PROX_ONLY = {"step_size", "step_schedule", "threshold", "lipschitz", "gap_freq"}
 
@@ -316,7 +327,7 @@ def solve_prox(
         design.mu,
         design.norm2,
         w,
-        *kernel_penalties(n, alpha, l1_ratio),
+        *scaled_penalties(n, alpha, l1_ratio),
         tol * yy,
         max_iter,
         method=_prox.Method[method.upper()],

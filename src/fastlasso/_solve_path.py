@@ -7,11 +7,11 @@ functions and by every cross-validation fold (_cv).
 Each alpha starts from the previous solution and from the gradients X~^T S r of the
 previous passes with bounds on how far they moved (_cd.GradientBounds), so it recomputes
 only the features near the boundary instead of a whole pass over X; the first outer
-iteration already screens with a small duality gap (Gap Safe rules drop most features) and its
-working set starts from the previous support plus the features nearest to violating the
-optimality conditions (a safe version of the sequential strong rule: every working-set
-solve is followed by a full KKT/gap check). A Gram cache, when used, lives for the whole
-path (glmnet's covariance mode).
+iteration already screens with a small duality gap (Gap Safe rules drop most features)
+and its working set starts from the previous support plus the features nearest to
+violating the optimality conditions (a safe version of the sequential strong rule:
+every working-set solve is followed by a full KKT/gap check). A Gram cache, when used,
+lives for the whole path (glmnet's covariance mode).
 """
 
 from numbers import Integral
@@ -20,7 +20,7 @@ import numpy as np
 
 from fastlasso import _cd
 from fastlasso._progress import Progress
-from fastlasso._solve import make_gram_cache, resolve_gram, solve_cd
+from fastlasso._solve import make_gram_cache, resolve_gram_mode, solve_cd
 
 
 def alpha_max(design, yc, l1_ratio=1.0, positive=False, Xty=None):
@@ -37,7 +37,8 @@ def alpha_max(design, yc, l1_ratio=1.0, positive=False, Xty=None):
     n = design.n_samples
     ycw = yc if design.sw is None else yc * design.sw
     if Xty is None:
-        Xty = np.asarray(design.X.T @ ycw.astype(design.dtype), dtype=np.float64).ravel()
+        Xty = np.asarray(design.X.T @ ycw.astype(design.dtype), dtype=np.float64)
+        Xty = Xty.ravel()
         # centring: x~_j^T S y_c = x_j^T S y_c - mu_j * sum(S y_c), and sum(S y_c) = 0
         Xty -= design.mu.astype(np.float64) * float(np.sum(ycw))
     top = max(float(np.max(Xty) if positive else np.max(np.abs(Xty))), 0.0)
@@ -71,7 +72,9 @@ def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
         alphas = 100
     if isinstance(alphas, Integral) and not isinstance(alphas, bool):
         if alphas < 1:
-            raise ValueError(f"alphas must be >= 1 when given as a count, got {alphas}.")
+            raise ValueError(
+                f"alphas must be >= 1 when given as a count, got {alphas}."
+            )
         return alpha_grid(design, yc, l1_ratio, eps, int(alphas), positive, Xty)
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
     if alphas.size == 0:
@@ -81,11 +84,11 @@ def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
     return np.sort(alphas)[::-1]
 
 
-def gram_cache_for(design, yc, gram, n_solves, gram_matrix=None, gram_xty=None):
-    """(mode, cache) for n_solves solves on design: gram resolved (resolve_gram) and
-    its cache made (make_gram_cache)."""
-    mode = resolve_gram(design.X, gram, n_solves=n_solves)
-    return mode, make_gram_cache(design, yc, mode, gram_matrix, gram_xty)
+def gram_cache_for(design, yc, gram_mode, n_solves, gram_matrix=None, gram_xty=None):
+    """(resolved gram_mode, cache) for n_solves solves on design: gram_mode resolved
+    (resolve_gram_mode) and its cache made (make_gram_cache)."""
+    gram_mode = resolve_gram_mode(design.X, gram_mode, n_solves=n_solves)
+    return gram_mode, make_gram_cache(design, yc, gram_mode, gram_matrix, gram_xty)
 
 
 def solve_path(
@@ -95,32 +98,32 @@ def solve_path(
     l1_ratio=1.0,
     *,
     coef_init=None,
-    gram="auto",
+    gram_mode="auto",
     gram_matrix=None,
     gram_xty=None,
     gram_cache=None,
     verbose=False,
-    progress_label="path",
     **solve_params,
 ):
     """Warm-started solves over ``alphas`` (decreasing). Returns (coefs (p, k) in X's
     dtype, dual gaps (k,) in P units, epochs per alpha (list), converged flags).
-    gram_cache, if given, is gram_cache_for(design, yc, gram, k, ...)'s (mode, cache)."""
+    gram_cache, if given, serves every alpha: made by gram_cache_for(design, yc,
+    gram_mode, k) with gram_mode the mode it returned (as for _solve.solve_cd)."""
     p = design.n_features
     k = len(alphas)
     if gram_cache is None:
-        gram_cache = gram_cache_for(design, yc, gram, k, gram_matrix, gram_xty)
-    mode, cache = gram_cache
+        gram_mode, gram_cache = gram_cache_for(design, yc, gram_mode, k, gram_matrix,
+                                               gram_xty)
     coefs = np.empty((k, p), dtype=design.dtype)  # one contiguous row per alpha
     gaps = np.empty(k)
     n_iters, converged = [], []
     w = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
-    progress = Progress(k, progress_label, verbose)
+    progress = Progress(k, "path", verbose)
     bounds = _cd.GradientBounds(design.n_samples, p)
     yy = design.weighted_sq_norm(yc)
     for i, alpha in enumerate(alphas):
-        sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=w, gram=mode,
-                       gram_cache=cache, gradient_bounds=bounds, yy=yy,
+        sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=w, gram_mode=gram_mode,
+                       gram_cache=gram_cache, gradient_bounds=bounds, yy=yy,
                        **solve_params)
         coefs[i] = sol.coef
         gaps[i] = sol.gap
