@@ -17,6 +17,8 @@ import json
 import subprocess
 import sys
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -202,7 +204,7 @@ def test_bad_cv_parameter(name, params, match):
 @pytest.mark.parametrize(
     "alphas, match",
     [
-        ([-1.0], "alphas must be finite and non-negative"),
+        ([-1.0], r"alphas\[0\] == -1.0, must be >= 0.0"),  # scikit-learn's text
         ([0.1, np.nan], "alphas must be finite and non-negative"),
         ([np.inf], "alphas must be finite and non-negative"),
         ([], "alphas is empty"),
@@ -377,8 +379,6 @@ def test_bad_shapes(name, X, y, match):
     [
         ("LassoCV", r"y should be a 1d array, got an array of shape \(40, 2\)"),
         ("ElasticNetCV", r"y should be a 1d array, got an array of shape \(40, 2\)"),
-        ("lasso_path", "y has 2 columns: multi-task paths are not supported"),
-        ("enet_path", "y has 2 columns: multi-task paths are not supported"),
     ],
 )
 def test_two_targets_where_one_is_supported(name, match):
@@ -575,30 +575,73 @@ def test_sizes_beyond_int32_are_rejected_before_any_work(name):
         (lambda G: G[:-1, :-1], "shape"),
         (lambda G: np.where(np.eye(len(G), dtype=bool), np.nan, G), "NaN"),
         (lambda G: G + np.triu(np.ones_like(G), 1), "not symmetric"),
-        (lambda G: 2 * G, "does not match X"),
+        (lambda G: 2 * G, "Gram matrix .*did not pass validation: its diagonal"),
     ],
     ids=["shape", "nan", "asymmetric", "inconsistent"],
 )
 def test_bad_precomputed_gram(name, make_gram, match):
+    """A Gram matrix that is used (X centred, so fit_intercept does not centre it
+    again: see the next test) is validated."""
     name = name.removesuffix("CV")  # CV ignores a user's Gram: see below
     X, y = _data()
     Xc = X - X.mean(axis=0)
     G = make_gram(Xc.T @ Xc)
-    _assert_rejected(name, ValueError, match, X, y, precompute=G)
+    _assert_rejected(name, ValueError, match, Xc, y, precompute=G)
 
 
-def test_precomputed_gram_with_sparse_X(name):
-    name = name.removesuffix("CV")  # CV ignores a user's Gram: see below
+@pytest.mark.parametrize("name", ["Lasso", "ElasticNet", "lasso_path", "enet_path"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gram_of_uncentred_X_is_recomputed_with_sklearns_warning(name, weighted):
+    """scikit-learn's rule: with fit_intercept, a Gram matrix given for X whose
+    (weighted) column means are not ~0 is ignored, with its UserWarning, whatever it
+    holds (here X^T X of the raw data, which would fail validation), and the fit is
+    that of precompute="auto"; for centred X it is used without a warning."""
     X, y = _data()
-    Xc = X - X.mean(axis=0)
-    _assert_rejected(
-        name,
-        ValueError,
-        "only supported for dense X",
-        sp.csc_matrix(X),
-        y,
-        precompute=Xc.T @ Xc,
-    )
+    X = X + 3.0
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, len(y)) if weighted else None
+    ref = ESTIMATORS[name](alpha=0.05, tol=1e-12).fit(X, y, sample_weight=sw)
+    est = ESTIMATORS[name](alpha=0.05, tol=1e-12, precompute=X.T @ X)
+    with pytest.warns(UserWarning, match="Gram matrix was provided but X was centered "
+                      "to fit intercept: recomputing Gram matrix."):
+        est.fit(X, y, sample_weight=sw)
+    assert_array_equal(est.coef_, ref.coef_)
+    s = np.ones(len(y)) if sw is None else sw * len(y) / sw.sum()
+    Xc = X - s @ X / s.sum()
+    G = (Xc * s[:, None]).T @ Xc
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = ESTIMATORS[name](alpha=0.05, tol=1e-12, precompute=G).fit(
+            Xc, y, sample_weight=sw)
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_float32_gram_of_the_same_data_is_accepted(fit_intercept):
+    """A float32 Gram matrix made in float32 from the same float32 data is used: the
+    check allows float32 rounding (data centred in float32 keep means of ~eps_32 times
+    their offset; products carry relative errors of ~sqrt(n) eps_32, here an asymmetry
+    of 1e-5 of the diagonal scale), which the float64 tolerances would reject."""
+    rng = np.random.default_rng(58)
+    X = (rng.binomial(1, 0.25, (1000, 4)) + 100.0).astype(np.float32)
+    y = rng.random(1000).astype(np.float32)
+    X = X - X.mean(axis=0)  # in float32: means of ~1e-6, not 0
+    G = X.T @ X
+    assert G.dtype == np.float32
+    scale = np.sqrt(np.outer(np.diag(G), np.diag(G)))
+    G = G + np.triu(1e-5 * scale, 1).astype(np.float32)
+    params = {"alpha": 0.01, "fit_intercept": fit_intercept, "tol": 1e-6}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not ignored as the Gram of uncentred X
+        est = fastlasso.ElasticNet(precompute=G, **params).fit(X, y)
+    ref = fastlasso.ElasticNet(precompute=False, **params).fit(X, y)
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-4)
+    with pytest.raises(ValueError, match="did not pass validation"):
+        fastlasso.ElasticNet(precompute=G * np.float32(1.01), **params).fit(X, y)
+    # the same asymmetry in float64 data and matrix is an error
+    X64 = X.astype(np.float64)
+    X64 -= X64.mean(axis=0)
+    with pytest.raises(ValueError, match="not symmetric"):
+        fastlasso.ElasticNet(precompute=G.astype(np.float64), **params).fit(X64, y)
 
 
 @pytest.mark.parametrize("name", ["LassoCV", "ElasticNetCV"])

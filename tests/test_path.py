@@ -376,19 +376,39 @@ def test_return_n_iter():
         assert_array_equal(a, b)
 
 
-def test_one_column_y_is_accepted():
+def test_one_column_y_is_the_path_with_sklearns_multi_output_shape():
+    """A 2-D y is scikit-learn's multi-task path; with one column that is the path
+    (the L2,1 norm of one task is the L1 norm), shaped (1, n_features, n_alphas)."""
     X, y, _ = data("tall")
     a1, c1, g1 = fl_path(X, y, l1_ratio=1.0, alphas=5)
     a2, c2, g2 = fl_path(X, y[:, None], l1_ratio=1.0, alphas=5)
-    assert c2.shape == (X.shape[1], 5)
+    assert c2.shape == (1, X.shape[1], 5)
     assert_array_equal(a2, a1)
-    assert_array_equal(c2, c1)
+    assert_array_equal(c2[0], c1)
+    assert_array_equal(g2, g1)
+    _, c_sk, _ = linear_model.lasso_path(X, y[:, None], alphas=5)
+    assert c_sk.shape == c2.shape
 
 
-def test_several_target_columns_are_rejected():
+@pytest.mark.parametrize("path", ["lasso_path", "enet_path"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_several_target_columns_give_sklearns_multi_task_path(path, sparse):
+    """Until fastlasso has a multi-task solver, a y with several columns is
+    scikit-learn's multi-task path, computed by scikit-learn: the same arrays."""
     X, y, _ = data("tall")
-    with pytest.raises(ValueError, match="2 columns.*multi-task"):
-        fastlasso.lasso_path(X, np.c_[y, y])
+    Y = np.c_[y, -2 * y + 1.0]
+    Y = Y - Y.mean(axis=0)
+    Xl = sp.csc_matrix(X) if sparse else X
+    got = getattr(fastlasso, path)(Xl, Y, alphas=4, tol=1e-8, return_n_iter=True)
+    ref = getattr(linear_model, path)(Xl, Y, alphas=4, tol=1e-8, return_n_iter=True)
+    assert got[1].shape == (2, X.shape[1], 4)
+    for a, b in zip(got, ref, strict=True):
+        assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"positive=True is not allowed for "
+                       r"multi-output \(y.ndim != 1\)"):
+        getattr(fastlasso, path)(Xl, Y, positive=True)
+    with pytest.raises(ValueError, match="without an intercept"):
+        getattr(fastlasso, path)(Xl, Y, fit_intercept=True)
 
 
 @pytest.mark.parametrize(

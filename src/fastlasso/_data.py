@@ -20,6 +20,7 @@ the Gram mode (gram_mode_from_precompute) and the intercept of centred coefficie
 (intercept_of). This module calls the kernels only for column statistics.
 """
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from numbers import Number
@@ -36,6 +37,8 @@ from fastlasso._compat import (
 )
 
 INDEX_MAX = int(np.iinfo(np.int32).max)
+# scikit-learn's error for coefficients that overflow, verbatim (tests match it)
+NON_FINITE = "Coordinate descent iterations resulted in non-finite parameter values"
 MAGNITUDE_MARGIN = 64.0
 
 
@@ -68,6 +71,46 @@ def validate_fit_data(estimator, X, y):
         y_numeric=True,
     )
     return X, as_target(y, X.dtype)
+
+
+def check_kernel_layout(X, reads_x=True):
+    """For ``check_input=False``, scikit-learn's promise: X is already what its solver
+    reads, float32/float64 (CSC if sparse) and, where that solver reads dense X
+    directly (``reads_x``: not through a Gram matrix nor a weighted copy),
+    Fortran-contiguous. Anything else raises a ValueError, as scikit-learn's solver
+    does (for sparse X other than CSC it would silently read garbage). fastlasso
+    validates the values afterwards either way (its kernels run without bounds
+    checks)."""
+    if sp.issparse(X):
+        ok = X.format == "csc" and X.dtype in (np.float32, np.float64)
+    else:
+        ok = (isinstance(X, np.ndarray) and X.ndim == 2
+              and X.dtype in (np.float32, np.float64)
+              and (X.flags.f_contiguous or not reads_x))
+    if not ok:
+        if sp.issparse(X):
+            what = f"a sparse {X.format} matrix of dtype {X.dtype}"
+        elif isinstance(X, np.ndarray):
+            order = "Fortran" if X.flags.f_contiguous else "C" if (
+                X.flags.c_contiguous) else "non-contiguous"
+            what = f"a {X.ndim}-D {order}-ordered array of dtype {X.dtype}"
+        else:
+            what = f"a {type(X).__name__}"
+        raise ValueError(
+            "With check_input=False, X must be a Fortran-contiguous float64 or float32 "
+            f"array or a CSC matrix (the layout coordinate descent reads); got {what}. "
+            "Pass check_input=True to have it converted."
+        )
+
+
+def solver_reads_x(precompute, shape=None):
+    """Whether scikit-learn's solver reads dense X itself rather than a Gram matrix:
+    with ``check_input=False`` it then needs X Fortran-contiguous. precompute False;
+    or "auto", which stands for scikit-learn's default: False in the estimators (shape
+    None), ``n_samples > n_features`` (Gram) in the path functions (shape given)."""
+    if isinstance(precompute, str):
+        return shape is None or shape[0] <= shape[1]
+    return isinstance(precompute, (bool, np.bool_)) and not precompute
 
 
 def _plain_input(X, y):
@@ -415,11 +458,17 @@ def check_scale(sq_norms, dtype, name):
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
             where = f"column {j} of X" if name == "X" else name
-            raise ValueError(
-                f"The values of {where} are {what} for {np.dtype(dtype).name} "
+            msg = (
+                f"values of {where} are {what} for {np.dtype(dtype).name} "
                 f"arithmetic: its squared norm is {sq[j]:.3g}, outside the supported "
                 f"range {lo:.3g}..{hi:.3g}."
                 " Rescale the data: X and y by c, alpha by c**2 gives the same coef_."
+            )
+            # scikit-learn reports overflowing data (after its iterations) with
+            # NON_FINITE; code written for it matches that text
+            raise ValueError(
+                f"{NON_FINITE}, or would have: the {msg}" if what == "too large"
+                else f"The {msg}"
             )
 
 
@@ -472,18 +521,41 @@ def gram_mode_from_precompute(precompute, design=None):
         return "auto", None
     if design is None:
         return "full", None
-    return "full", check_precomputed_gram(design, precompute)
+    G = check_precomputed_gram(design, precompute)
+    # None: the matrix was ignored (X is centred for the intercept): as "auto"
+    return ("auto", None) if G is None else ("full", G)
 
 
 def check_precomputed_gram(design, gram):
     """Validate a user's Gram matrix: (p, p), finite, symmetric, and consistent with X.
 
     It must be X~^T S X~ for the centred (if fit_intercept), weighted data; its diagonal
-    is checked against the column norms. Returned as float64.
+    is checked against the column norms, to rounding in the dtypes involved. Returned
+    as float64; None (after scikit-learn's UserWarning) when fit_intercept centres X,
+    i.e. when X's weighted column means are not all ~0: scikit-learn then ignores the
+    matrix and lets ``precompute="auto"`` decide (code written for it passes X^T X of
+    the raw data and expects the warning). "~0" is relative to each column's scale,
+    |mean| <= rtol * rms, rtol 1e-4 for float32 data and 1e-7 for float64: a column
+    centred in its dtype passes, and the Gram matrices of X and X~ then differ by
+    n mu mu^T, a relative rtol^2 (scikit-learn compares the means to 1e-8, whatever
+    the scale of X).
     """
     if design.kind != "dense":
         raise ValueError("A precomputed Gram matrix is only supported for dense X.")
-    G = np.asarray(gram, dtype=np.float64)
+    mu = design.mu.astype(np.float64)
+    n = design.n_samples
+    rms = np.sqrt((design.norm2 + n * mu * mu) / n)
+    rtol_mean = 1e-4 if design.dtype == np.float32 else 1e-7
+    if design.fit_intercept and not np.all(np.abs(mu) <= rtol_mean * rms):
+        warnings.warn(
+            "Gram matrix was provided but X was centered to fit intercept: "
+            "recomputing Gram matrix.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    G_in = np.asarray(gram)
+    G = np.asarray(G_in, dtype=np.float64)
     p = design.n_features
     if G.shape != (p, p):
         raise ValueError(
@@ -491,13 +563,24 @@ def check_precomputed_gram(design, gram):
         )
     if not np.isfinite(G).all():
         raise ValueError("precompute Gram matrix contains NaN or infinity.")
-    if not np.allclose(G, G.T, rtol=1e-6, atol=0):
+    # rounding: a product of float32 data (or a float32 matrix) carries relative
+    # errors of ~sqrt(n) eps_32 on each entry; float64 ones far less
+    single = np.float32 in (design.dtype, G_in.dtype)
+    rtol = max(1e-4, 8 * np.sqrt(design.n_samples) * np.finfo(np.float32).eps) if (
+        single) else 1e-6
+    diag = np.diag(G)
+    # entries are compared on the scale of their row and column, sqrt(G_ii G_jj)
+    scale = np.sqrt(np.abs(np.outer(diag, diag)))
+    if not np.all(np.abs(G - G.T) <= rtol * scale):
         raise ValueError("precompute Gram matrix is not symmetric.")
     if not np.allclose(
-        np.diag(G), design.norm2, rtol=1e-4, atol=1e-10 * design.norm2.max()
+        diag, design.norm2, rtol=max(rtol, 1e-4), atol=1e-10 * design.norm2.max()
     ):
+        j = int(np.argmax(np.abs(diag - design.norm2)))
         raise ValueError(
-            "precompute Gram matrix does not match X: its diagonal differs from the "
-            "squared norms of the (centred, weighted) columns of X."
+            "Gram matrix passed in via 'precompute' parameter did not pass validation: "
+            "its diagonal differs from the squared norms of the (centred, weighted) "
+            f"columns of X (column {j}: {diag[j]:.6g} given, {design.norm2[j]:.6g} "
+            "computed)."
         )
     return G

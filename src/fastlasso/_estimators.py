@@ -13,11 +13,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastlasso._compat import Interval, StrOptions, _fit_context
 from fastlasso._data import (
+    NON_FINITE,
+    check_kernel_layout,
     check_structure,
     gram_mode_from_precompute,
     intercept_of,
     make_design,
     make_design_for_target,
+    solver_reads_x,
     validate_fit_data,
 )
 from fastlasso._param_check import ValidateParamsOnce
@@ -55,8 +58,11 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
     precompute : "auto", bool or array of shape (n_features, n_features), default="auto"
         Use of the Gram matrix X^T X (dense X only). "auto" lets fastlasso choose (full
         Gram for n >> p, Gram blocks of the working sets otherwise), True forces the
-        full Gram, False disables Gram updates; an array is used as the Gram matrix of
-        the centred, weighted data (it is checked against X's column norms).
+        full Gram, False disables Gram updates; an array is used as the Gram matrix
+        X^T S X of the weighted data when X needs no centring (fit_intercept=False, or
+        column means ~0), and is checked against X's column norms; with
+        fit_intercept=True and uncentred X it is ignored with scikit-learn's
+        UserWarning ("recomputing Gram matrix") and "auto" applies.
     max_iter : int, default=1000
         Maximum number of epochs (passes over the working set).
     copy_X : bool, default=True
@@ -195,8 +201,12 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         sample_weight : float or array-like of shape (n_samples,), default=None
             Non-negative weights, rescaled internally to sum to n_samples.
         check_input : bool, default=True
-            Accepted for compatibility: the input is always validated (finite values,
-            shapes, sparse structure), since the kernels run without bounds checks.
+            False promises, as in scikit-learn, X in the layout its solver reads: a
+            float64/float32 array or a CSC matrix, the array Fortran-contiguous where
+            scikit-learn's solver reads it directly (no sample_weight, and
+            precompute False or "auto", scikit-learn's default False); else a
+            ValueError, as scikit-learn raises. The values, shapes and sparse structure
+            are validated either way, since the kernels run without bounds checks.
 
         Returns
         -------
@@ -208,6 +218,9 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                 "to use the LinearRegression estimator",
                 stacklevel=2,
             )
+        if not check_input:
+            check_kernel_layout(
+                X, reads_x=sample_weight is None and solver_reads_x(self.precompute))
         X, y = validate_fit_data(self, X, y)
         Y = y[:, None] if y.ndim == 1 else y
         n_targets = Y.shape[1]
@@ -266,8 +279,8 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             history.append(sol.history)
         if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
             raise ValueError(
-                "Coordinate descent produced non-finite coefficients: the data are too "
-                "large in magnitude for this dtype; rescale X and y."
+                f"{NON_FINITE}. The input data may contain large values for this dtype; "
+                "rescale X and y."
             )
         # scikit-learn's shapes: one target (y of shape (n,) or (n, 1)) gives 1-D
         # coef_ and scalar dual_gap_ / n_iter_; intercept_ follows y's shape (a

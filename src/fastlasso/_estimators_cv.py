@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_consistent_length
+from sklearn.utils import check_consistent_length, check_scalar
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -166,6 +166,10 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         self : object
         """
         _raise_for_params(params, self, "fit")
+        if not isinstance(self.alphas, Integral):  # scikit-learn's check and messages
+            for index, alpha in enumerate(np.ravel(np.asarray(self.alphas, dtype=object))):
+                check_scalar(alpha, f"alphas[{index}]", target_type=Real, min_val=0.0,
+                             include_boundaries="left")
         X, y = validate_data(self, check_structure(X), y, accept_sparse=True,
                              accept_large_sparse=True, dtype=[np.float64, np.float32],
                              y_numeric=True)

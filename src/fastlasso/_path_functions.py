@@ -8,7 +8,15 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
-from fastlasso._data import check_structure, gram_mode_from_precompute, make_design
+from fastlasso._compat import sklearn_enet_path
+
+from fastlasso._data import (
+    check_kernel_layout,
+    check_structure,
+    gram_mode_from_precompute,
+    make_design,
+    solver_reads_x,
+)
 from fastlasso._solve import n_threads_for
 from fastlasso._solve_path import (
     alpha_max,
@@ -18,21 +26,28 @@ from fastlasso._solve_path import (
     solve_path,
 )
 
+
 _DOC_PARAMS = """
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data, dense (Fortran order used in place) or any scipy.sparse format
         (CSC used in place). float32 stays float32.
-    y : array-like of shape (n_samples,) or (n_samples, 1)
-        Target (multi-task paths are not supported).
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Target. A 2-D y asks for the multi-task path (scikit-learn's): with one
+        column it is this path, returned with coefs of shape (1, n_features,
+        n_alphas); with several it is computed by scikit-learn's own multi-task
+        solver until fastlasso has one (``fit_intercept`` must then be False and
+        ``positive`` is not allowed).
     eps : float, default=1e-3
         Length of the path: alpha_min / alpha_max = eps.
     alphas : int or array-like, default=100
         Number of alphas on the automatic grid, or the alphas themselves (sorted
-        decreasingly before use).
-    n_alphas : int, default=None
-        Deprecated alias of ``alphas`` as a count (as in scikit-learn 1.9).
+        decreasingly before use). None means 100, with scikit-learn 1.9's
+        FutureWarning.
+    n_alphas : int
+        Deprecated alias of ``alphas`` as a count, with scikit-learn 1.9's
+        FutureWarning.
     precompute : "auto", bool or array-like of shape (n_features, n_features)
         Gram-matrix use for dense X ("auto": fastlasso decides; a whole path makes the
         full Gram worthwhile for n >> p).
@@ -49,7 +64,10 @@ _DOC_PARAMS = """
     positive : bool, default=False
         Constrain coefficients to be >= 0.
     check_input : bool, default=True
-        Accepted for compatibility; input is always validated.
+        False promises X in the layout scikit-learn's solver reads (float64/float32,
+        CSC if sparse, Fortran-contiguous where it reads dense X directly), else a
+        ValueError, as in scikit-learn (see :meth:`ElasticNet.fit`); the input is
+        validated either way.
     fit_intercept : bool, default=False
         Centre X and y implicitly (with sample weights) first. scikit-learn's paths
         never centre; the default keeps that behaviour.
@@ -62,11 +80,15 @@ _DOC_PARAMS = """
         Threads for the full-gradient sweeps.
     do_screening : bool, default=True
         Gap Safe screening on or off.
+    **params :
+        Any other name raises scikit-learn's ValueError ("Unexpected parameters in
+        params"); scikit-learn's internal ``X_offset`` and ``X_scale`` are accepted
+        only as None.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-    coefs : ndarray of shape (n_features, n_alphas)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
         Duality gap at each alpha, in the units of the objective.
     n_iters : list of int
@@ -80,8 +102,8 @@ def enet_path(
     *,
     l1_ratio=0.5,
     eps=1e-3,
-    n_alphas=None,
-    alphas=100,
+    n_alphas="deprecated",
+    alphas="warn",
     precompute="auto",
     Xy=None,
     copy_X=True,
@@ -98,12 +120,22 @@ def enet_path(
     selection="cyclic",
     n_jobs=None,
     do_screening=True,
+    **params,
 ):
     """Elastic Net path by warm-started coordinate descent.
 
     Minimises, for each alpha on the grid,
     1/(2n) ||y - X w||^2 + alpha * l1_ratio * ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2.
     {params}"""
+    alphas = _deprecated_alphas(n_alphas, alphas)
+    for name in ("X_offset", "X_scale"):  # scikit-learn's ElasticNet passes these
+        if params.pop(name, None) is not None:
+            raise ValueError(
+                f"{name} is not supported (scikit-learn's internal centring of sparse "
+                "X); pass fit_intercept=True to centre X and y implicitly."
+            )
+    if params:  # scikit-learn's error, verbatim
+        raise ValueError("Unexpected parameters in params", params.keys())
     if not 0 <= l1_ratio <= 1:
         raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
     if not eps > 0:
@@ -122,26 +154,33 @@ def enet_path(
             raise ValueError(f"{name} must be a bool, got {value!r}.")
     if not (n_jobs is None or isinstance(n_jobs, (int, np.integer))):
         raise ValueError(f"n_jobs must be None or an integer, got {n_jobs!r}.")
-    if n_alphas is not None:
-        warnings.warn(
-            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as "
-            "'alphas'.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        alphas = n_alphas
+    if not check_input:
+        check_kernel_layout(X, reads_x=solver_reads_x(precompute,
+                                                       getattr(X, "shape", (0, 0))))
     # NaN and inf in X: make_design raises check_array's error from its column
     # statistics (one pass over X less)
     X = check_array(check_structure(X), accept_sparse=True, accept_large_sparse=True,
                     dtype=[np.float64, np.float32], input_name="X",
                     ensure_all_finite=False)
     y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
-    if y.ndim == 2:
-        if y.shape[1] != 1:
+    multi_output = y.ndim == 2
+    if multi_output and positive:  # scikit-learn's error, verbatim
+        raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
+    if multi_output and y.shape[1] != 1:
+        if fit_intercept:
             raise ValueError(
-                f"y has {y.shape[1]} columns: multi-task paths are not supported; "
-                "compute one path per column."
+                f"y has {y.shape[1]} columns: multi-task paths (scikit-learn's solver) "
+                "are computed without an intercept; pass fit_intercept=False and "
+                "centred X and y."
             )
+        return sklearn_enet_path(
+            X, y, l1_ratio=l1_ratio, eps=eps, alphas=alphas, precompute=precompute,
+            Xy=Xy, copy_X=copy_X, coef_init=coef_init, verbose=verbose,
+            return_n_iter=return_n_iter, check_input=check_input,
+            sample_weight=sample_weight, tol=tol, max_iter=max_iter,
+            random_state=random_state, selection=selection, do_screening=do_screening,
+        )
+    if multi_output:
         y = y[:, 0]
     check_consistent_length(X, y)
     design = make_design(X, sample_weight, fit_intercept)
@@ -150,7 +189,7 @@ def enet_path(
     gram_mode, gram_matrix = gram_mode_from_precompute(precompute, design)
     # for a grid of a valid count, the Gram cache first: in full mode it holds
     # X~^T S y_c, the numerator of alpha_max (one pass over X less)
-    count = 100 if alphas is None else alphas
+    count = alphas
     gram_cache = xty = None
     if (Xy is None and isinstance(count, Integral) and not isinstance(count, bool)
             and count >= 1):
@@ -162,7 +201,7 @@ def enet_path(
         if Xy.shape != (p,):
             raise ValueError(f"Xy has shape {Xy.shape}, expected ({p},).")
         amax = alpha_max(design, yc, l1_ratio, positive, Xty=Xy)
-        grid = geometric_grid(amax, eps, 100 if alphas is None else int(alphas))
+        grid = geometric_grid(amax, eps, int(alphas))
     else:
         grid = resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=xty)
     if coef_init is not None:
@@ -187,13 +226,45 @@ def enet_path(
         screening=do_screening,
         n_threads=n_threads_for(n_jobs),
     )
+    if multi_output:  # scikit-learn's shape for a 2-D y of one column
+        coefs = coefs[None]
     if return_n_iter:
         return grid, coefs, gaps, n_iters
     return grid, coefs, gaps
 
 
-def lasso_path(X, y, *, eps=1e-3, n_alphas=None, alphas=100, precompute="auto", Xy=None,
-               copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
+def _deprecated_alphas(n_alphas, alphas):
+    """The grid argument from scikit-learn 1.9's deprecated spellings, with its
+    FutureWarnings (texts verbatim): n_alphas=k means alphas=k; alphas=None means 100;
+    the default ("warn") is 100 without a warning."""
+    count = 100
+    if not (isinstance(n_alphas, str) and n_alphas == "deprecated"):
+        warnings.warn(
+            "'n_alphas' was deprecated in 1.9 and will be removed in 1.11. 'alphas' "
+            "now accepts an integer value which removes the need to pass 'n_alphas'. "
+            "The default value of 'alphas' will change from None to 100 in 1.11. Pass "
+            "an explicit value to 'alphas' and leave 'n_alphas' to its default value "
+            "to silence this warning.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        count = n_alphas
+    if isinstance(alphas, str) and alphas == "warn":
+        return count
+    if alphas is None:
+        warnings.warn(
+            "'alphas=None' is deprecated and will be removed in 1.11, at which point "
+            "the default value will be set to 100. Set 'alphas=100' to silence this "
+            "warning.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return count
+    return alphas
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas="deprecated", alphas="warn",
+               precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
                positive=False, **params):
     """Lasso path by warm-started coordinate descent.
 

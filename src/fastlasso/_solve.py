@@ -37,6 +37,11 @@ from fastlasso import _cd, _prox
 GRAM_MODES = ("auto", "full", "lazy", "off")
 _KERNEL_GRAM_MODE = {"off": _cd.GramMode.GRAM_OFF, "lazy": _cd.GramMode.GRAM_LAZY,
                      "full": _cd.GramMode.GRAM_FULL}
+# scikit-learn's ConvergenceWarning text, verbatim (see _certified)
+NOT_CONVERGED = (
+    "Objective did not converge. You might want to increase the number of iterations, "
+    "check the scale of the features or consider increasing regularisation."
+)
 FULL_GRAM_MAX_SINGLE = 128
 FULL_GRAM_MAX_PATH = 3000
 LAZY_GRAM_MAX_SLOTS = 4096
@@ -209,15 +214,18 @@ def solve_cd(
     )
     return _certified(
         w, out, hist, n, tol, tol_gap, out["epochs"], "epochs",
-        "Increase max_iter, scale the features, or increase alpha.",
-        record_history, warn, out,
+        "", record_history, warn, out,
     )
 
 
 def _certified(w, out, hist, n, tol, tol_gap, n_iter, unit, advice, record_history,
                warn, info):
     """The Solution of a kernel run: gap and history in P units (the kernels work in
-    n-scaled units), and a ConvergenceWarning naming the gap reached if it is > tol."""
+    n-scaled units), and a ConvergenceWarning naming the gap reached if it is > tol.
+
+    The warning opens with scikit-learn's sentence (code and tests written for
+    scikit-learn match it), then gives the gap, the tolerance, the iterations run and
+    the solver-specific advice, if any."""
     gap = out["gap"] / n
     converged = gap <= tol_gap
     history = None
@@ -226,10 +234,9 @@ def _certified(w, out, hist, n, tol, tol_gap, n_iter, unit, advice, record_histo
         history[:, 1:] /= n
     if warn and not converged:
         warnings.warn(
-            f"Objective did not converge after {n_iter} {unit}: duality gap "
-            f"{gap:.3e} > tolerance {tol_gap:.3e} "
-            f"(tol={tol:g} x ||y - mean(y)||^2 / n). "
-            + advice,
+            f"{NOT_CONVERGED} Duality gap: {gap:.3e}, tolerance: {tol_gap:.3e} "
+            f"(tol={tol:g} x ||y - mean(y)||^2 / n), after {n_iter} {unit}."
+            + (" " + advice if advice else ""),
             ConvergenceWarning,
             stacklevel=4,
         )
@@ -342,7 +349,7 @@ def solve_prox(
     )
     advice = ("The subgradient method converges slowly (O(1/sqrt(k))): prefer "
               "solver='fista' or 'cd'." if method == "subgradient" else
-              "Increase max_iter, scale the features, or use solver='cd'.")
+              "Consider solver='cd'.")
     info = dict(out, lipschitz=out["lipschitz"] / n, step_size=eta0)
     return _certified(
         w, out, hist, n, tol, tol_gap, out["n_iter"], "iterations", advice,

@@ -30,9 +30,10 @@ def alpha_max(design, yc, l1_ratio=1.0, positive=False, Xty=None):
     Cauchy-Schwarz bound max_j ||x~_j||_S ||y_c||_S (y_c orthogonal to every column),
     whatever the scale of the data."""
     if l1_ratio == 0:
-        raise ValueError(
-            "Automatic alpha grid generation is not supported for l1_ratio=0: pass "
-            "an explicit grid with alphas=[...]."
+        raise ValueError(  # scikit-learn's text, verbatim
+            "Automatic alpha grid generation is not supported for l1_ratio=0. Please "
+            "supply a grid by providing your estimator with the appropriate `alphas=` "
+            "argument."
         )
     n = design.n_samples
     ycw = yc if design.sw is None else yc * design.sw
