@@ -14,6 +14,7 @@ import functools
 from typing import NamedTuple
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 import fastlasso
@@ -259,3 +260,15 @@ def reference_problem(
         P,
         y_scale(y, sw, fit_intercept),
     )
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A distributed Client on a LocalCluster of 2 worker processes with 1 thread and
+    600 MiB each, shared by the tests of fastlasso.dask (tests/test_dask*.py)."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      memory_limit="600MiB", dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            yield client

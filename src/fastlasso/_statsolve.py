@@ -1,0 +1,444 @@
+"""Certified Elastic Net solves from sufficient statistics and passes over the data.
+
+The client side of distributed fits (fastlasso.dask), independent of the scheduler: the
+data are reached only through a ``passes`` object with two methods, each one pass over
+the rows (see fastlasso._chunkstats for the per-chunk work):
+
+- ``residuals(W, intercepts, ybar)`` -> (X^T S r (p, k), s^T r, s^T r^2,
+  (S (y - ybar))^T r), r = y - X W - b, summed over all rows with the raw weights s;
+- ``gram_block(rows, cols, mu)`` -> (X~_rows^T S X~_cols, X~_rows^T s).
+
+Units. As in memory, weights are rescaled to sum to n (factor n / S for the raw sums)
+and the kernels minimise F(w) = n P(w) = 1/2 ||y_c - X~ w||_S^2 + l1 ||w||_1
++ l2/2 ||w||^2 with (l1, l2) = n alpha (rho, 1 - rho) (_solve.scaled_penalties);
+tol_abs = tol ||y_c||_S^2 in these units. The duality gap from a pass is the kernels' (see
+_enet_math.pxd): r, R2 = ||r||_S^2, Ry = r^T S y_c, XtA = X~^T S r - l2 w,
+scale = min(1, l1 / ||XtA||_inf), gap = F(w) + scale^2/2 (R2 + l2 ||w||^2) - scale Ry.
+
+Solves. Coordinate descent runs in the kernels' full-Gram mode on a quadratic model of
+the data-fit term: for features W (all features in regime A, a working set in regime B)
+with Gram block G = X~_W^T S X~_W and the exact gradient g = X~_W^T S r and R2 at the
+current w (from a pass), the model
+    1/2 (yy' - 2 v^T b + v^T G v),  b = g + G w,  yy' = R2 + 2 w^T g + w^T G w
+equals 1/2 ||y_c - X~ v||_S^2 and its gradient at v = w, and has curvature G. From the
+statistics of the first pass, g = X~^T S y_c and R2 = ||y_c||^2 at w = 0, so the first
+model is the plain Gram problem; later models are anchored at data gradients, so a Gram
+matrix rounded by its conditioning (the Gram squares the condition number) costs
+iterations, never the answer (iterative refinement). Every solve ends with a pass that
+evaluates the gap on the data: the certificate.
+
+The kernels read X only through its shape in full-Gram mode (the cache holds G and b);
+they are given an X placeholder of min(rows of positive weight, |W|) rows, so that
+their working-set cap (at most that many rows) acts as in memory. The placeholder is
+NaN-filled: were a kernel ever to read it, the result would be NaN, and rejected.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from fastlasso import _cd
+from fastlasso._data import check_scale, intercept_of
+from fastlasso._solve import scaled_penalties
+
+GAP_ROUNDING = 1e-13  # as the kernels: no restricted solve below this x ||y_c||^2
+MAX_OUTER = 100  # working-set iterations (each a pass or two) of one solve
+STALL_OUTER = 3  # iterations without a smaller gap before giving up
+WS_GROW_MIN = 64  # features a working set takes in at least (regime B)
+WS_MAX = 8192  # largest working set, so its Gram block fits (8192^2 doubles: 512 MiB)
+
+
+@dataclass
+class StatsProblem:
+    """An Elastic Net problem given by its statistics (units: weights summing to n).
+
+    G (p, p) = X~^T S X~ (None in regime B), xty = X~^T S y_c, yy = ||y_c||_S^2,
+    norm2 = diag(G) with exact zeros for features constant on the weighted rows, mu the
+    weighted column means and y_mean the weighted mean of y (zeros without intercept),
+    n rows, n_rows of them with positive weight, S the raw weight sum.
+    """
+
+    n: int
+    n_rows: int
+    S: float
+    G: np.ndarray | None
+    xty: np.ndarray
+    yy: float
+    norm2: np.ndarray
+    mu: np.ndarray
+    y_mean: float
+    dtype: np.dtype
+    fit_intercept: bool
+
+    @property
+    def n_features(self):
+        return self.xty.shape[0]
+
+    @property
+    def scale(self):
+        """n / S: from raw weighted sums to the units of the problem."""
+        return self.n / self.S
+
+
+def problem_from_moments(m, fit_intercept, dtype, n=None, check=True):
+    """The StatsProblem of Moments m (fastlasso._chunkstats); n overrides the row count
+    (cross-validation folds keep the n of all rows, as in memory). With check, data
+    the in-memory solver rejects (scale, weights) raise its errors."""
+    n = m.n if n is None else n
+    if not (m.S > 0 and np.isfinite(m.S)):
+        raise ValueError(f"sample_weight must have a positive finite sum, got {m.S}.")
+    scale = n / m.S
+    const_x = m.xmin == m.xmax
+    const_y = m.ymin == m.ymax
+    with np.errstate(over="ignore", invalid="ignore"):
+        if fit_intercept:
+            mu, y_mean = m.xbar.copy(), m.ybar
+            norm2 = scale * m.xm2
+            xty = scale * m.cxy
+            yy = scale * m.cyy
+            G = None if m.C is None else scale * m.C
+            dead = const_x
+        else:
+            mu, y_mean = np.zeros_like(m.xbar), 0.0
+            norm2 = scale * (m.xm2 + m.S * m.xbar * m.xbar)
+            xty = scale * (m.cxy + m.S * m.xbar * m.ybar)
+            yy = scale * (m.cyy + m.S * m.ybar * m.ybar)
+            G = None if m.C is None else scale * (m.C + m.S * np.outer(m.xbar, m.xbar))
+            dead = const_x & (m.xmin == 0)
+    norm2 = np.where(dead, 0.0, np.maximum(norm2, 0.0))
+    if fit_intercept and const_y:  # y constant on the weighted rows: y_c = 0 exactly
+        xty = np.zeros_like(xty)
+        yy = 0.0
+    xty = np.where(dead, 0.0, xty)
+    if G is not None:
+        G[dead, :] = 0.0
+        G[:, dead] = 0.0
+    if check:
+        check_scale(norm2, dtype, "X")
+        check_scale(np.array([yy]), dtype, "y")
+    return StatsProblem(n, m.n_pos, m.S, G, xty, float(yy), norm2, mu, float(y_mean),
+                        np.dtype(dtype), fit_intercept)
+
+
+def alpha_max(problem, l1_ratio=1.0, positive=False):
+    """Smallest alpha with w = 0 optimal, max_j |x~_j^T S y_c| / (n l1_ratio), 0 when
+    that is rounding noise next to max_j ||x~_j|| ||y_c|| (as fastlasso._path)."""
+    if l1_ratio == 0:
+        raise ValueError(
+            "Automatic alpha grid generation is not supported for l1_ratio=0: pass "
+            "an explicit grid with alphas=[...].")
+    xty = problem.xty
+    top = max(float(np.max(xty) if positive else np.max(np.abs(xty))), 0.0)
+    bound = np.sqrt(float(np.max(problem.norm2, initial=0.0))) * np.sqrt(problem.yy)
+    if top <= np.finfo(np.float64).resolution * bound:
+        return 0.0
+    return top / (problem.n * l1_ratio)
+
+
+# ---------------------------------------------------------------------------------------
+# duality gap from a pass
+
+
+@dataclass
+class PassState:
+    """What a pass gives at w (units of the problem): g = X~^T S r, R2, Ry."""
+
+    w: np.ndarray
+    g: np.ndarray
+    R2: float
+    Ry: float
+
+
+def residual_states(problem, passes, W):
+    """PassStates at the columns of W (p, k): one pass over the data."""
+    W = np.atleast_2d(np.asarray(W, dtype=np.float64).T).T
+    b = intercept_of(problem.y_mean, problem.mu, W)
+    G, sr, rr, ry = passes.residuals(W, b, problem.y_mean)
+    c = problem.scale
+    states = []
+    for k in range(W.shape[1]):
+        g = c * (G[:, k] - problem.mu * sr[k])
+        g[problem.norm2 == 0] = 0.0
+        states.append(PassState(W[:, k], g, c * float(rr[k]), c * float(ry[k])))
+    return states
+
+
+def gap_of(problem, state, alpha, l1_ratio, positive):
+    """(gap, primal) of state.w in the kernels' n-scaled units (module docstring)."""
+    l1, l2 = scaled_penalties(problem.n, alpha, l1_ratio)
+    w = state.w
+    alive = problem.norm2 > 0
+    w_l1 = float(np.abs(w).sum())
+    w_l2sq = float(w @ w)
+    primal = 0.5 * state.R2 + l1 * w_l1 + 0.5 * l2 * w_l2sq
+    xta = (state.g - l2 * w)[alive]
+    if l1 > 0:
+        if xta.size == 0:
+            dnorm = 0.0
+        else:
+            dnorm = float(np.max(xta)) if positive else float(np.max(np.abs(xta)))
+        scale = l1 / dnorm if dnorm > l1 else 1.0
+        gap = primal + 0.5 * scale * scale * (state.R2 + l2 * w_l2sq) - scale * state.Ry
+    elif l2 > 0:
+        gsq = float(state.g[alive] @ state.g[alive])
+        gap = state.R2 + 0.5 * l2 * w_l2sq - state.Ry + gsq / (2.0 * l2)
+    else:
+        gap = float(state.g[alive] @ state.g[alive])
+    return max(gap, 0.0), primal
+
+
+# ---------------------------------------------------------------------------------------
+# kernel solves on a Gram model
+
+
+class GramModelSolver:
+    """Full-Gram coordinate descent (fastlasso._cd) on a model given by G, b, yy' for a
+    set of features; keeps the kernel's cache and gradient bounds across the solves of
+    a path (one model, several alphas), as fastlasso._path does."""
+
+    def __init__(self, G, b, yy, norm2, n_rows, dtype):
+        m = b.shape[0]
+        self.dtype = np.dtype(dtype)
+        self.m = m
+        self.norm2 = np.ascontiguousarray(norm2, dtype=np.float64)
+        self.xnorm = np.sqrt(self.norm2)
+        self.yy = float(yy)
+        rows = max(1, min(int(n_rows), m))
+        self.X = np.full((rows, max(m, 1)), np.nan, dtype=self.dtype, order="F")
+        self.mu = np.zeros(max(m, 1), dtype=self.dtype)
+        self.cache = None
+        if m:
+            self.cache = _cd.GramCache(m, m)
+            _cd.gram_fill_full(
+                self.cache, self.X, np.empty(0), self.mu, self.norm2,
+                np.empty(0, dtype=self.dtype),
+                np.ascontiguousarray(G, dtype=np.float64),
+                np.ascontiguousarray(b, dtype=np.float64),
+            )
+        self.bounds = _cd.GradientBounds(rows, max(m, 1))
+
+    def solve(self, w0, l1, l2, tol_abs, max_iter, positive, selection, random_state):
+        """(w, kernel output) from warm start w0 (length m), in the kernels' units."""
+        w = np.zeros(self.m, dtype=self.dtype)
+        if w0 is not None:
+            w[:] = w0
+        if self.m == 0 or self.yy == 0.0:
+            return np.zeros(self.m, dtype=self.dtype), dict(gap=0.0, epochs=0)
+        seed = 1
+        if selection == "random":
+            seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
+        out = _cd.enet_cd_dense(
+            self.X, np.zeros(1, dtype=self.dtype), np.empty(0, dtype=self.dtype),
+            np.empty(0), self.mu, self.norm2, self.xnorm, w, l1, l2, tol_abs,
+            max_iter, positive=positive, use_ws=True, use_screening=True, accel=True,
+            gram=_cd.GramMode.GRAM_FULL, cache=self.cache, n_threads=1,
+            shuffle=selection == "random", seed=seed, hist=None, bounds=self.bounds,
+            full_gram_max=0, yy_c=self.yy,
+        )
+        if not np.isfinite(w).all():
+            raise ValueError(
+                "Coordinate descent produced non-finite coefficients: the data are too "
+                "large in magnitude for this dtype; rescale X and y.")
+        return w, out
+
+
+def anchored_model(G, state, feats):
+    """(b, yy') of the quadratic model anchored at state (module docstring), restricted
+    to feats (state.w must vanish outside feats)."""
+    wW = state.w[feats].astype(np.float64)
+    gW = state.g[feats]
+    Gw = G @ wW
+    return gW + Gw, state.R2 + 2.0 * float(wW @ gW) + float(wW @ Gw)
+
+
+# ---------------------------------------------------------------------------------------
+# Gram blocks of a growing working set (regime B), or the whole Gram (regime A)
+
+
+class GramBlocks:
+    """Client-side cache of X~_F^T S X~_F for the features F seen so far; new features
+    are fetched with one gram_block pass (their rows against all cached features)."""
+
+    def __init__(self, problem, passes, full=False):
+        self.problem, self.passes = problem, passes
+        p = problem.n_features
+        self.slot = np.full(p, -1, dtype=np.intp)
+        self.feats = np.zeros(0, dtype=np.intp)
+        self.G = np.zeros((0, 0))
+        if full:
+            self.feats = np.arange(p)
+            self.slot[:] = self.feats
+            self.G = problem.G
+
+    def ensure(self, feats):
+        """Fetch the missing features of feats (one pass if any). Returns whether a
+        pass was made."""
+        feats = np.asarray(feats, dtype=np.intp)
+        new = feats[self.slot[feats] < 0]
+        if new.size == 0:
+            return False
+        allf = np.concatenate([self.feats, new])
+        block, _ = self.passes.gram_block(new, allf, self.problem.mu)
+        block = self.problem.scale * np.asarray(block, dtype=np.float64)
+        m_old, m = self.feats.size, allf.size
+        G = np.empty((m, m))
+        G[:m_old, :m_old] = self.G
+        G[m_old:, :] = block
+        G[:m_old, m_old:] = block[:, :m_old].T
+        # the new-new block symmetrised (rounding of the two triangles)
+        nn = G[m_old:, m_old:]
+        G[m_old:, m_old:] = 0.5 * (nn + nn.T)
+        self.G, self.feats = G, allf
+        self.slot[new] = np.arange(m_old, m)
+        return True
+
+    def sub(self, feats):
+        s = self.slot[feats]
+        return self.G[np.ix_(s, s)]
+
+
+# ---------------------------------------------------------------------------------------
+# the outer loop: restricted Gram solves certified by passes over the data
+
+
+@dataclass
+class Fit:
+    """A certified solution: coef (problem dtype), gap and tol_gap in P units (divided
+    by n), epochs of client solves, converged flag, last PassState (exact at coef, or
+    None if the gap came from the Gram model only)."""
+
+    coef: np.ndarray
+    gap: float
+    tol_gap: float
+    n_iter: int
+    converged: bool
+    state: PassState | None = None
+
+
+def working_set(problem, state, l1, l2, positive, ws_prev):
+    """Support of state.w, plus its violators of the optimality conditions at 0 (the
+    most violating first, at most max(WS_GROW_MIN, 2 |support|, |ws_prev|) of them) and
+    the nearest non-violators (a tenth of that, at least 16)."""
+    w = state.w
+    alive = problem.norm2 > 0
+    supp = np.flatnonzero((w != 0) & alive)
+    cand = np.flatnonzero((w == 0) & alive)
+    xta = state.g[cand] - l2 * w[cand]
+    score = (l1 - (xta if positive else np.abs(xta))) / np.sqrt(problem.norm2[cand] + l2)
+    order = np.argsort(score, kind="stable")
+    n_viol = int(np.count_nonzero(score < 0))
+    grow = max(WS_GROW_MIN, 2 * supp.size, ws_prev)
+    take = min(n_viol, grow) + max(16, grow // 10)
+    take = min(take, max(0, WS_MAX - supp.size), cand.size)
+    return np.sort(np.concatenate([supp, cand[order[:take]]]))
+
+
+def solve_certified(problem, passes, blocks, alpha, l1_ratio, state, *, tol=1e-4,
+                    max_iter=1000, positive=False, selection="cyclic",
+                    random_state=None, full_first=None, warn=True):
+    """Minimise P from state (exact at state.w, from a pass or the statistics) until the
+    gap from a pass is <= tol_gap. blocks: GramBlocks (full or working-set). If
+    full_first is a GramModelSolver (regime A), its solve comes first and is then
+    certified by one pass. Returns (Fit, passes used)."""
+    n = problem.n
+    l1, l2 = scaled_penalties(n, alpha, l1_ratio)
+    tol_abs = tol * problem.yy
+    tol_gap = tol_abs / n
+    epochs = 0
+    n_pass = 0
+    if problem.yy == 0.0:
+        return Fit(np.zeros(problem.n_features, dtype=problem.dtype), 0.0, 0.0, 0,
+                   True, None), 0
+    if full_first is not None:
+        w, out = full_first.solve(state.w, l1, l2, tol_abs, max_iter, positive,
+                                  selection, random_state)
+        epochs += out["epochs"]
+        state = residual_states(problem, passes, w)[0]
+        n_pass += 1
+    best, stall, ws_prev = np.inf, 0, 0
+    for _ in range(MAX_OUTER):
+        gap, _ = gap_of(problem, state, alpha, l1_ratio, positive)
+        if gap <= tol_abs or epochs >= max_iter:
+            break
+        if gap < 0.9 * best:
+            best, stall = gap, 0
+        else:
+            stall += 1
+            if stall >= STALL_OUTER:
+                break
+        if blocks.feats.size == problem.n_features:
+            feats = np.flatnonzero(problem.norm2 > 0)
+        else:
+            feats = working_set(problem, state, l1, l2, positive, ws_prev)
+            ws_prev = feats.size
+            n_pass += blocks.ensure(feats)
+        G = blocks.sub(feats)
+        b, yy_model = anchored_model(G, state, feats)
+        solver = GramModelSolver(G, b, yy_model, problem.norm2[feats], problem.n_rows,
+                                 problem.dtype)
+        tol_in = max(0.3 * tol_abs, GAP_ROUNDING * problem.yy)
+        wW, out = solver.solve(state.w[feats], l1, l2, tol_in, max_iter - epochs,
+                               positive, selection, random_state)
+        epochs += out["epochs"]
+        w = np.zeros(problem.n_features, dtype=problem.dtype)
+        w[feats] = wW
+        state = residual_states(problem, passes, w)[0]
+        n_pass += 1
+    else:
+        gap, _ = gap_of(problem, state, alpha, l1_ratio, positive)
+    converged = gap <= tol_abs
+    if warn and not converged:
+        warn_gap(gap / n, tol_gap, tol, epochs)
+    coef = np.asarray(state.w, dtype=problem.dtype)
+    return Fit(coef, gap / n, tol_gap, epochs, converged, state), n_pass
+
+
+def warn_gap(gap, tol_gap, tol, epochs):
+    warnings.warn(
+        f"Objective did not converge after {epochs} epochs: duality gap {gap:.3e} "
+        f"(from a pass over the data) > tolerance {tol_gap:.3e} "
+        f"(tol={tol:g} x ||y - mean(y)||^2 / n). Increase max_iter, scale the features, "
+        "or increase alpha.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+
+
+def gram_path(problem, alphas, l1_ratio, coef_init=None, *, tol=1e-4, max_iter=1000,
+              positive=False, selection="cyclic", random_state=None, solver=None):
+    """Warm-started full-Gram solves over alphas (decreasing) on the statistics alone
+    (regime A): coefs (p, k) in the problem's dtype, Gram-model gaps (k,) in P units,
+    epochs per alpha. solver: a GramModelSolver of the problem to reuse."""
+    if solver is None:
+        solver = GramModelSolver(problem.G, problem.xty, problem.yy, problem.norm2,
+                                 problem.n_rows, problem.dtype)
+    p = problem.n_features
+    coefs = np.zeros((p, len(alphas)), dtype=problem.dtype)
+    gaps = np.zeros(len(alphas))
+    n_iters = []
+    w = None if coef_init is None else np.asarray(coef_init, dtype=problem.dtype)
+    tol_abs = tol * problem.yy
+    for i, alpha in enumerate(alphas):
+        l1, l2 = scaled_penalties(problem.n, alpha, l1_ratio)
+        w, out = solver.solve(w, l1, l2, tol_abs, max_iter, positive, selection,
+                              random_state)
+        coefs[:, i] = w
+        gaps[i] = out["gap"] / problem.n
+        n_iters.append(int(out["epochs"]))
+    return coefs, gaps, n_iters
+
+
+def held_out_mse(block, train, coefs):
+    """Weighted mean squared error on the rows of Moments ``block`` of the models
+    (coefs (p, k), intercepts from the training problem's means), from the block's
+    centred moments: with delta = ybar_B - b - xbar_B^T w,
+    SSE = c_yy - 2 w^T c_xy + w^T C w + S_B delta^2."""
+    W = np.asarray(coefs, dtype=np.float64)
+    b = intercept_of(train.y_mean, train.mu, W)
+    delta = block.ybar - b - block.xbar @ W
+    quad = np.einsum("ja,ja->a", W, block.C @ W)
+    sse = block.cyy - 2.0 * (block.cxy @ W) + quad + block.S * delta * delta
+    return np.maximum(sse, 0.0) / block.S

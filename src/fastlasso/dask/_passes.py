@@ -1,0 +1,255 @@
+"""Dask input handling and the passes over the data that fastlasso._statsolve asks for.
+
+A pass maps a function of fastlasso._chunkstats over the row chunks of (X, y, weights)
+and folds the results with a merge tree fixed by chunk index (pairs (0, 1), (2, 3), ...
+then pairs of those), so the totals are bitwise the same whatever scheduler runs them and
+however often a task is recomputed (a lost worker). X is read from its task graph each
+time (never scattered: scattered data die with their worker); the client keeps only the
+merged statistics.
+"""
+
+import dask
+import dask.array as da
+import numpy as np
+import scipy.sparse as sp
+from dask.delayed import delayed
+
+from fastlasso._chunkstats import (
+    ChunkDataError,
+    chunk_gram_block,
+    chunk_moments,
+    chunk_residual_products,
+    merge_moments,
+    merge_sums,
+)
+
+RETRIES = 2  # automatic reruns of a failed task (a lost worker does not count)
+
+
+def resolve_client(client):
+    """The client given, else distributed's default client, else None (dask's current
+    scheduler: synchronous, threads or processes, as configured)."""
+    if client is not None:
+        return client
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def _is_dask_collection(obj):
+    return dask.is_dask_collection(obj)
+
+
+def _frame_to_array(obj, what, lengths):
+    """A dask DataFrame/Series as a dask array, and its column names. lengths: the rows
+    of its partitions, or True to count them (a pass over the partitions)."""
+    names = None
+    if getattr(obj, "ndim", 1) == 2:  # a DataFrame (a Series has ndim 1)
+        names = np.asarray([str(c) for c in obj.columns], dtype=object)
+        bad = [c for c, t in obj.dtypes.items() if np.dtype(t).kind not in "fiub"]
+        if bad:
+            raise ValueError(
+                f"{what} has non-numeric columns {bad[:5]}: encode them as numbers first.")
+    elif np.dtype(obj.dtype).kind not in "fiub":
+        raise ValueError(f"{what} has dtype {obj.dtype}; expected numbers.")
+    if lengths is not True and obj.npartitions != len(lengths):
+        raise ValueError(
+            f"{what} has {obj.npartitions} partitions but X has {len(lengths)} row "
+            "chunks: pass them partitioned alike.")
+    return obj.to_dask_array(lengths=lengths), names
+
+
+def _as_dask_array(obj, what, row_chunks=None):
+    """(dask array, feature names or None, passes made) for X, y or sample_weight given
+    as a dask array, DataFrame/Series or an in-memory array; row_chunks: X's row
+    chunks, which a DataFrame's partitions are taken to have and an in-memory array is
+    cut into. Unknown chunk sizes of X cost a pass to count (one is counted)."""
+    names, passes = None, 0
+    if _is_dask_collection(obj) and hasattr(obj, "to_dask_array"):
+        arr, names = _frame_to_array(obj, what, True if row_chunks is None
+                                     else list(row_chunks))
+        passes = row_chunks is None
+    elif isinstance(obj, da.Array):
+        arr = obj
+    elif _is_dask_collection(obj):
+        raise TypeError(f"{what} must be a dask array or a dask DataFrame/Series, got "
+                        f"{type(obj).__name__}.")
+    else:
+        if not (sp.issparse(obj) or hasattr(obj, "shape")):
+            obj = np.asarray(obj)
+        chunks = "auto"
+        if row_chunks is not None:
+            chunks = (row_chunks,) + tuple((s,) for s in obj.shape[1:])
+        arr = da.from_array(obj, chunks=chunks, asarray=not sp.issparse(obj))
+    if arr.ndim and any(np.isnan(c) for c in arr.chunks[0]):
+        if row_chunks is not None and len(arr.chunks[0]) == len(row_chunks):
+            # the same partitioning as X (checked chunk by chunk in every pass)
+            arr = da.Array(arr.dask, arr.name, (tuple(row_chunks),) + arr.chunks[1:],
+                           meta=arr._meta)
+        else:
+            arr = arr.compute_chunk_sizes()  # rows of each chunk: reads the data once
+            passes = 1
+    return arr, names, passes
+
+
+def _float_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype in (np.float32, np.float64):
+        return dtype
+    if dtype.kind in "iub" or dtype == np.float16:
+        return np.dtype(np.float64)
+    raise ValueError(f"X has dtype {dtype}; expected numbers.")
+
+
+class DaskData:
+    """(X, y, weights) as row-aligned dask arrays, and the passes over them.
+
+    X: 2-D, numpy or scipy.sparse chunks, all columns in one chunk per row block
+    (rechunked if not); y and the weights chunked like X's rows. ``count`` is the number
+    of passes over the data so far (counting one made to learn unknown chunk sizes)."""
+
+    def __init__(self, X, y, sample_weight, client):
+        self.client = resolve_client(client)
+        self.count = 0
+        X, self.feature_names, self.count = _as_dask_array(X, "X")
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D X, got {X.ndim} dimensions.")
+        if any(np.isnan(c) for c in X.chunks[1]):
+            raise ValueError("X has an unknown number of columns; pass a dask array with "
+                             "known chunk sizes or a DataFrame.")
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+        n, p = X.shape
+        if n == 0 or p == 0:
+            raise ValueError(f"Found array with shape {X.shape}: at least one sample and "
+                             "one feature are required.")
+        self.dtype = _float_dtype(X.dtype)
+        self.sparse = sp.issparse(X._meta)
+        y, _, passes = _as_dask_array(y, "y", X.chunks[0])
+        self.count += passes
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D (one target), got shape {y.shape}.")
+        if np.dtype(y.dtype).kind not in "fiub":
+            raise ValueError(f"y has dtype {y.dtype}; expected numbers.")
+        if y.shape[0] != n:
+            raise ValueError("Found input variables with inconsistent numbers of samples: "
+                             f"[{n}, {y.shape[0]}]")
+        if y.chunks[0] != X.chunks[0]:
+            y = y.rechunk((X.chunks[0],))
+        sw = None
+        if sample_weight is not None and not np.isscalar(sample_weight):
+            sw, _, passes = _as_dask_array(sample_weight, "sample_weight", X.chunks[0])
+            self.count += passes
+            if sw.ndim != 1 or sw.shape[0] != n:
+                raise ValueError(f"sample_weight has shape {sw.shape}, expected ({n},).")
+            if sw.chunks[0] != X.chunks[0]:
+                sw = sw.rechunk((X.chunks[0],))
+        elif sample_weight is not None:
+            value = float(sample_weight)
+            if not np.isfinite(value) or value <= 0:
+                raise ValueError(
+                    f"sample_weight must be a positive finite number, got {value!r}.")
+        self.X, self.y, self.sw = X, y, sw
+        self.n_samples, self.n_features = int(n), int(p)
+        self.starts = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
+        self._xb = X.to_delayed().ravel()
+        self._yb = y.to_delayed().ravel()
+        self._sb = sw.to_delayed().ravel() if sw is not None else [None] * len(self._xb)
+
+    @property
+    def n_chunks(self):
+        return len(self._xb)
+
+    def where(self, i):
+        return f"chunk {i} (rows {self.starts[i]}..{self.starts[i + 1] - 1})"
+
+    # -- passes -------------------------------------------------------------------------
+
+    def _run(self, leaves, merge):
+        """Evaluate the tree of merges over the leaves (one pass over the data)."""
+        level = list(leaves)
+        while len(level) > 1:
+            nxt = [delayed(merge, pure=True)(level[i], level[i + 1])
+                   for i in range(0, len(level) - 1, 2)]
+            if len(level) % 2:
+                nxt.append(level[-1])
+            level = nxt
+        root = level[0]
+        self.count += 1
+        if self.client is None:
+            return dask.compute(root)[0]
+        future = self.client.compute(root, retries=RETRIES)
+        try:
+            return future.result()
+        except ChunkDataError:
+            raise
+        except Exception as exc:
+            chunk = self._erred_leaf([leaf.key for leaf in leaves])
+            if chunk is None:
+                raise
+            raise RuntimeError(
+                f"Computing {self.where(chunk)} of the input failed (after {RETRIES} "
+                f"retries): {type(exc).__name__}: {exc}") from exc
+        finally:
+            del future
+
+    def _erred_leaf(self, keys):
+        """Index of the first leaf task the scheduler holds as erred, or None."""
+        def states(dask_scheduler, keys):
+            tasks = dask_scheduler.tasks
+            return [tasks[k].state if k in tasks else None for k in keys]
+        try:
+            st = self.client.run_on_scheduler(states, keys=keys)
+        except Exception:  # noqa: BLE001 - diagnosis only; the original error is raised
+            return None
+        for i, s in enumerate(st):
+            if s == "erred":
+                return i
+        return None
+
+    def _leaves(self, fn, *args, segments=None, **kwargs):
+        args = [delayed(a, pure=True) if isinstance(a, np.ndarray) else a for a in args]
+        out = []
+        for i in range(self.n_chunks):
+            kw = dict(kwargs, where=self.where(i))
+            if segments is not None:
+                kw["segments"] = segments[i]
+            out.append(delayed(fn, pure=True)(self._xb[i], self._yb[i], self._sb[i],
+                                              *args, **kw))
+        return out
+
+    def fold_segments(self, bounds):
+        """Per chunk, the (fold, start, stop) row ranges of the folds with row bounds
+        ``bounds`` (K + 1 increasing offsets from 0 to n) that it overlaps."""
+        segs = []
+        for i in range(self.n_chunks):
+            a, b = int(self.starts[i]), int(self.starts[i + 1])
+            segs.append([(k, max(a, int(bounds[k])) - a, min(b, int(bounds[k + 1])) - a)
+                         for k in range(len(bounds) - 1)
+                         if bounds[k] < b and bounds[k + 1] > a])
+        return segs
+
+    def moments(self, gram=False, fold_bounds=None):
+        """Merged Moments (fastlasso._chunkstats) of all rows, or a dict {fold: Moments}
+        for the row ranges of fold_bounds. One pass."""
+        segments = None if fold_bounds is None else self.fold_segments(fold_bounds)
+        leaves = self._leaves(chunk_moments, gram=gram, segments=segments)
+        return self._run(leaves, merge_moments)
+
+    def residuals(self, W, intercepts, ybar):
+        """Summed chunk_residual_products at the columns of W. One pass."""
+        leaves = self._leaves(chunk_residual_products, np.asarray(W, dtype=np.float64),
+                              np.asarray(intercepts, dtype=np.float64), float(ybar))
+        return self._run(leaves, merge_sums)
+
+    def gram_block(self, rows, cols, mu):
+        """Summed chunk_gram_block for features rows x cols. One pass."""
+        leaves = self._leaves(chunk_gram_block, np.asarray(rows, dtype=np.intp),
+                              np.asarray(cols, dtype=np.intp),
+                              np.asarray(mu, dtype=np.float64))
+        return self._run(leaves, merge_sums)

@@ -1,0 +1,189 @@
+"""Chunk statistics of fastlasso.dask (fastlasso._chunkstats and the passes over dask
+arrays) against their definitions recomputed in numpy on the whole data, and bitwise
+reproducibility across dask's schedulers.
+
+The references below are the textbook formulas (weighted means, centred cross products,
+X~^T S r) in float64 on the whole data, independent of the chunking and merge code.
+"""
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import make_regression_data
+
+from fastlasso._chunkstats import (
+    ChunkDataError,
+    chunk_gram_block,
+    chunk_moments,
+    chunk_residual_products,
+    merge_moments,
+    tree_reduce,
+)
+from fastlasso._data import make_design
+from fastlasso._statsolve import problem_from_moments
+from fastlasso.dask._passes import DaskData
+
+
+def data(layout="dense", dtype=np.float64, weighted=False, n=503, p=12, seed=0):
+    X, y, sw = make_regression_data(n, p, seed=seed, density=0.3)
+    X[:, 5] = 7.25  # a constant column (exact zero norm with an intercept)
+    X[:, 6] = 0.0  # an all-zero column (exact zero norm either way)
+    X[:, 2] += 1e4  # a large mean next to a unit spread
+    X = X.astype(dtype)
+    if layout != "dense":
+        X = getattr(sp, layout + "_matrix")(X)
+    return X, y, sw if weighted else None
+
+
+def to_dask(X, y, sw, rows=97):
+    dX = da.from_array(X, chunks=(rows, X.shape[1]), asarray=not sp.issparse(X))
+    dy = da.from_array(y, chunks=rows)
+    dsw = None if sw is None else da.from_array(sw, chunks=rows)
+    return dX, dy, dsw
+
+
+def reference(X, y, sw, fit_intercept):
+    """(mu, G, xty, yy) from the definitions, weights rescaled to sum to n."""
+    Xd = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    n = Xd.shape[0]
+    s = np.ones(n) if sw is None else sw * (n / sw.sum())
+    mu = s @ Xd / n if fit_intercept else np.zeros(Xd.shape[1])
+    ybar = s @ y / n if fit_intercept else 0.0
+    Xc, yc = Xd - mu, y - ybar
+    return mu, Xc.T @ (s[:, None] * Xc), Xc.T @ (s * yc), float(s @ (yc * yc))
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_merged_statistics_equal_whole_data(layout, dtype, weighted, fit_intercept):
+    X, y, sw = data(layout, dtype, weighted)
+    rows = 97
+    parts = [chunk_moments(X[a:a + rows], y[a:a + rows],
+                           None if sw is None else sw[a:a + rows], gram=True)
+             for a in range(0, X.shape[0], rows)]
+    prob = problem_from_moments(tree_reduce(parts, merge_moments), fit_intercept, dtype)
+    mu, G, xty, yy = reference(X, y, sw, fit_intercept)
+    scale = np.sqrt(np.outer(np.diag(G), np.diag(G))) + 1.0
+    np.testing.assert_allclose(prob.mu, mu, rtol=1e-13)
+    np.testing.assert_allclose(prob.G / scale, G / scale, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(prob.xty, xty, rtol=1e-10, atol=1e-9 * np.abs(xty).max())
+    assert prob.yy == pytest.approx(yy, rel=1e-12)
+    # squared column norms as the in-memory solver computes them (in X's dtype with
+    # float32 weights), with exact zeros for the columns constant on the weighted rows
+    design = make_design(X, sw, fit_intercept)
+    rtol = 1e-11 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(prob.norm2, design.norm2, rtol=rtol, atol=1e-12)
+    dead = np.zeros(X.shape[1], dtype=bool)
+    dead[6] = True
+    dead[5] = fit_intercept
+    np.testing.assert_array_equal(prob.norm2 == 0, dead)
+    assert prob.n == X.shape[0] and prob.n_rows == X.shape[0]
+
+
+def test_merge_of_empty_and_zero_weight_chunks():
+    X, y, _ = data()
+    sw = np.ones(X.shape[0])
+    sw[:150] = 0.0  # whole chunks and part of one without weight
+    parts = [chunk_moments(X[a:a + 50], y[a:a + 50], sw[a:a + 50], gram=True)
+             for a in range(0, X.shape[0], 50)]
+    prob = problem_from_moments(tree_reduce(parts, merge_moments), True, np.float64)
+    mu, _, xty, _ = reference(X[150:], y[150:], None, True)
+    np.testing.assert_allclose(prob.mu, mu, rtol=1e-12)
+    np.testing.assert_allclose(prob.xty * (X.shape[0] - 150) / X.shape[0], xty,
+                               rtol=1e-9, atol=1e-9)
+    assert prob.n_rows == X.shape[0] - 150
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_residual_products_and_gram_blocks(layout, weighted):
+    X, y, sw = data(layout, np.float64, weighted)
+    Xd = X.toarray() if sp.issparse(X) else X
+    s = np.ones(X.shape[0]) if sw is None else sw
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((X.shape[1], 3)) * (rng.random((X.shape[1], 3)) < 0.5)
+    b = rng.standard_normal(3)
+    G, sr, rr, ry = chunk_residual_products(X, y, sw, W, b, 0.7)
+    R = y[:, None] - Xd @ W - b
+    np.testing.assert_allclose(G, Xd.T @ (s[:, None] * R), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(sr, s @ R, rtol=1e-12)
+    np.testing.assert_allclose(rr, s @ (R * R), rtol=1e-12)
+    np.testing.assert_allclose(ry, (s * (y - 0.7)) @ R, rtol=1e-12)
+    mu = rng.standard_normal(X.shape[1])
+    rows, cols = np.array([4, 0, 9]), np.array([1, 4, 2, 11])
+    A, u = chunk_gram_block(X, y, sw, rows, cols, mu)
+    Za, Zb = Xd[:, rows] - mu[rows], Xd[:, cols] - mu[cols]
+    np.testing.assert_allclose(A, Za.T @ (s[:, None] * Zb), rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(u, Za.T @ s, rtol=1e-10, atol=1e-8)
+
+
+def test_cross_validation_segments_split_chunks():
+    """A chunk that straddles fold boundaries is cut into segments, merged per fold."""
+    X, y, sw = data("dense", np.float64, True)
+    out = chunk_moments(X[:100], y[:100], sw[:100], gram=True,
+                        segments=[(0, 0, 30), (1, 30, 100)])
+    whole = chunk_moments(X[30:100], y[30:100], sw[30:100], gram=True)
+    np.testing.assert_array_equal(out[1].C, whole.C)
+    merged = merge_moments(out[0], out[1])
+    direct = chunk_moments(X[:100], y[:100], sw[:100], gram=True)
+    np.testing.assert_allclose(merged.C, direct.C, rtol=1e-12, atol=1e-9)
+
+
+def sync_moments(X, y, sw):
+    """Merged moments of (X, y, sw) in chunks of 97 rows, on the synchronous scheduler."""
+    dX, dy, dsw = to_dask(X, y, sw)
+    with dask.config.set(scheduler="synchronous"):
+        d = DaskData(dX, dy, dsw, None)
+        d.client = None
+        return d.moments()
+
+
+def test_bad_chunks_are_named():
+    X, y, sw = data(weighted=True)
+    Xb = X.copy()
+    Xb[250, 3] = np.nan
+    with pytest.raises(ChunkDataError, match=r"Input X contains NaN.*chunk 2 \(rows 194"):
+        sync_moments(Xb, y, None)
+    yb = y.copy()
+    yb[10] = np.inf
+    with pytest.raises(ValueError, match=r"Input y contains infinity.*chunk 0 "):
+        sync_moments(X, yb, None)
+    swb = sw.copy()
+    swb[400] = -1.0
+    with pytest.raises(ValueError, match=r"Negative values in data passed to "
+                                         r"`sample_weight`.*chunk 4 "):
+        sync_moments(X, y, swb)
+    assert sync_moments(X, y, sw).n == X.shape[0]
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_statistics_bitwise_equal_across_schedulers(layout, dask_client):
+    """The same chunks give bitwise the same merged statistics and residual products
+    on the synchronous, threaded and distributed schedulers (fixed merge tree, aligned
+    copies, one BLAS thread)."""
+    X, y, sw = data(layout, np.float64, True, n=2000, p=30)
+    dX, dy, dsw = to_dask(X, y, sw, rows=113)
+    W = np.linspace(-1, 1, 30)[:, None]
+    results = {}
+    for name in ("synchronous", "threads", "distributed"):
+        d = DaskData(dX, dy, dsw, dask_client)
+        if name != "distributed":
+            d.client = None
+        with dask.config.set(scheduler=name if name != "distributed" else "sync"):
+            if name == "distributed":
+                d.client = dask_client
+            m = d.moments(gram=True)
+            r = d.residuals(W, np.array([0.3]), 0.1)
+        results[name] = (m, r)
+    m0, r0 = results["synchronous"]
+    for name in ("threads", "distributed"):
+        m, r = results[name]
+        for field in ("xbar", "C", "cxy", "xm2", "xmin", "xmax"):
+            np.testing.assert_array_equal(getattr(m, field), getattr(m0, field))
+        assert (m.S, m.ybar, m.cyy) == (m0.S, m0.ybar, m0.cyy)
+        for a, b in zip(r, r0, strict=True):
+            np.testing.assert_array_equal(a, b)
