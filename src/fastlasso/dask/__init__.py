@@ -18,4 +18,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         'fastlasso.dask needs dask: pip install "fastlasso[dask]"') from exc
 
-__all__ = []
+from fastlasso.dask._cv import ElasticNetCV, LassoCV
+from fastlasso.dask._estimators import ElasticNet, Lasso
+from fastlasso.dask._path import enet_path, lasso_path
+
+__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "enet_path", "lasso_path"]

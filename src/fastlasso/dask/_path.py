@@ -1,0 +1,174 @@
+"""``lasso_path`` and ``enet_path`` on dask data, every alpha certified by a pass.
+
+Gram regime (n >> p): one pass for the statistics, the whole path on the client, then
+one pass that evaluates the duality gap of every alpha at once (the residuals of all the
+path's coefficient vectors); an alpha whose gap on the data misses the tolerance goes on
+with iterations anchored at the data (fastlasso._statsolve). Working-set regime: each
+alpha starts from the previous solution and its exact gradient (no pass), and costs a
+pass per working-set iteration plus one when new features enter (their Gram block).
+"""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+
+from fastlasso._solve_path import geometric_grid
+from fastlasso._statsolve import (
+    GramBlocks,
+    alpha_max,
+    gap_of,
+    gram_path,
+    problem_from_moments,
+    residual_states,
+    solve_certified,
+)
+from fastlasso.dask._estimators import choose_regime, start_state
+from fastlasso.dask._passes import DaskData
+
+
+def resolve_grid(problem, alphas, l1_ratio, eps, positive, Xy=None):
+    """The alphas for ``alphas`` given as a count (None: 100) or as values (sorted
+    decreasingly), as fastlasso's paths; Xy (X^T y) replaces the statistics' X~^T S y_c
+    in alpha_max if given."""
+    if alphas is None:
+        alphas = 100
+    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
+        if alphas < 1:
+            raise ValueError(f"alphas must be >= 1 when given as a count, got {alphas}.")
+        if Xy is not None:
+            Xy = np.asarray(Xy, dtype=np.float64).ravel()
+            if Xy.shape != (problem.n_features,):
+                raise ValueError(
+                    f"Xy has shape {Xy.shape}, expected ({problem.n_features},).")
+            problem = _with_xty(problem, Xy)
+        return geometric_grid(alpha_max(problem, l1_ratio, positive), eps, int(alphas))
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    if alphas.size == 0:
+        raise ValueError("alphas is empty.")
+    if not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+        raise ValueError("alphas must be finite and non-negative.")
+    return np.sort(alphas)[::-1]
+
+
+def _with_xty(problem, xty):
+    from dataclasses import replace
+
+    return replace(problem, xty=xty)
+
+
+def certified_path(data, problem, regime, grid, l1_ratio, coef_init, params):
+    """(coefs (p, k), gaps (k,) in P units from the data, epochs per alpha)."""
+    p, k = problem.n_features, len(grid)
+    n = problem.n
+    tol_abs = params["tol"] * problem.yy
+    if problem.yy == 0.0:
+        return np.zeros((p, k), dtype=problem.dtype), np.zeros(k), [0] * k
+    if regime == "gram":
+        coefs, _, n_iters = gram_path(problem, grid, l1_ratio, coef_init, **params)
+        states = residual_states(problem, data, coefs)
+        blocks = GramBlocks(problem, data, full=True)
+        gaps = np.empty(k)
+        for i, state in enumerate(states):
+            gap, _ = gap_of(problem, state, grid[i], l1_ratio, params["positive"])
+            if gap > tol_abs:
+                fit, _ = solve_certified(problem, data, blocks, grid[i], l1_ratio, state,
+                                         **params)
+                coefs[:, i] = fit.coef
+                n_iters[i] += fit.n_iter
+                gap = fit.gap * n
+            gaps[i] = gap / n
+        return coefs, gaps, n_iters
+    blocks = GramBlocks(problem, data)
+    state = start_state(problem, data, regime, coef_init)
+    coefs = np.zeros((p, k), dtype=problem.dtype)
+    gaps = np.empty(k)
+    n_iters = []
+    for i, alpha in enumerate(grid):
+        fit, _ = solve_certified(problem, data, blocks, alpha, l1_ratio, state, **params)
+        coefs[:, i] = fit.coef
+        gaps[i] = fit.gap
+        n_iters.append(fit.n_iter)
+        state = fit.state
+    return coefs, gaps, n_iters
+
+
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
+              precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
+              return_n_iter=False, positive=False, check_input=True, fit_intercept=False,
+              sample_weight=None, tol=1e-4, max_iter=1000, random_state=None,
+              selection="cyclic", n_jobs=None, do_screening=True, client=None,
+              return_n_passes=False):
+    """Elastic Net path on dask data (the signature of :func:`fastlasso.enet_path`).
+
+    Minimises, for each alpha on the grid,
+    1/(2n) ||y - X w||^2 + alpha * l1_ratio * ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2
+    (centred first if ``fit_intercept``), with every alpha's duality gap computed from a
+    pass over the data: a ConvergenceWarning names any alpha above ``tol``.
+    n >> p: two passes for the whole path; otherwise working sets (a pass or two per
+    iteration). X: dask array (numpy or scipy.sparse chunks) or DataFrame; y: dask
+    array or Series; sample_weight: dask array. ``client``: see
+    :class:`fastlasso.dask.ElasticNet`. ``verbose``, ``copy_X``, ``check_input``,
+    ``n_jobs`` and ``do_screening`` are accepted for compatibility.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+        From a pass over the data, in the units of the objective.
+    n_iters : list of int
+        Client epochs per alpha (only if ``return_n_iter``).
+    n_passes : int
+        Passes over the data (only if ``return_n_passes``).
+    """
+    if not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}.")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol}.")
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if selection not in ("cyclic", "random"):
+        raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
+    for name, value in dict(positive=positive, fit_intercept=fit_intercept).items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be a bool, got {value!r}.")
+    if n_alphas is not None:
+        warnings.warn(
+            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as 'alphas'.",
+            FutureWarning, stacklevel=2)
+        alphas = n_alphas
+    data = DaskData(X, y, sample_weight, client)
+    regime = choose_regime(data.n_samples, data.n_features, precompute)
+    problem = problem_from_moments(data.moments(gram=regime == "gram"), fit_intercept,
+                                   data.dtype)
+    grid = resolve_grid(problem, alphas, l1_ratio, eps, positive, Xy)
+    if coef_init is not None:
+        coef_init = np.asarray(coef_init, dtype=problem.dtype).ravel()
+        if coef_init.shape != (data.n_features,):
+            raise ValueError(
+                f"coef_init has shape {coef_init.shape}, expected ({data.n_features},).")
+    params = dict(tol=tol, max_iter=max_iter, positive=positive, selection=selection,
+                  random_state=random_state)
+    coefs, gaps, n_iters = certified_path(data, problem, regime, grid, l1_ratio,
+                                          coef_init, params)
+    out = (grid, coefs, gaps)
+    if return_n_iter:
+        out += (n_iters,)
+    if return_n_passes:
+        out += (data.count,)
+    return out
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas=None, alphas=100, precompute="auto", Xy=None,
+               copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
+               positive=False, **params):
+    """Lasso path on dask data: :func:`enet_path` with ``l1_ratio=1``
+    (1/(2n) ||y - X w||^2 + alpha ||w||_1 for each alpha, each certified by a pass)."""
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
+                     precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+                     verbose=verbose, return_n_iter=return_n_iter, positive=positive,
+                     **params)
+
