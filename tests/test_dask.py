@@ -276,3 +276,21 @@ def test_chunking_problems(dask_client):
         fld.Lasso(precompute=np.eye(5)).fit(dX, dy)
     with pytest.raises(NotImplementedError, match="n >> p"):
         fld.LassoCV().fit(dX[:, :4].rechunk((100, 4))[:10], dy[:10])
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_in_memory_cv_folds_on_the_joblib_dask_backend(layout, dask_client):
+    """In-memory fastlasso.LassoCV runs its folds through joblib: under
+    joblib.parallel_config("dask") they run as tasks on the cluster, with the same
+    result as in threads."""
+    import joblib
+    from distributed import get_task_stream
+
+    X, y, sw = data(n=400, p=60, layout=layout, seed=6)
+    kw = dict(cv=3, alphas=10, n_jobs=2)
+    ref = fastlasso.LassoCV(**kw).fit(X, y, sample_weight=sw)
+    with get_task_stream(dask_client) as ts, joblib.parallel_config("dask"):
+        est = fastlasso.LassoCV(**kw).fit(X, y, sample_weight=sw)
+    assert len(ts.data) >= 3  # the three folds ran on the workers
+    np.testing.assert_array_equal(est.mse_path_, ref.mse_path_)
+    np.testing.assert_array_equal(est.coef_, ref.coef_)

@@ -9,7 +9,8 @@ parent waits 0.5 s and sends SIGINT. The child must raise KeyboardInterrupt, wit
 estimator left as it was (unfitted, or the previous fit intact), and a later fit in the
 same process must give the same result as before the interrupt; then it takes the next
 case (so every case after the first also checks that earlier interrupts left nothing
-behind). A child that hangs or dies is replaced for the next case. The latency bound
+behind), and that no worker thread (CV folds) runs on in the background. A child that
+hangs or dies is replaced for the next case. The latency bound
 (5 s) is generous on purpose: this is a correctness property, not a benchmark.
 
 To cover a new estimator, add it to the child's ESTIMATORS; a new entry point, a
@@ -32,7 +33,7 @@ import fastlasso._cancel
 
 CHILD = textwrap.dedent(
     """
-    import faulthandler, json, signal, sys, time, warnings
+    import faulthandler, json, signal, sys, threading, time, warnings
     import numpy as np
     import scipy.sparse as sp
     import fastlasso
@@ -87,6 +88,7 @@ CHILD = textwrap.dedent(
             kept = (est.coef_.copy(), est.intercept_, est.n_features_in_)
             est.set_params(**long_params)
         print(json.dumps({"ready": True}), flush=True)
+        n_threads = threading.active_count()
         try:
             if case["call"] == "path":
                 long_params.pop("alpha")
@@ -97,6 +99,11 @@ CHILD = textwrap.dedent(
             continue
         except KeyboardInterrupt:
             out = {"interrupted": True, "t": time.monotonic()}
+        # worker threads (CV folds) must stop too, not run on in the background
+        deadline = time.monotonic() + 5.0
+        while threading.active_count() > n_threads and time.monotonic() < deadline:
+            time.sleep(0.02)
+        out["threads_left"] = threading.active_count() - n_threads
         if case["refit"]:
             out["kept"] = bool(
                 np.array_equal(est.coef_, kept[0])
@@ -237,6 +244,7 @@ def test_interrupt_stops_and_leaves_it_unfitted(child, case):
     assert latency < BOUND
     assert report["kept"], "an interrupted fit must leave the estimator unfitted"
     assert report["later_fit_same"]
+    assert report["threads_left"] == 0, "worker threads still running"
 
 
 def test_interrupted_refit_keeps_previous_model(child):

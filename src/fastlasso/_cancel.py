@@ -5,10 +5,16 @@ through PyErr_CheckSignals. ``map_threads`` gives its workers a shared token; wh
 main thread's wait is interrupted it cancels the token, and the kernels' periodic
 signal check (see _signals.pxd) polls the token of their thread and raises
 KeyboardInterrupt, so the pool shuts down within one check instead of finishing.
+``map_jobs`` does the same through joblib (so that a joblib backend the caller
+configures, such as Dask's, can run the jobs elsewhere).
 """
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+from joblib import Parallel, delayed
+from joblib._parallel_backends import SequentialBackend, ThreadingBackend
+from joblib.parallel import get_active_backend
 
 _local = threading.local()
 
@@ -18,7 +24,8 @@ class _Token:
 
 
 def cancelled():
-    """True if the calling thread works for a map_threads call that was cancelled."""
+    """True if the calling thread works for a map_threads or map_jobs call that was
+    cancelled."""
     token = getattr(_local, "token", None)
     return token is not None and token.cancelled
 
@@ -44,3 +51,54 @@ def map_threads(fn, jobs, n_threads):
             for f in futures:
                 f.cancel()
             raise
+
+
+
+class CancellableThreading(ThreadingBackend):
+    """joblib's thread-pool backend whose threads poll one token (see map_threads),
+    cancelled when joblib aborts the pool: on an exception in the waiting thread
+    (Ctrl-C) or in a job. joblib's abort joins the threads, so without the token a long
+    kernel would first run to its end."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token = _Token()
+
+    def submit(self, func, callback=None):
+        token = self.token
+
+        def run():
+            _local.token = token
+            try:
+                return func()
+            finally:
+                _local.token = None
+
+        return super().submit(run, callback=callback)
+
+    def abort_everything(self, ensure_ready=True):
+        self.token.cancelled = True
+        super().abort_everything(ensure_ready=ensure_ready)
+        self.token = _Token()
+
+
+def map_jobs(fn, jobs, n_jobs):
+    """[fn(job) for job in jobs] through joblib, in order.
+
+    The active joblib backend decides where the jobs run. Under joblib's default (or a
+    "threading" or "sequential" backend the caller configured) they run in n_jobs
+    threads of this process (in the calling thread if n_jobs == 1) on
+    CancellableThreading, so Ctrl-C stops them as it stops map_threads. Any other
+    backend the caller configured (``joblib.parallel_config("dask")``, "loky", ...)
+    gets the jobs as they are (a task already running there cannot be interrupted).
+    """
+    backend, _ = get_active_backend(prefer="threads")
+    local = isinstance(backend, (ThreadingBackend, SequentialBackend))
+    if local and (n_jobs == 1 or len(jobs) <= 1):
+        return [fn(job) for job in jobs]
+    parallel = Parallel(
+        n_jobs=min(n_jobs, len(jobs)) if local else n_jobs,
+        backend=CancellableThreading() if local else None,
+        prefer="threads",
+    )
+    return parallel(delayed(fn)(job) for job in jobs)

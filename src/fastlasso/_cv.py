@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
-from fastlasso._cancel import map_threads
+from fastlasso._cancel import map_jobs
 from fastlasso._data import (
     Design,
     check_scale,
@@ -229,7 +229,9 @@ def fold_path(X, y, sample_weight, k, train, test, fit_intercept, alphas, l1_rat
 def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ratios,
                          gram_mode, solve_params, n_jobs=1, verbose=False,
                          gram_folds=None):
-    """Run every (l1_ratio, fold) path; n_jobs threads; gram_folds: see GramFolds.
+    """Run every (l1_ratio, fold) path through joblib (_cancel.map_jobs: n_jobs threads,
+    or the joblib backend the caller configured, e.g. ``joblib.parallel_config("dask")``
+    to spread the folds over a cluster); gram_folds: see GramFolds.
 
     Returns mse of shape (n_l1_ratio, n_folds, n_alphas) and the fold coefficient
     paths as a nested list [l1 index][fold index] of sparse (p, n_alphas) matrices.
@@ -245,10 +247,7 @@ def cross_validate_paths(X, y, sample_weight, folds, fit_intercept, grids, l1_ra
         progress.step(f"l1_ratio={l1_ratios[i]:g} fold {k + 1}/{len(folds)}")
         return out
 
-    if n_jobs == 1 or len(jobs) == 1:
-        results = [run(job) for job in jobs]
-    else:
-        results = map_threads(run, jobs, min(n_jobs, len(jobs)))
+    results = map_jobs(run, jobs, n_jobs)
     mse = np.empty((len(l1_ratios), len(folds), len(grids[0])))
     paths = [[None] * len(folds) for _ in l1_ratios]
     for (i, k), (m, c) in zip(jobs, results, strict=True):

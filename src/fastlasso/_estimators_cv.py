@@ -72,7 +72,9 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
     verbose : bool or int, default=False
         Progress on stderr (one line per fold path).
     n_jobs : int, default=None
-        Threads over (l1_ratio, fold) paths; -1 uses all cores.
+        Threads over (l1_ratio, fold) paths; -1 uses all cores. The paths run through
+        joblib: under ``joblib.parallel_config("dask")`` (or another backend) they run
+        there instead, e.g. spread over a Dask cluster.
     positive : bool, default=False
     random_state : int, RandomState instance or None, default=None
     selection : {"cyclic", "random"}, default="cyclic"
