@@ -1,0 +1,393 @@
+"""fastlasso.dask side by side with dask-ml, pyspark, scikit-learn's GridSearchCV under
+joblib's Dask backend, and in-memory fastlasso, on data generated on the workers.
+
+    pip install -e ".[dask,bench-dask]"
+    python benchmarks/dask_compare.py --quick              # small sizes, minutes
+    nice python benchmarks/dask_compare.py --markdown out.md  # full sizes (quiet machine)
+
+Problems (``--problems``, full / quick sizes):
+  dense   2,000,000 x 200 float64 (3.2 GB) / 100,000 x 50: single Lasso fit;
+  densecv the same data: LassoCV(cv=5) (contiguous folds);
+  sparse  500,000 x 100,000 at 0.1% density (CSR chunks) / 20,000 x 5,000.
+The data are generated chunk by chunk from seeds (``problem_chunk``): the same rows
+for every solver, on the Dask workers (never as a whole in one process), as Spark
+partitions for pyspark. alpha = 0.05 alpha_max for the single fits.
+
+Measured per solver: wall time of ``fit`` (data generation included for the Dask
+solvers: a worker regenerates its chunks on each pass; ``gen pass`` is the time of one
+pass that only generates and sums them), passes over the data (fastlasso.dask's
+``n_passes_``), peak worker RSS, and P - P* with P evaluated by one Dask pass in
+float64 (``objective``) and P* from in-memory fastlasso at tol 1e-12 where X fits in
+this process (``--reference``; else the best objective of the run). Targets: P - P* <=
+1e-6 P*; fastlasso.dask's time within 1.5x of (statistics pass + client solve); faster
+than pyspark; at least 10x faster than dask-ml. Peers that take longer than ``--cap``
+seconds (default 600) are stopped (they run in a child process) and shown as "> cap".
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+SIZES = {
+    "full": {"dense": (2_000_000, 200, 50_000), "sparse": (500_000, 100_000, 25_000)},
+    "quick": {"dense": (100_000, 50, 10_000), "sparse": (20_000, 5_000, 5_000)},
+}
+SPARSE_DENSITY = 0.001
+SEED = 20261206
+
+
+# ---------------------------------------------------------------------------------------
+# data: the same rows for every solver
+
+
+def problem_chunk(kind, i, rows, p, density=SPARSE_DENSITY, seed=SEED):
+    """(X, y) of chunk i (rows [i rows, (i + 1) rows)): dense N(0, 1) with a common
+    factor (pairwise correlation 0.2) and shifted means, or sparse CSR with N(0, 1)
+    entries; y = X beta + N(0, 1), beta with 20 nonzeros among the first 40 (dense) or
+    100 among the first 1000 (sparse) features."""
+    rng = np.random.default_rng([seed, i])
+    if kind == "dense":
+        X = rng.standard_normal((rows, p))
+        X += 0.5 * rng.standard_normal((rows, 1))
+        X[:, : p // 4] += 1.0
+    else:
+        X = sp.random(rows, p, density=density, format="csr", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    beta = true_coef(kind, p)
+    y = np.asarray(X @ beta).ravel() + rng.standard_normal(rows)
+    return X, y
+
+
+def true_coef(kind, p):
+    rng = np.random.default_rng(SEED)
+    k, first = (20, 40) if kind == "dense" else (100, 1000)
+    beta = np.zeros(p)
+    idx = rng.choice(min(first, p), size=min(k, p), replace=False)
+    beta[idx] = rng.choice([-1.0, 1.0], idx.size) * rng.uniform(0.5, 2.0, idx.size)
+    return beta
+
+
+def dask_problem(kind, n, p, rows):
+    """(X, y) dask arrays whose chunks problem_chunk generates on the workers."""
+    import dask.array as da
+    from dask import delayed
+
+    n_chunks = n // rows
+    meta = sp.csr_matrix((0, p)) if kind == "sparse" else np.empty((0, p))
+    xs, ys = [], []
+    for i in range(n_chunks):
+        pair = delayed(problem_chunk, pure=True)(kind, i, rows, p)
+        xs.append(da.from_delayed(pair[0], shape=(rows, p), dtype=np.float64, meta=meta))
+        ys.append(da.from_delayed(pair[1], shape=(rows,), dtype=np.float64))
+    return da.concatenate(xs), da.concatenate(ys)
+
+
+def local_problem(kind, n, p, rows):
+    """The whole (X, y) in this process (for the in-memory reference)."""
+    parts = [problem_chunk(kind, i, rows, p) for i in range(n // rows)]
+    if kind == "sparse":
+        X = sp.vstack([a for a, _ in parts], format="csr")
+    else:
+        X = np.asfortranarray(np.vstack([a for a, _ in parts]))
+    return X, np.concatenate([b for _, b in parts])
+
+
+def objective(X, y, coef, intercept, alpha):
+    """P(w, b) = ||y - X w - b||^2 / (2 n) + alpha ||w||_1, by one Dask pass (float64)."""
+    import dask.array as da
+
+    w = np.asarray(coef, dtype=np.float64)
+    r = y - X.map_blocks(lambda b: np.asarray(b @ w).ravel(), drop_axis=1,
+                         dtype=np.float64) - float(intercept)
+    rss = float(da.dot(r, r).compute())
+    return rss / (2 * X.shape[0]) + alpha * np.abs(w).sum()
+
+
+def gen_pass(X, y):
+    """Seconds for one pass that only generates the chunks (and sums them)."""
+    import dask
+    import dask.array as da
+
+    t = time.perf_counter()
+    dask.compute(X.map_blocks(lambda b: np.asarray(b.sum(axis=0)).reshape(1, -1),
+                              chunks=(1, X.shape[1])).sum(axis=0), da.sum(y))
+    return time.perf_counter() - t
+
+
+def worker_peak_rss(client):
+    def peak():
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return max(client.run(peak).values())
+
+
+# ---------------------------------------------------------------------------------------
+# solvers
+
+
+def run_fastlasso_dask(X, y, alpha, cv=None, alphas=None, tol=1e-8):
+    import fastlasso.dask as fld
+    from fastlasso._statsolve import GramModelSolver, problem_from_moments
+    from fastlasso.dask._passes import DaskData
+
+    t = time.perf_counter()
+    if cv:
+        est = fld.LassoCV(cv=cv, alphas=alphas, tol=tol).fit(X, y)
+    else:
+        est = fld.Lasso(alpha=alpha, tol=tol).fit(X, y)
+    elapsed = time.perf_counter() - t
+    out = dict(time=elapsed, passes=est.n_passes_, coef=est.coef_,
+               intercept=float(est.intercept_), gap=float(est.dual_gap_))
+    if cv:
+        out["alpha"] = est.alpha_
+    if not cv and getattr(est, "regime_", "") == "gram":
+        # the reference of the 1.5x target: the statistics pass and the client solve
+        data = DaskData(X, y, None, None)
+        t = time.perf_counter()
+        prob = problem_from_moments(data.moments(gram=True), True, data.dtype)
+        stats = time.perf_counter() - t
+        t = time.perf_counter()
+        from fastlasso._solve import scaled_penalties
+
+        solver = GramModelSolver(prob.G, prob.xty, prob.yy, prob.norm2, prob.n_rows,
+                                 prob.dtype)
+        solver.solve(None, *scaled_penalties(prob.n, alpha, 1.0), tol * prob.yy, 1000,
+                     False, "cyclic", None)
+        out["stats_pass"] = stats
+        out["client_solve"] = time.perf_counter() - t
+    return out
+
+
+def run_in_child(target, args, cap):
+    """Run ``python this_file --child target args`` and return its JSON result, or
+    {"timeout": cap} when it takes longer than cap seconds."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    cmd = [sys.executable, __file__, "--child", target, json.dumps(args), out]
+    t = time.perf_counter()
+    try:
+        subprocess.run(cmd, timeout=cap, check=True)
+    except subprocess.TimeoutExpired:
+        return {"timeout": cap, "time": time.perf_counter() - t}
+    except subprocess.CalledProcessError as exc:
+        return {"error": f"exit {exc.returncode}"}
+    with open(out) as fh:
+        res = json.load(fh)
+    os.unlink(out)
+    return res
+
+
+def child_daskml(args):
+    """dask-ml LinearRegression(penalty="l1", solver=...) with C = 1 / (2 n alpha)
+    (its loss is a plain sum: sum (y - Xw - b)^2 / 2 + ||w||_1 / C)."""
+    from dask_ml.linear_model import LinearRegression
+    from distributed import Client
+
+    with Client(args["scheduler"]):
+        X, y = dask_problem(args["kind"], args["n"], args["p"], args["rows"])
+        if args["kind"] == "sparse":
+            return {"error": "dask-ml needs dense chunks here"}
+        n = args["n"]
+        est = LinearRegression(penalty="l1", solver=args["solver"],
+                               C=1.0 / (2 * n * args["alpha"]), fit_intercept=True,
+                               max_iter=args.get("max_iter", 100))
+        t = time.perf_counter()
+        est.fit(X, y)
+        elapsed = time.perf_counter() - t
+        return dict(time=elapsed, coef=np.asarray(est.coef_).tolist(),
+                    intercept=float(est.intercept_))
+
+
+def child_pyspark(args):
+    """pyspark LinearRegression(elasticNetParam=1, standardization=False), local[2]:
+    regParam = alpha is scikit-learn's alpha. The data are generated as Spark partitions
+    (the same chunks), cached and counted before the timed fit."""
+    from pyspark.ml.linalg import DenseVector, SparseVector
+    from pyspark.ml.regression import LinearRegression
+    from pyspark.sql import SparkSession
+
+    kind, n, p, rows = args["kind"], args["n"], args["p"], args["rows"]
+    spark = (SparkSession.builder.master("local[2]")
+             .config("spark.driver.memory", args.get("driver_memory", "8g"))
+             .config("spark.sql.shuffle.partitions", "4")
+             .config("spark.ui.enabled", "false").getOrCreate())
+
+    def rows_of(i):
+        X, y = problem_chunk(kind, i, rows, p)
+        for k in range(rows):
+            if kind == "sparse":
+                r = X.getrow(k)
+                yield (SparseVector(p, r.indices.tolist(), r.data.tolist()), float(y[k]))
+            else:
+                yield (DenseVector(X[k]), float(y[k]))
+
+    rdd = spark.sparkContext.parallelize(range(n // rows), n // rows).flatMap(rows_of)
+    df = spark.createDataFrame(rdd, ["features", "label"]).cache()
+    df.count()
+    lr = LinearRegression(regParam=args["alpha"], elasticNetParam=1.0,
+                          standardization=False, fitIntercept=True, maxIter=1000,
+                          tol=1e-10)
+    t = time.perf_counter()
+    model = lr.fit(df)
+    elapsed = time.perf_counter() - t
+    res = dict(time=elapsed, coef=model.coefficients.toArray().tolist(),
+               intercept=float(model.intercept),
+               iterations=int(model.summary.totalIterations))
+    spark.stop()
+    return res
+
+
+def run_gridsearch(client, X, y, alphas, cv):
+    """scikit-learn GridSearchCV(Lasso) over alphas under joblib's Dask backend (X in
+    memory: each task gets the arrays)."""
+    import joblib
+    from sklearn.linear_model import Lasso
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    gs = GridSearchCV(Lasso(), {"alpha": list(alphas)}, cv=KFold(cv),
+                      scoring="neg_mean_squared_error", n_jobs=-1)
+    t = time.perf_counter()
+    with joblib.parallel_config("dask"):
+        gs.fit(X, y)
+    return dict(time=time.perf_counter() - t, alpha=gs.best_params_["alpha"],
+                coef=gs.best_estimator_.coef_, intercept=float(gs.best_estimator_.intercept_))
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes")
+    ap.add_argument("--problems", default="dense,densecv,sparse")
+    ap.add_argument("--peers", default="fastlasso,daskml,pyspark,gridsearch")
+    ap.add_argument("--cap", type=float, default=600.0)
+    ap.add_argument("--tol", type=float, default=1e-8,
+                    help="fastlasso's tol (its certified gap <= tol ||y - ybar||^2 / n)")
+    ap.add_argument("--worker-memory", default=None,
+                    help="per worker (default: 3GiB full, 1GiB quick)")
+    ap.add_argument("--reference", default="auto",
+                    help="'auto': in-memory fastlasso at tol 1e-12 when X fits; 'no'")
+    ap.add_argument("--markdown", default=None)
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        target, payload, out = args.child
+        res = {"daskml": child_daskml, "pyspark": child_pyspark}[target](json.loads(payload))
+        with open(out, "w") as f:
+            json.dump(res, f)
+        return
+
+    from distributed import Client, LocalCluster
+
+    import fastlasso
+
+    sizes = SIZES["quick" if args.quick else "full"]
+    mem = args.worker_memory or ("1GiB" if args.quick else "3GiB")
+    peers = args.peers.split(",")
+    lines = [(f"# fastlasso.dask benchmarks ({time.strftime('%Y-%m-%d')}, "
+              f"{'quick' if args.quick else 'full'} sizes, LocalCluster 2 x 1 thread, "
+              f"{mem} per worker, fastlasso tol {args.tol:g})"), "",
+             ("| problem | solver | time (s) | passes | peak worker RSS (MiB) | P - P* | "
+              "(P - P*) / P* | notes |"), "|---|---|---|---|---|---|---|---|"]
+
+    def row(problem, solver, res, P, Pstar, rss, notes=""):
+        if "timeout" in res or "error" in res:
+            t = f"> {res['timeout']:.0f}" if "timeout" in res else res["error"]
+            lines.append(f"| {problem} | {solver} | {t} | | | | | {notes} |")
+        else:
+            gap = P - Pstar
+            lines.append(
+                f"| {problem} | {solver} | {res['time']:.2f} | {res.get('passes', '')} | "
+                f"{'' if rss is None else f'{rss / 2**20:.0f}'} | {gap:.2e} | "
+                f"{gap / Pstar:.1e} | {notes} |")
+        print(lines[-1], flush=True)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      memory_limit=mem, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        for problem in args.problems.split(","):
+            kind = "sparse" if problem == "sparse" else "dense"
+            n, p, rows = sizes[kind]
+            X, y = dask_problem(kind, n, p, rows)
+            gen = gen_pass(X, y)
+            lines.append(f"| {problem} {n} x {p} | (one generating pass) | {gen:.2f} | 1 "
+                         "| | | | |")
+            # alpha and (for CV) the grid from the statistics of the data
+            from fastlasso._statsolve import alpha_max, problem_from_moments
+            from fastlasso.dask._passes import DaskData
+
+            stats = problem_from_moments(DaskData(X, y, None, client).moments(), True,
+                                         np.float64)
+            amax = alpha_max(stats)
+            alpha = 0.05 * amax
+            cv = 5 if problem == "densecv" else None
+            alphas = np.geomspace(amax, amax * 1e-3, 20) if cv else None
+            results = {}
+            if "fastlasso" in peers:
+                res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas, tol=args.tol)
+                res["rss"] = worker_peak_rss(client)
+                results["fastlasso.dask"] = res
+                if cv:
+                    alpha = res["alpha"]
+            Xl = yl = None
+            if args.reference != "no":
+                Xl, yl = local_problem(kind, n, p, rows)
+                est = (fastlasso.Lasso(alpha=alpha, tol=1e-12, max_iter=100_000)
+                       .fit(Xl, yl))
+                t = time.perf_counter()
+                fastlasso.Lasso(alpha=alpha, tol=args.tol).fit(Xl, yl)
+                t_local = time.perf_counter() - t
+                if cv:
+                    t = time.perf_counter()
+                    fastlasso.LassoCV(cv=5, alphas=alphas, tol=args.tol).fit(Xl, yl)
+                    t_local = time.perf_counter() - t
+                results["fastlasso (in memory)"] = dict(
+                    time=t_local, coef=est.coef_, intercept=float(est.intercept_))
+            scheduler = cluster.scheduler_address
+            common = dict(kind=kind, n=n, p=p, rows=rows, alpha=alpha, scheduler=scheduler)
+            if "daskml" in peers and not cv:
+                for solver in ("admm", "proximal_grad"):
+                    results[f"dask-ml {solver}"] = run_in_child(
+                        "daskml", dict(common, solver=solver), args.cap)
+            if "pyspark" in peers and not cv:
+                results["pyspark local[2]"] = run_in_child("pyspark", common, args.cap)
+            if "gridsearch" in peers and cv and Xl is not None:
+                results["sklearn GridSearchCV (joblib dask)"] = run_gridsearch(
+                    client, Xl, yl, alphas, 5)
+            objs = {}
+            for name, res in results.items():
+                if "coef" in res:
+                    objs[name] = objective(X, y, res["coef"], res["intercept"], alpha)
+            if "fastlasso (in memory)" in objs:
+                Pstar = objs["fastlasso (in memory)"]
+            else:
+                Pstar = min(objs.values())
+            for name, res in results.items():
+                notes = ""
+                if "stats_pass" in res:
+                    ref = res["stats_pass"] + res["client_solve"]
+                    notes = (f"stats pass {res['stats_pass']:.2f} s + client solve "
+                             f"{res['client_solve']:.3f} s: fit / that = "
+                             f"{res['time'] / ref:.2f}")
+                if "alpha" in res:
+                    notes += f" alpha_ = {res['alpha']:.4g}"
+                if name == "fastlasso (in memory)":
+                    notes += "P* (tol 1e-12); time of a fit at --tol"
+                row(f"{problem} {n} x {p}", name, res, objs.get(name, np.nan), Pstar,
+                    res.get("rss"), notes)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
