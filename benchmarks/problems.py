@@ -83,8 +83,11 @@ class Problem:
 
     def describe(self):
         n, p = self.shape
-        order = "C" if self.X.flags.c_contiguous and p > 1 else "Fortran"
-        kind = f"sparse, nnz {self.X.nnz:,}" if self.sparse else f"dense, {order} order"
+        if self.sparse:
+            kind = f"sparse, nnz {self.X.nnz:,}"
+        else:
+            kind = "dense, " + ("C" if self.X.flags.c_contiguous and p > 1 else "Fortran")
+            kind += " order"
         icpt = "intercept" if self.fit_intercept else "no intercept"
         return f"{self.name}: {n:,} x {p:,} ({kind}; {icpt})"
 
