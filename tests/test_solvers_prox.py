@@ -464,3 +464,88 @@ def test_ctrl_c_interrupts_the_kernel(solver):
         timer.cancel()
     frames = [f.filename for f in traceback.extract_tb(info.value.__traceback__)]
     assert any("_prox" in f for f in frames), frames
+
+
+# ------------------------------------------------------------------------------------
+# the subgradient method's Polyak step (the default step_schedule)
+
+
+def test_polyak_first_step_is_the_textbook_update_with_the_gap_as_numerator():
+    # from w_0 = 0 the target level is the dual objective of the certificate at w_0,
+    # so eta_0 = gap(w_0) / ||g_0||^2 with g_0 = -X~^T S y~ / n (sign(0) = 0) and
+    # w_1 = -eta_0 g_0; the gap at w_0 is the one a fit with max_iter=0 reports
+    X, y, _ = _data(60, 20, seed=11)
+    alpha = 0.2 * _alpha_max(X, y, None, True)
+    Xc, yc, _ = _centred(X, y, None, True)
+    design = make_design(np.asfortranarray(X), None, True)
+    yc_k, _ = design.center(y)
+    with pytest.warns(ConvergenceWarning):
+        gap0 = solve_prox(design, yc_k, alpha, method="subgradient", tol=0.0,
+                          max_iter=0, step_schedule="polyak").gap
+    with pytest.warns(ConvergenceWarning):
+        sol = solve_prox(design, yc_k, alpha, method="subgradient", tol=0.0,
+                         max_iter=1, step_schedule="polyak")
+    g0 = -Xc.T @ yc / len(y)
+    w1 = -gap0 / (g0 @ g0) * g0
+    assert _objective(X, y, w1, alpha, 1.0, None, True) < _objective(
+        X, y, np.zeros(20), alpha, 1.0, None, True)  # so w_1 is the best iterate
+    np.testing.assert_allclose(sol.coef, w1, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr", "csc64"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("positive", [False, True])
+def test_polyak_converges_with_a_certificate(layout, dtype, weighted, fit_intercept,
+                                             positive):
+    X, y, sw, alpha, l1_ratio, _, P_ref = _reference("Lasso", weighted, fit_intercept,
+                                                     positive)
+    Xl = _layout(X.astype(dtype), layout)
+    # a certificate of 1e-3 (relative to ||y - ybar||^2 / n) is reached and stops the
+    # fit before its budget; it bounds the suboptimality of the returned weights
+    est = _fit("Lasso", Xl, y.astype(dtype), sw, alpha, l1_ratio, solver="subgradient",
+               tol=1e-3, max_iter=20_000, fit_intercept=fit_intercept,
+               positive=positive)
+    assert est.coef_.dtype == dtype
+    assert est.n_iter_ < 20_000
+    scale = _scale(y, sw, fit_intercept)
+    assert 0 <= est.dual_gap_ <= 1e-3 * scale * (1 + 1e-5)
+    P = _objective(X, y, est.coef_, alpha, l1_ratio, sw, fit_intercept)
+    rtol = 1e-6 if dtype == np.float64 else 1e-4
+    assert P - P_ref <= est.dual_gap_ + rtol * P_ref
+    if positive:
+        assert est.coef_.min() >= 0
+
+
+def test_polyak_beats_the_decaying_step_on_a_correlated_design():
+    # AR(1) columns (rho 0.6), p > n, alpha_max / 20: after the same 10,000 iterations
+    # Polyak's step is within 1e-4 of P* where eta_0 / sqrt(k + 1) is not within 1e-3
+    # (measured: 1.4e-5 and 1.5e-3)
+    rng = np.random.default_rng(3)
+    X = np.empty((60, 200))
+    X[:, 0] = rng.standard_normal(60)
+    for j in range(1, 200):
+        X[:, j] = 0.6 * X[:, j - 1] + 0.8 * rng.standard_normal(60)
+    y = X[:, :5] @ np.ones(5) + 0.5 * rng.standard_normal(60)
+    alpha = _alpha_max(X, y, None, True) / 20
+    ref = sk.Lasso(alpha=alpha, tol=1e-14, max_iter=10**6).fit(X, y)
+    P_ref = _objective(X, y, ref.coef_, alpha, 1.0, None, True)
+    sub = {}
+    for schedule in ("polyak", "decaying"):
+        with pytest.warns(ConvergenceWarning):
+            est = fastlasso.Lasso(alpha=alpha, solver="subgradient", tol=0.0,
+                                  max_iter=10_000, step_schedule=schedule).fit(X, y)
+        sub[schedule] = _objective(X, y, est.coef_, alpha, 1.0, None, True) / P_ref - 1
+    assert sub["polyak"] < 1e-4
+    assert sub["decaying"] > 1e-3
+
+
+def test_polyak_takes_no_step_size():
+    X, y, _ = _data(30, 10)
+    with pytest.raises(ValueError, match="step_size sets eta_0"):
+        fastlasso.Lasso(alpha=0.1, solver="subgradient", step_size=0.1).fit(X, y)
+    # the other schedules take it
+    with pytest.warns(ConvergenceWarning):
+        fastlasso.Lasso(alpha=0.1, solver="subgradient", step_size=0.1,
+                        step_schedule="decaying", max_iter=5).fit(X, y)

@@ -86,11 +86,15 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         eigenvalue of X^T X / n (centred, weighted), estimated by power iteration.
         Every solver stops on the same duality-gap criterion.
     step_size : float or None, default=None
-        Subgradient solver only: initial step eta_0 (in the units of P); None uses
+        Subgradient solver with ``step_schedule="decaying"`` or ``"constant"`` only:
+        initial step eta_0 (in the units of P); None uses
         ``1 / (L + alpha * (1 - l1_ratio))``.
-    step_schedule : {{"decaying", "constant"}}, default="decaying"
-        Subgradient solver only: step ``eta_0 / sqrt(k + 1)`` at iteration k, or
-        ``eta_0`` throughout. The best iterate by objective is returned.
+    step_schedule : {{"polyak", "decaying", "constant"}}, default="polyak"
+        Subgradient solver only: Polyak's step ``(P(w_k) - P_lev) / ||g_k||^2``
+        (g_k the subgradient) with a target level P_lev between the best dual
+        objective of the certificate and the best objective reached, lowered when
+        the iterates stop approaching it; or ``eta_0 / sqrt(k + 1)`` at iteration k;
+        or ``eta_0`` throughout. The best iterate by objective is returned.
     threshold : float, default=0.0
         Subgradient solver only: weights with ``|w_j| < threshold`` in the returned
         iterate are set to 0 (``n_thresholded_`` says how many); the duality gap is
@@ -143,7 +147,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         "selection": [StrOptions({"cyclic", "random"})],
         "solver": [StrOptions(set(SOLVERS))],
         "step_size": [Interval(Real, 0, None, closed="neither"), None],
-        "step_schedule": [StrOptions({"decaying", "constant"})],
+        "step_schedule": [StrOptions({"polyak", "decaying", "constant"})],
         "threshold": [Interval(Real, 0, None, closed="left")],
         "n_jobs": [Integral, None],
         "record_history": ["boolean"],
@@ -165,7 +169,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         selection="cyclic",
         solver="cd",
         step_size=None,
-        step_schedule="decaying",
+        step_schedule="polyak",
         threshold=0.0,
         n_jobs=None,
         record_history=False,
@@ -363,7 +367,7 @@ class Lasso(ElasticNet):
         selection="cyclic",
         solver="cd",
         step_size=None,
-        step_schedule="decaying",
+        step_schedule="polyak",
         threshold=0.0,
         n_jobs=None,
         record_history=False,

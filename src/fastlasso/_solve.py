@@ -245,7 +245,7 @@ def _certified(w, out, hist, n, tol, tol_gap, n_iter, unit, advice, record_histo
 
 PROX_SOLVERS = ("fista", "ista", "subgradient")
 SOLVERS = ("cd",) + PROX_SOLVERS
-STEP_SCHEDULES = ("decaying", "constant")
+STEP_SCHEDULES = ("decaying", "constant", "polyak")
 # keyword arguments that only one family of solvers reads (``solve`` drops the others,
 # so callers such as the estimators can pass one set of options whatever the solver)
 _CD_ONLY = {"selection", "random_state", "gram_mode", "gram_matrix", "gram_xty",
@@ -280,7 +280,7 @@ def solve_prox(
     max_iter=1000,
     positive=False,
     step_size=None,
-    step_schedule="decaying",
+    step_schedule="polyak",
     threshold=0.0,
     lipschitz=None,
     gap_freq=10,
@@ -294,8 +294,10 @@ def solve_prox(
     FISTA step by 1/L (L = lipschitz, in P's units, from lipschitz_constant if None;
     raised when a step violates the descent lemma, as in Beck & Teboulle's backtracking,
     the final value is in info["lipschitz"]). The
-    subgradient step is eta_0 / sqrt(k + 1) ("decaying") or eta_0 ("constant") with
-    eta_0 = step_size, default 1 / (L + alpha (1 - l1_ratio)); its returned best iterate
+    subgradient step is Polyak's with a target level between the best dual and primal
+    objectives ("polyak", see _prox), eta_0 / sqrt(k + 1) ("decaying") or eta_0
+    ("constant") with eta_0 = step_size, default 1 / (L + alpha (1 - l1_ratio)) (the
+    power iteration for L runs only for these two); its returned best iterate
     has |w_j| < threshold zeroed, the count is in info["n_thresholded"]. The gap is
     checked every gap_freq iterations; history rows are one per iteration (iteration,
     P, gap or NaN), plus, for the subgradient method, one for the returned iterate.
@@ -306,6 +308,13 @@ def solve_prox(
         raise ValueError(
             f"step_schedule must be one of {STEP_SCHEDULES}, got {step_schedule!r}."
         )
+    polyak = method == "subgradient" and step_schedule == "polyak"
+    if polyak and step_size is not None:
+        raise ValueError(
+            "step_size sets eta_0 of step_schedule='decaying' or 'constant'; the "
+            "subgradient method's 'polyak' steps need none. Set step_schedule to "
+            "'decaying' or 'constant', or leave step_size=None."
+        )
     n, p = design.X.shape
     yy = design.weighted_sq_norm(yc)
     tol_gap = tol * yy / n
@@ -315,7 +324,9 @@ def solve_prox(
     if yy == 0.0:  # y constant on the weighted rows: w = 0 is optimal for every alpha
         return Solution(np.zeros(p, dtype=design.dtype), 0.0, 0.0, 0, True,
                         info={"n_thresholded": 0})
-    if lipschitz is None:
+    if polyak:
+        lipschitz = 0.0  # not used
+    elif lipschitz is None:
         # a rough estimate is enough: the kernel raises L where a step needs it
         lipschitz = lipschitz_constant(design, n_threads, rtol=1e-3, max_iter=30)
     l2_p = alpha * (1.0 - l1_ratio)
@@ -340,7 +351,7 @@ def solve_prox(
         method=_prox.Method[method.upper()],
         lipschitz=n * lipschitz,
         eta0=eta0 / n,
-        decay=step_schedule == "decaying",
+        step_rule=_prox.StepRule[step_schedule.upper()],
         threshold=threshold,
         positive=positive,
         gap_freq=gap_freq,
