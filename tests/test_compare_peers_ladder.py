@@ -2,13 +2,13 @@
 which rungs it runs, where it stops, and which rung gives each target's time.
 
 A fake solver whose relative suboptimality at tolerance ``tol`` is ``gain * tol``
-and whose time grows as the tolerance tightens makes the expected rungs exact.
+and whose time grows as the tolerance tightens (a fake clock) makes the expected rungs
+and times exact.
 """
 
 import math
 import os
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,42 +31,49 @@ def cp():
     return compare_peers
 
 
-def _bench(cp):
+def _ladder(cp, gain):
+    """Climb the ladder of a fake solver: relative suboptimality gain * tol, time
+    -log10(tol) seconds (tighter rungs take longer). ``Bench.timed`` is replaced by
+    that deterministic clock (no child process, no wall-clock time): the test
+    checks which rungs run, with which repeat threshold, and what the verdict is."""
     args = SimpleNamespace(targets=[1e-6, 1e-3], repeats=2, repeat_budget=1.0,
                            race=None, verbose=False)
-    return cp.Bench(args)
+    bench, P_ref, calls = cp.Bench(args), 10.0, []
 
+    def timed(fn, evaluate, P_ref_, cap, repeat_below):
+        tol = fn()
+        calls.append((tol, repeat_below))
+        return ("ok", (-math.log10(tol), *evaluate(tol)))
 
-def _ladder(cp, gain):
-    bench, P_ref = _bench(cp), 10.0
-
-    def fn_of_tol(tol):
-        time.sleep(0.002 * -math.log10(tol))  # tighter rungs take longer
-        return tol
+    bench.timed = timed
 
     def evaluate(tol):
         return P_ref * (1 + gain * tol), 0
 
     tols = [10.0**-k for k in range(3, 13)]
-    entry = bench.ladder(SimpleNamespace(name="fake"), tols, fn_of_tol, evaluate,
+    entry = bench.ladder(SimpleNamespace(name="fake"), tols, lambda tol: tol, evaluate,
                          P_ref, 5.0, "test")
     bench.judge(entry, P_ref)
-    return entry
+    return entry, calls
 
 
 def test_ladder_climbs_to_the_tightest_target_and_times_each(cp):
-    entry = _ladder(cp, gain=10.0)  # subopt 10 tol: 1e-3 at tol 1e-4, 1e-6 at 1e-7
+    entry, calls = _ladder(cp, gain=10.0)  # subopt 10 tol: 1e-3 at 1e-4, 1e-6 at 1e-7
     assert [r.tol for r in entry.runs] == pytest.approx([1e-3, 1e-4, 1e-5, 1e-6, 1e-7])
+    # each rung is repeated when it reaches the loosest target not reached before it
+    assert [b for _, b in calls] == [1e-3, 1e-3, 1e-6, 1e-6, 1e-6]
     assert all(r.status == "ok" for r in entry.runs)
     assert entry.tol == pytest.approx({1e-3: 1e-4, 1e-6: 1e-7})
-    assert entry.time[1e-3] < entry.time[1e-6]
+    assert entry.time == pytest.approx({1e-3: 4.0, 1e-6: 7.0})
     assert entry.subopt == pytest.approx(1e-6)
 
 
 def test_ladder_tries_looser_rungs_when_the_first_reaches(cp):
-    entry = _ladder(cp, gain=1e-3)  # subopt 1e-3 tol: the first rung reaches both
+    entry, calls = _ladder(cp, gain=1e-3)  # subopt 1e-3 tol: the first rung reaches both
     assert [r.tol for r in entry.runs] == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])
+    assert [b for _, b in calls] == [1e-3] * 4
     assert entry.tol == pytest.approx({1e-3: 1.0, 1e-6: 1e-3})
+    assert entry.time == pytest.approx({1e-3: 0.0, 1e-6: 3.0})
 
 
 def test_ratio_and_table_per_target(cp):
