@@ -7,8 +7,9 @@ every run below; a solver reaches eps when (P(w) - P*) / P* <= eps. Then
 
 - cd: fits at tol = 1e-1, 1e-2, ..., 1e-14 (the duality-gap stopping rule); the first
   fit that reaches eps gives the epochs (n_iter_) and the time;
-- fista, ista, subgradient (default decaying step eta_0 / sqrt(k + 1) and constant
-  step eta_0 = 1/L): one fit with record_history=True and tol=0 for at most the
+- fista, ista, subgradient (default Polyak step with a target level between the
+  certificate's dual bound and the best objective; decaying step eta_0 / sqrt(k + 1);
+  constant step eta_0 = 1/L): one fit with record_history=True and tol=0 for at most the
   budget of iterations gives the first iteration k that reaches eps; the time is that
   of a fit stopped at max_iter=k (power iteration and gap checks included).
 
@@ -19,6 +20,7 @@ the directory holds them (see its README for the layout).
 """
 
 import argparse
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -36,6 +38,7 @@ VARIANTS = {
     "fista": ({"solver": "fista"}, 20_000),
     "ista": ({"solver": "ista"}, 50_000),
     "subgradient": ({"solver": "subgradient"}, 20_000),
+    "subgr. decay": ({"solver": "subgradient", "step_schedule": "decaying"}, 20_000),
     "subgr. const": ({"solver": "subgradient", "step_schedule": "constant"}, 20_000),
 }
 CD_TOLS = [10.0**-k for k in range(1, 15)]
@@ -83,6 +86,12 @@ def synthetic_problems(size, seed=0):
         y = X @ w0
         y += rng.standard_normal(n) * y.std() / 3
         out.append((f"{name} dense, rho={rho}", X, y))
+    # the tf-idf problem of compare_peers --quick (2,000 x 2,964, issue 20's target)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import problems
+
+    X, y = problems.synthetic("text", "quick")
+    out.append(("text sparse (compare_peers)", X, y))
     n, p = SIZES[size]["text"]
     X = text_like(n, p, rng)
     w0 = np.zeros(X.shape[1])
