@@ -16,6 +16,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from fastlasso._path_functions import enet_path, lasso_path  # noqa: E402
 from fastlasso._estimators import ElasticNet, Lasso  # noqa: E402
 from fastlasso._estimators_cv import ElasticNetCV, LassoCV  # noqa: E402
+from fastlasso._estimators_multitask import (  # noqa: E402
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+)
 from fastlasso.plotting import plot_cv, plot_path  # noqa: E402
 from fastlasso.sklearn_patch import patch_sklearn, sklearn_patched, unpatch_sklearn  # noqa: E402
 
@@ -24,6 +30,10 @@ __all__ = [
     "ElasticNetCV",
     "Lasso",
     "LassoCV",
+    "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV",
+    "MultiTaskLasso",
+    "MultiTaskLassoCV",
     "enet_path",
     "lasso_path",
     "patch_sklearn",

@@ -11,8 +11,7 @@ Left alone, on purpose:
 
 - the defining module ``sklearn.linear_model._coordinate_descent``: scikit-learn's
   classes stay reachable under their qualified names, so scikit-learn models pickle and
-  unpickle as before, and scikit-learn's own estimators built on them (``MultiTaskElasticNet``,
-  ``MultiTaskLasso``, ...) keep their behaviour;
+  unpickle as before;
 - scikit-learn's test helpers (``sklearn.utils._test_common``, ``estimator_checks``,
   ``*.tests``), which key settings on scikit-learn's classes.
 
@@ -29,6 +28,12 @@ from contextlib import contextmanager
 from fastlasso._compat import SKLEARN_CD_MODULE
 from fastlasso._estimators import ElasticNet, Lasso
 from fastlasso._estimators_cv import ElasticNetCV, LassoCV
+from fastlasso._estimators_multitask import (
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+)
 from fastlasso._path_functions import enet_path, lasso_path
 
 # scikit-learn's name -> fastlasso's object
@@ -37,6 +42,10 @@ _FASTLASSO = {
     "ElasticNet": ElasticNet,
     "LassoCV": LassoCV,
     "ElasticNetCV": ElasticNetCV,
+    "MultiTaskLasso": MultiTaskLasso,
+    "MultiTaskElasticNet": MultiTaskElasticNet,
+    "MultiTaskLassoCV": MultiTaskLassoCV,
+    "MultiTaskElasticNetCV": MultiTaskElasticNetCV,
     "lasso_path": lasso_path,
     "enet_path": enet_path,
 }

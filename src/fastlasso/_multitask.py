@@ -1,0 +1,307 @@
+"""Multi-task Elastic Net: solve, path and cross-validation drivers (internal).
+
+The problem, for Y of shape (n, T) (one column per task) and coefficient rows W_j (the
+transpose of scikit-learn's ``coef_``, of shape (T, p)), is scikit-learn's
+
+    P(W, b) = 1/(2 n) ||Y - X W - 1 b^T||_S,F^2 + alpha rho sum_j ||W_j||_2
+              + alpha (1 - rho) / 2 ||W||_F^2
+
+(squared residuals weighted by the sample weights rescaled to sum to n, as for the
+Lasso). With an intercept it is solved on implicitly centred data (the Design's column
+means, the targets' weighted means), so sparse X is never densified. The kernel is
+_multitask.mtl_cd_<layout> (block coordinate descent, working sets, Gap Safe screening,
+Anderson extrapolation); every solution carries its duality gap in P's units, and the
+solve stops when the gap is <= tol * ||Y - mean(Y)||_S,F^2 / n, scikit-learn's scaling.
+
+Used by the multi-task estimators (_estimators_multitask) and by the public path
+functions for 2-D targets (_path_functions); takes a validated Design and returns plain
+arrays.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_random_state
+
+from fastlasso import _cd_multitask as _kernels
+from fastlasso._cancel import map_threads
+from fastlasso._cv import select_alpha, standard_errors
+from fastlasso._data import check_scale, intercept_of, make_design, weighted_mean
+from fastlasso._progress import Progress
+from fastlasso._solve import Solution, _certified, scaled_penalties
+from fastlasso._solve_path import geometric_grid
+
+FOLD_COPY_BYTES = 2**28
+
+
+def center_targets(design, Y):
+    """(Y_c, y_mean, yy): Y (n, T) minus its weighted column means (if the design fits
+    an intercept) in X's dtype and Fortran order (one contiguous column per task), the
+    means (float64, zeros without intercept) and ||Y_c||_S,F^2. Raises if that norm is
+    not a normal number of X's dtype (_data.check_scale)."""
+    Y = np.asarray(Y, dtype=np.float64)
+    T = Y.shape[1]
+    if design.fit_intercept:
+        y_mean = np.array([weighted_mean(Y[:, t], design.sw) for t in range(T)])
+    else:
+        y_mean = np.zeros(T)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Yc = np.asfortranarray(Y - y_mean, dtype=design.dtype)
+        sq = np.asarray(Yc, dtype=np.float64) ** 2
+        yy = float(np.sum(sq if design.sw is None else design.sw[:, None] * sq))
+    if not np.isfinite(yy):
+        yy = np.inf
+    check_scale(np.array([yy]), design.dtype, "y")
+    return Yc, y_mean, yy
+
+
+def mt_alpha_max(design, Yc, l1_ratio=1.0, Xty=None):
+    """Smallest alpha for which W = 0 is optimal: max_j ||X~_j^T S Y_c||_2 /
+    (n l1_ratio) (the largest row norm), from Xty = X~^T S Y_c (p, T) if given.
+    Exactly 0 when that is rounding noise next to the Cauchy-Schwarz bound
+    max_j ||x~_j||_S ||Y_c||_S,F (Y_c orthogonal to every column)."""
+    if l1_ratio == 0:
+        raise ValueError(
+            "Automatic alpha grid generation is not supported for l1_ratio=0. "
+            "Please supply a grid by providing your estimator with the appropriate "
+            "`alphas=` argument."
+        )
+    n = design.n_samples
+    if Xty is None:
+        Ycw = Yc if design.sw is None else Yc * design.sw[:, None]
+        Xty = np.asarray(design.X.T @ np.asarray(Ycw, dtype=design.dtype),
+                         dtype=np.float64)
+        # centring: x~_j^T S y_c = x_j^T S y_c - mu_j sum(S y_c), and sum(S y_c) = 0
+        Xty -= np.outer(design.mu.astype(np.float64), np.sum(Ycw, axis=0))
+    Xty = np.asarray(Xty, dtype=np.float64).reshape(design.n_features, -1)
+    top = float(np.sqrt(np.max(np.sum(Xty**2, axis=1), initial=0.0)))
+    yy = float(np.sum(np.asarray(Yc, dtype=np.float64) ** 2 * (
+        1.0 if design.sw is None else design.sw[:, None])))
+    bound = np.sqrt(float(np.max(design.norm2, initial=0.0))) * np.sqrt(yy)
+    if top <= np.finfo(np.float64).resolution * bound:
+        return 0.0
+    return top / (n * l1_ratio)
+
+
+def mt_alpha_grid(design, Yc, l1_ratio=1.0, eps=1e-3, n_alphas=100, Xty=None):
+    """scikit-learn's grid: n_alphas values from alpha_max down to eps alpha_max."""
+    return geometric_grid(mt_alpha_max(design, Yc, l1_ratio, Xty), eps, n_alphas)
+
+
+def solve_mt(
+    design,
+    Yc,
+    alpha,
+    l1_ratio=1.0,
+    *,
+    coef_init=None,
+    tol=1e-4,
+    max_iter=1000,
+    selection="cyclic",
+    random_state=None,
+    working_sets=True,
+    screening=True,
+    anderson=True,
+    n_threads=1,
+    record_history=False,
+    yy=None,
+    warn=True,
+):
+    """Block coordinate descent from coef_init (p, T) or 0. Returns a Solution whose
+    coef is W (p, T, C order: its transpose is scikit-learn's coef_), gap in P's
+    units, n_iter the epochs (passes over a working set)."""
+    n, p = design.X.shape
+    T = Yc.shape[1]
+    if yy is None:
+        sq = np.asarray(Yc, dtype=np.float64) ** 2
+        yy = float(np.sum(sq if design.sw is None else design.sw[:, None] * sq))
+    tol_gap = tol * yy / n
+    W = np.zeros((p, T), dtype=design.dtype)
+    if coef_init is not None:
+        W[:] = coef_init
+    if yy == 0.0:  # Y constant on the weighted rows: W = 0 is optimal for every alpha
+        return Solution(np.zeros((p, T), dtype=design.dtype), 0.0, 0.0, 0, True,
+                        np.zeros((0, 3)) if record_history else None)
+    hist = np.zeros((max(16, 3 * max_iter + 16) if record_history else 0, 3))
+    seed = 1  # cyclic selection draws nothing (numpy's global stream stays untouched)
+    if selection == "random":
+        seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
+    kernel = getattr(_kernels, "mtl_cd_" + design.kind)
+    out = kernel(
+        *design.kernel_args(),
+        Yc,
+        np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
+        design.mu,
+        design.norm2,
+        design.col_norms,
+        W,
+        *scaled_penalties(n, alpha, l1_ratio),
+        tol * yy,
+        max_iter,
+        working_sets=working_sets,
+        screening=screening,
+        anderson=anderson,
+        n_threads=n_threads,
+        shuffle=selection == "random",
+        seed=seed,
+        hist=hist,
+        yy_c=yy,
+    )
+    return _certified(
+        W, out, hist, n, tol, tol_gap, out["epochs"], "epochs", "", record_history,
+        warn, out,
+    )
+
+
+def solve_mt_path(design, Yc, alphas, l1_ratio=1.0, *, coef_init=None, verbose=False,
+                  progress_label="path", **solve_params):
+    """Warm-started solves over ``alphas`` (decreasing). Returns (coefs (T, p, k) in
+    X's dtype, scikit-learn's layout of a multi-task path; dual gaps (k,) in P's units;
+    epochs per alpha (list); converged flags)."""
+    p, T, k = design.n_features, Yc.shape[1], len(alphas)
+    coefs = np.empty((T, p, k), dtype=design.dtype)
+    gaps = np.empty(k)
+    n_iters, converged = [], []
+    W = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
+    progress = Progress(k, progress_label, verbose)
+    sq = np.asarray(Yc, dtype=np.float64) ** 2
+    yy = float(np.sum(sq if design.sw is None else design.sw[:, None] * sq))
+    for i, alpha in enumerate(alphas):
+        sol = solve_mt(design, Yc, alpha, l1_ratio, coef_init=W, yy=yy, **solve_params)
+        coefs[:, :, i] = sol.coef.T
+        gaps[i] = sol.gap
+        n_iters.append(sol.n_iter)
+        converged.append(sol.converged)
+        W = sol.coef
+        if progress.enabled:
+            progress.step(f"alpha={alpha:.3g} rows={int(np.any(W != 0, axis=1).sum())}")
+    return coefs, gaps, n_iters, converged
+
+
+def resolve_mt_alphas(design, Yc, alphas, l1_ratio, eps, Xty=None):
+    """The grid for ``alphas`` given as a count (None: 100) or as values (sorted
+    decreasingly), as _solve_path.resolve_alphas for one target."""
+    from numbers import Integral
+
+    if alphas is None:
+        alphas = 100
+    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
+        if alphas < 1:
+            raise ValueError(
+                f"alphas must be >= 1 when given as a count, got {alphas}."
+            )
+        return mt_alpha_grid(design, Yc, l1_ratio, eps, int(alphas), Xty)
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    if alphas.size == 0:
+        raise ValueError("alphas is empty.")
+    if not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+        raise ValueError("alphas must be finite and non-negative.")
+    return np.sort(alphas)[::-1]
+
+
+# --------------------------------------------------------------------------------
+# cross-validation
+
+
+def _fold_training(X, Y, sample_weight, train, fit_intercept):
+    """(design, Y_c, y_mean) of a fold's training rows: a copy of them if X takes at
+    most FOLD_COPY_BYTES, else X itself with zero weights on the held-out rows (as
+    _cv.fold_training for one target)."""
+    size = X.nbytes if not sp.issparse(X) else (
+        X.data.nbytes + X.indices.nbytes + X.indptr.nbytes)
+    if size <= FOLD_COPY_BYTES:
+        if sp.issparse(X):
+            Xf = X[train]
+            Xf.sort_indices()
+        else:
+            Xf = np.asfortranarray(X.T.take(train, axis=1).T)
+        sw = None if sample_weight is None else sample_weight[train]
+        design = make_design(Xf, sw, fit_intercept)
+        Yc, y_mean, _ = center_targets(design, Y[train])
+        return design, Yc, y_mean
+    sw = np.zeros(X.shape[0])
+    sw[train] = 1.0 if sample_weight is None else sample_weight[train]
+    design = make_design(X, sw, fit_intercept)
+    Yc, y_mean, _ = center_targets(design, Y)
+    return design, Yc, y_mean
+
+
+def _held_out_mse(X, Y, sample_weight, test, coefs, intercepts):
+    """scikit-learn's fold score of each alpha: the (weighted) mean over the held-out
+    rows of the squared residuals, averaged over the tasks. coefs (T, p, k),
+    intercepts (T, k). Only the features nonzero somewhere on the path are read."""
+    T, p, k = coefs.shape
+    active = np.flatnonzero(np.any(coefs != 0, axis=(0, 2)))
+    Xt = X[test]
+    sw = None if sample_weight is None else sample_weight[test]
+    mse = np.zeros(k)
+    Ytest = np.asarray(Y[test], dtype=np.float64)
+    for a in range(k):
+        pred = np.zeros((len(test), T)) + intercepts[:, a]
+        if active.size:
+            W = np.asarray(coefs[:, active, a].T, dtype=np.float64)
+            pred += np.asarray(Xt[:, active] @ W)
+        err = (pred - Ytest) ** 2
+        mse[a] = np.mean(np.average(err, axis=0, weights=sw))
+    return mse
+
+
+def mt_fold_path(X, Y, sample_weight, train, test, fit_intercept, alphas, l1_ratio,
+                 solve_params):
+    """Path on the training rows, held-out errors. Returns (mse per alpha, number of
+    nonzero rows per alpha)."""
+    design, Yc, y_mean = _fold_training(X, Y, sample_weight, train, fit_intercept)
+    coefs, _, _, _ = solve_mt_path(design, Yc, alphas, l1_ratio, **solve_params)
+    T = Yc.shape[1]
+    intercepts = np.array([intercept_of(y_mean[t], design.mu, coefs[t])
+                           for t in range(T)]).reshape(T, -1)
+    mse = _held_out_mse(X, Y, sample_weight, test, coefs, intercepts)
+    nnz = np.any(coefs != 0, axis=0).sum(axis=0)
+    return mse, nnz
+
+
+def mt_cross_validate(X, Y, sample_weight, folds, l1_ratios, *, alphas, eps,
+                      fit_intercept, alpha_rule, solve_params, n_jobs=1, verbose=False):
+    """Cross-validated multi-task Elastic Net: grids (on the full data, per l1_ratio),
+    fold paths in threads, held-out errors, choice (min or 1-SE) and the refit on all
+    rows at the chosen alpha.
+
+    Returns a dict: grids, mse (n_l1, n_folds, n_alphas), se, n_nonzero (mean over
+    folds of the nonzero rows), best, alpha_min, alpha_1se, alpha (indices), refit
+    (Solution, coef W (p, T)), intercept (T,). Fold paths are kept only until
+    their errors are taken."""
+    full = make_design(X, sample_weight, fit_intercept)
+    Yc_full, y_mean, yy = center_targets(full, Y)
+    grids = [resolve_mt_alphas(full, Yc_full, alphas, r, eps) for r in l1_ratios]
+    jobs = [(i, k) for i in range(len(l1_ratios)) for k in range(len(folds))]
+    progress = Progress(len(jobs), "cv fits", verbose)
+
+    def run(job):
+        i, k = job
+        train, test = folds[k]
+        out = mt_fold_path(X, Y, sample_weight, train, test, fit_intercept, grids[i],
+                           l1_ratios[i], solve_params)
+        progress.step(f"l1_ratio={l1_ratios[i]:g} fold {k + 1}/{len(folds)}")
+        return out
+
+    if n_jobs == 1 or len(jobs) == 1:
+        results = [run(job) for job in jobs]
+    else:
+        results = map_threads(run, jobs, min(n_jobs, len(jobs)))
+    n_alphas = len(grids[0])
+    mse = np.empty((len(l1_ratios), len(folds), n_alphas))
+    nnz = np.empty((len(l1_ratios), len(folds), n_alphas))
+    for (i, k), (m, z) in zip(jobs, results, strict=True):
+        mse[i, k] = m
+        nnz[i, k] = z
+    se = standard_errors(mse)
+    best, a_min, a_1se = select_alpha(mse.mean(axis=1), se)
+    a = a_min if alpha_rule == "min" else a_1se
+    # the refit starts from 0, as scikit-learn's: at alpha_max that is the solution
+    # (a warm start from the folds' mean would stop within tol of it, not at it)
+    sol = solve_mt(full, Yc_full, float(grids[best][a]), l1_ratios[best], yy=yy,
+                   **solve_params)
+    intercept = np.array([intercept_of(y_mean[t], full.mu, sol.coef[:, t])
+                          for t in range(Yc_full.shape[1])])
+    return dict(grids=grids, mse=mse, se=se, n_nonzero=nnz.mean(axis=1), best=best,
+                alpha_min=a_min, alpha_1se=a_1se, alpha=a, refit=sol,
+                intercept=intercept)
