@@ -961,3 +961,259 @@ def test_dataframe_bad_columns(name, column, match):
         est.fit(df, y)
     pd.testing.assert_frame_equal(df, before)
     assert not hasattr(est, "coef_")
+
+
+# ---------------------------------------------------------------------------------
+# multi-task estimators (2-D targets): the same hostile input, the references are
+# scikit-learn's MultiTaskLasso / MultiTaskElasticNet at tol=1e-12
+
+
+def _mt_cv(cls, **fixed):
+    def make(alpha=1.0, **kw):
+        return cls(alphas=[alpha], cv=3, **{**fixed, "tol": 1e-10, **kw})
+
+    return make
+
+
+MT_ESTIMATORS = {
+    "MultiTaskLasso": lambda **kw: fastlasso.MultiTaskLasso(**{"tol": 1e-10, **kw}),
+    "MultiTaskElasticNet": lambda **kw: fastlasso.MultiTaskElasticNet(
+        **{"l1_ratio": 0.6, "tol": 1e-10, **kw}
+    ),
+    "MultiTaskLassoCV": _mt_cv(fastlasso.MultiTaskLassoCV),
+    "MultiTaskElasticNetCV": _mt_cv(fastlasso.MultiTaskElasticNetCV, l1_ratio=0.6),
+}
+MT_MODEL = {k: k.removesuffix("CV") for k in MT_ESTIMATORS}
+MT_REFERENCES = {
+    "MultiTaskLasso": lambda **kw: linear_model.MultiTaskLasso(
+        tol=1e-12, max_iter=200_000, **kw
+    ),
+    "MultiTaskElasticNet": lambda **kw: linear_model.MultiTaskElasticNet(
+        l1_ratio=0.6, tol=1e-12, max_iter=200_000, **kw
+    ),
+}
+MT_NOT_CV = [k for k in MT_ESTIMATORS if not k.endswith("CV")]
+
+
+@pytest.fixture(params=sorted(MT_ESTIMATORS))
+def mt_name(request):
+    return request.param
+
+
+def _mt_data(n=40, p=8, seed=0):
+    X, y = _data(n, p, seed)
+    return X, np.column_stack([y, -0.5 * y + X[:, 4], X[:, 5] - 1.0])
+
+
+def _mt_ref(name, X, Y, sample_weight=None, **params):
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    return MT_REFERENCES[MT_MODEL[name]](alpha=params.pop("alpha", ALPHA), **params).fit(
+        X, np.asarray(Y, dtype=np.float64), sample_weight=sample_weight
+    )
+
+
+def test_mt_3d_target_raises_sklearns_error(mt_name):
+    X, Y = _mt_data()
+    with pytest.raises(ValueError, match="Found array with dim 3") as err:
+        MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(X, Y[:, :, None])
+    cls = getattr(linear_model, mt_name)
+    with pytest.raises(ValueError) as ref_err:
+        cls().fit(X, Y[:, :, None])
+    assert str(err.value) == str(ref_err.value)
+
+
+def test_mt_1d_target_raises_sklearns_error(mt_name):
+    X, Y = _mt_data()
+    single = {"MultiTaskLasso": "Lasso", "MultiTaskElasticNet": "ElasticNet",
+              "MultiTaskLassoCV": "LassoCV", "MultiTaskElasticNetCV": "ElasticNetCV"}
+    with pytest.raises(ValueError, match=f"For mono-task outputs, use {single[mt_name]}"):
+        MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(X, Y[:, 0])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_mismatched_rows_raise(mt_name, sparse):
+    X, Y = _mt_data()
+    Xs = sp.csc_matrix(X) if sparse else X
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(Xs, Y[:-3])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples|sample_weight"):
+        MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(Xs, Y, sample_weight=np.ones(5))
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_non_finite_input_raises_sklearns_error(mt_name, where, bad, sparse):
+    X, Y = _mt_data()
+    if where == "X":
+        X = X.copy()
+        X[3, 2] = bad
+    else:
+        Y = Y.copy()
+        Y[5, 1] = bad
+    what = "NaN" if np.isnan(bad) else "infinity"
+    with pytest.raises(ValueError, match=f"Input {where} contains {what}"):
+        MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(sp.csc_matrix(X) if sparse else X, Y)
+
+
+def test_mt_targets_without_columns_raise(mt_name):
+    X, Y = _mt_data()
+    with pytest.raises(ValueError, match="0 feature"):
+        MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(X, Y[:, :0])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_mt_one_sample(sparse, fit_intercept):
+    X, Y = _mt_data()
+    Xs = sp.csc_matrix(X[:1]) if sparse else X[:1]
+    for name in MT_NOT_CV:
+        est = fit_checked(MT_ESTIMATORS[name](alpha=ALPHA, fit_intercept=fit_intercept),
+                          Xs, Y[:1])
+        _assert_matches(est, _mt_ref(name, X[:1], Y[:1], fit_intercept=fit_intercept))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_zero_and_constant_columns_and_targets(mt_name, sparse):
+    X, Y = _mt_data()
+    X = X.copy()
+    X[:, 1] = 0.0
+    X[:, 3] = 7.5  # constant: centred away with the intercept
+    Y = Y.copy()
+    Y[:, 2] = -3.0  # a constant target among varying ones
+    est = fit_checked(MT_ESTIMATORS[mt_name](alpha=ALPHA),
+                      sp.csc_matrix(X) if sparse else X, Y)
+    assert_array_equal(est.coef_[:, [1, 3]], 0.0)
+    assert_array_equal(est.coef_[2], 0.0)  # it never pays to fit a constant target
+    assert est.intercept_[2] == -3.0
+    _assert_matches(est, _mt_ref(mt_name, X, Y))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("value", [0.0, -7.25, 1e100])
+def test_mt_constant_targets(mt_name, sparse, value):
+    X, Y = _mt_data()
+    C = np.full_like(Y, value)
+    est = fit_checked(MT_ESTIMATORS[mt_name](alpha=ALPHA),
+                      sp.csc_matrix(X) if sparse else X, C)
+    assert_array_equal(est.coef_, 0.0)
+    assert_array_equal(est.intercept_, value)
+    assert est.dual_gap_ == 0.0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_duplicated_columns(mt_name, sparse):
+    """Multi-task Lasso: only the sum of the rows of a duplicated pair is determined,
+    and the two rows point the same way (||u|| + ||v|| > ||u + v|| otherwise); the sum
+    is the row of the fit without the copy. Elastic Net: the ridge term splits it
+    equally, as scikit-learn's unique solution does."""
+    X, Y = _mt_data()
+    Xd = np.column_stack([X, X[:, 0], X[:, 2]])
+    est = fit_checked(MT_ESTIMATORS[mt_name](alpha=ALPHA),
+                      sp.csc_matrix(Xd) if sparse else Xd, Y)
+    if MT_MODEL[mt_name] == "MultiTaskLasso":
+        ref = _mt_ref(mt_name, X, Y)
+        merged = est.coef_[:, :8].copy()
+        merged[:, [0, 2]] += est.coef_[:, 8:]
+        assert_allclose(merged, ref.coef_, rtol=1e-6, atol=1e-9)
+        for a, b in ((0, 8), (2, 9)):
+            u, v = est.coef_[:, a], est.coef_[:, b]
+            assert u @ v >= (1 - 1e-9) * np.linalg.norm(u) * np.linalg.norm(v)
+        assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6)
+    else:
+        _assert_matches(est, _mt_ref(mt_name, Xd, Y))
+        assert_allclose(est.coef_[:, [0, 2]], est.coef_[:, 8:], rtol=1e-6)
+
+
+@pytest.mark.parametrize("c", [1e150, 1e-150])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_mt_extreme_magnitudes_float64(mt_name, c, sparse, fit_intercept):
+    X, Y = _mt_data()
+    est = fit_checked(
+        MT_ESTIMATORS[mt_name](alpha=ALPHA * c * c, fit_intercept=fit_intercept),
+        sp.csc_matrix(X * c) if sparse else X * c,
+        Y * c,
+    )
+    _assert_matches(est, _mt_ref(mt_name, X, Y, fit_intercept=fit_intercept), scale=c)
+
+
+@pytest.mark.parametrize("c", [1e15, 1e-15])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_extreme_magnitudes_float32(mt_name, c, sparse):
+    X, Y = _mt_data()
+    X32, Y32 = (X * c).astype(np.float32), (Y * c).astype(np.float32)
+    est = fit_checked(MT_ESTIMATORS[mt_name](alpha=ALPHA * c * c, tol=1e-7),
+                      sp.csc_matrix(X32) if sparse else X32, Y32)
+    assert est.coef_.dtype == np.float32
+    ref = _mt_ref(mt_name, X32.astype(np.float64) / c, Y32.astype(np.float64) / c)
+    _assert_matches(est, ref, rtol=2e-4, scale=c)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_magnitudes_beyond_the_dtype_raise(mt_name, sparse):
+    X, Y = _mt_data()
+    for Xs, Ys, match in [(X * 1e155, Y, "column 0 of X are too large for float64"),
+                          (X, Y * 1e160, "values of y are too large for float64")]:
+        est = MT_ESTIMATORS[mt_name](alpha=ALPHA)
+        with pytest.raises(ValueError, match=match + r".*Rescale the data"):
+            est.fit(sp.csc_matrix(Xs) if sparse else Xs, Ys)
+        assert not hasattr(est, "coef_")
+
+
+def test_mt_huge_alpha_gives_zeros_with_finite_gap(mt_name):
+    X, Y = _mt_data()
+    est = MT_ESTIMATORS[mt_name](alpha=1e307)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_checked(est, X, Y)
+    assert_array_equal(est.coef_, 0.0)
+    assert_allclose(est.intercept_, Y.mean(axis=0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_zero_weights_drop_rows(mt_name, sparse):
+    X, Y = _mt_data()
+    sw = np.ones(len(X))
+    sw[::4] = 0.0
+    keep = sw > 0
+    est = fit_checked(MT_ESTIMATORS[mt_name](alpha=ALPHA),
+                      sp.csc_matrix(X) if sparse else X, Y, sample_weight=sw)
+    if mt_name in MT_NOT_CV:  # (CV folds differ when rows are dropped)
+        dropped = MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(X[keep], Y[keep])
+        _assert_matches(est, dropped, rtol=1e-7)
+    _assert_matches(est, _mt_ref(mt_name, X, Y, sample_weight=sw))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mt_float32_stays_float32_and_layouts_agree(mt_name, sparse):
+    X, Y = _mt_data()
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    est = fit_checked(MT_ESTIMATORS[mt_name](alpha=ALPHA, tol=1e-7),
+                      sp.csc_matrix(X32) if sparse else X32, Y32)
+    assert est.coef_.dtype == est.intercept_.dtype == np.float32
+    # the same numbers in other containers: bit-identical fits
+    if sparse:
+        others = [sp.csr_matrix(X32), sp.coo_matrix(X32), sp.csc_array(X32)]
+    else:
+        others = [np.asfortranarray(X32), pd.DataFrame(X32), X32.tolist()]
+    for Xo in others:
+        Xo = np.asarray(Xo, dtype=np.float32) if isinstance(Xo, list) else Xo
+        _assert_identical(
+            fit_checked(MT_ESTIMATORS[mt_name](alpha=ALPHA, tol=1e-7), Xo, Y32), est
+        )
+
+
+def test_mt_sparse_non_canonical_structure():
+    """Duplicates (summed), unsorted indices and explicit zeros: the same model as
+    the dense matrix they stand for; the caller's matrix is not touched."""
+    X, Y = _mt_data()
+    Xs = sp.coo_matrix(X)
+    rows = np.r_[Xs.row, Xs.row[:5]]
+    cols = np.r_[Xs.col, Xs.col[:5]]
+    vals = np.r_[Xs.data, np.zeros(5)]  # duplicates holding 0
+    dup = sp.csc_matrix((vals, (rows, cols)), shape=X.shape)
+    dup.has_canonical_format = False
+    for name in MT_NOT_CV:
+        est = fit_checked(MT_ESTIMATORS[name](alpha=ALPHA), dup, Y)
+        _assert_matches(est, _mt_ref(name, X, Y))

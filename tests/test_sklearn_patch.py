@@ -169,7 +169,36 @@ def _use_enet_path(lm, X, y):
     return np.r_[alphas, coefs.ravel()]
 
 
+def _use_mt_lasso(lm, X, y):
+    Y = np.c_[y, 0.5 * y + X[:, 0]]
+    est = lm.MultiTaskLasso(alpha=0.1, tol=TIGHT).fit(X, Y)
+    return np.r_[est.coef_.ravel(), est.intercept_]
+
+
+def _use_mt_enet(lm, X, y):
+    Y = np.c_[y, 0.5 * y + X[:, 0]]
+    est = lm.MultiTaskElasticNet(alpha=0.1, l1_ratio=0.3, tol=TIGHT).fit(X, Y)
+    return np.r_[est.coef_.ravel(), est.intercept_]
+
+
+def _use_mt_lasso_cv(lm, X, y):
+    Y = np.c_[y, 0.5 * y + X[:, 0]]
+    est = lm.MultiTaskLassoCV(cv=KFold(3), alphas=20, tol=TIGHT).fit(X, Y)
+    return np.r_[est.alpha_, est.coef_.ravel(), est.intercept_, est.mse_path_.ravel()]
+
+
+def _use_mt_enet_cv(lm, X, y):
+    Y = np.c_[y, 0.5 * y + X[:, 0]]
+    est = lm.MultiTaskElasticNetCV(l1_ratio=[0.3, 0.9], cv=KFold(3), alphas=20,
+                                   tol=TIGHT).fit(X, Y)
+    return np.r_[est.alpha_, est.l1_ratio_, est.coef_.ravel(), est.intercept_]
+
+
 USAGE = {
+    "MultiTaskLasso": _use_mt_lasso,
+    "MultiTaskElasticNet": _use_mt_enet,
+    "MultiTaskLassoCV": _use_mt_lasso_cv,
+    "MultiTaskElasticNetCV": _use_mt_enet_cv,
     "Lasso": _use_lasso,
     "ElasticNet": _use_enet,
     "LassoCV": _use_lasso_cv,

@@ -1,0 +1,456 @@
+"""Multi-task Lasso / Elastic Net: answers, certificates, layouts, CV.
+
+Every expected value comes from an independent source: scikit-learn's multi-task
+estimators at tol=1e-12, or numpy recomputing from their definitions
+
+    P(W, b) = 1/(2n) sum_i s_i ||y_i - W^T x_i - b||^2 + alpha rho sum_j ||W_j||_2
+              + alpha (1 - rho) / 2 ||W||_F^2
+
+(s the sample weights rescaled to sum to n, W_j the row of feature j, coef_ = W^T)
+the objective, the duality gap (dual norm: the largest row norm of X~^T S R) and the
+optimality (KKT) conditions of the rows:
+
+    W_j != 0:  X~_j^T S R / n = alpha rho W_j / ||W_j|| + alpha (1 - rho) W_j,
+    W_j == 0:  ||X~_j^T S R|| / n <= alpha rho.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import sklearn.linear_model as sk
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+
+import fastlasso
+
+MODELS = {"MultiTaskLasso": 1.0, "MultiTaskElasticNet": 0.4}
+LAYOUTS = ["dense_F", "dense_C", "csc32", "csc64", "csr"]
+
+
+def _problem(n=40, p=60, T=4, seed=0, rho=0.5, offset=2.0):
+    """Correlated columns (rho), six true rows, an offset on every target."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, p))
+    X = np.sqrt(1 - rho) * Z + np.sqrt(rho) * rng.standard_normal((n, 1))
+    X[rng.random((n, p)) < 0.3] = 0.0  # zeros, so that CSC layouts are really sparse
+    W = np.zeros((p, T))
+    W[rng.choice(p, 6, replace=False)] = rng.standard_normal((6, T))
+    Y = X @ W + 0.5 * rng.standard_normal((n, T)) + offset
+    return X, Y
+
+
+def _layout(X, layout, dtype=np.float64):
+    X = np.asarray(X, dtype=dtype)
+    if layout == "dense_F":
+        return np.asfortranarray(X)
+    if layout == "dense_C":
+        return np.ascontiguousarray(X)
+    if layout == "csr":
+        return sp.csr_matrix(X)
+    Xs = sp.csc_matrix(X)
+    if layout == "csc64":
+        Xs.indices = Xs.indices.astype(np.int64)
+        Xs.indptr = Xs.indptr.astype(np.int64)
+    return Xs
+
+
+def _weights(n, seed=1):
+    return np.random.default_rng(seed).uniform(0.0, 3.0, n)  # some near 0
+
+
+def _centred(X, Y, sw, fit_intercept):
+    X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    n = X.shape[0]
+    s = np.ones(n) if sw is None else np.asarray(sw, float) * n / np.sum(sw)
+    if fit_intercept:
+        X = X - s @ X / n
+        Y = Y - s @ Y / n
+    return X, Y, s
+
+
+def objective(X, Y, coef, intercept, alpha, rho, sw=None):
+    """P(W, b) in float64 (module docstring)."""
+    X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    n = X.shape[0]
+    s = np.ones(n) if sw is None else np.asarray(sw, float) * n / np.sum(sw)
+    W = np.asarray(coef, dtype=np.float64).T
+    R = np.asarray(Y, float) - X @ W - np.asarray(intercept, float)
+    return (s @ (R * R).sum(axis=1) / (2 * n)
+            + alpha * rho * np.linalg.norm(W, axis=1).sum()
+            + alpha * (1 - rho) / 2 * (W * W).sum())
+
+
+def duality_gap(X, Y, coef, alpha, rho, sw=None, fit_intercept=True):
+    """The gap of formulation A in P's units, from scratch: theta = R / max(1,
+    ||X~^T S R - n alpha (1 - rho) W||_2,inf / (n alpha rho))."""
+    Xc, Yc, s = _centred(X, Y, sw, fit_intercept)
+    n = Xc.shape[0]
+    W = np.asarray(coef, dtype=np.float64).T
+    l1, l2 = n * alpha * rho, n * alpha * (1 - rho)
+    R = Yc - Xc @ W
+    SR = s[:, None] * R
+    XtA = Xc.T @ SR - l2 * W
+    dnorm = np.linalg.norm(XtA, axis=1).max()
+    scale = min(1.0, l1 / dnorm) if dnorm > 0 else 1.0
+    R2, Ry = (SR * R).sum(), (SR * Yc).sum()
+    primal = 0.5 * R2 + l1 * np.linalg.norm(W, axis=1).sum() + 0.5 * l2 * (W * W).sum()
+    dual = -0.5 * scale**2 * (R2 + l2 * (W * W).sum()) + scale * Ry
+    return (primal - dual) / n
+
+
+def kkt_violation(X, Y, coef, alpha, rho, sw=None, fit_intercept=True):
+    """Largest violation of the row optimality conditions (module docstring)."""
+    Xc, Yc, s = _centred(X, Y, sw, fit_intercept)
+    n = Xc.shape[0]
+    W = np.asarray(coef, dtype=np.float64).T
+    G = Xc.T @ (s[:, None] * (Yc - Xc @ W)) / n
+    norms = np.linalg.norm(W, axis=1)
+    worst = 0.0
+    for j in range(W.shape[0]):
+        if norms[j] > 0:
+            want = alpha * rho * W[j] / norms[j] + alpha * (1 - rho) * W[j]
+            worst = max(worst, np.abs(G[j] - want).max())
+        else:
+            worst = max(worst, np.linalg.norm(G[j]) - alpha * rho)
+    return worst
+
+
+def _reference(name, X, Y, alpha, sw=None, fit_intercept=True):
+    extra = {} if name == "MultiTaskLasso" else {"l1_ratio": MODELS[name]}
+    Xd = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    return getattr(sk, name)(alpha=alpha, tol=1e-13, max_iter=200_000,
+                             fit_intercept=fit_intercept, **extra).fit(
+        Xd, np.asarray(Y, float), sample_weight=sw)
+
+
+def _ours(name, **params):
+    extra = {} if name == "MultiTaskLasso" else {"l1_ratio": MODELS[name]}
+    return getattr(fastlasso, name)(**extra, **params)
+
+
+def _alpha(X, Y, frac, rho=1.0):
+    Xc, Yc, _ = _centred(X, Y, None, True)
+    return frac * np.linalg.norm(Xc.T @ Yc, axis=1).max() / (len(X) * rho)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_int"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sw"])
+def test_matches_sklearn_and_certificate_float64(name, layout, fit_intercept, weighted):
+    X, Y = _problem()
+    sw = _weights(len(X)) if weighted else None
+    alpha = _alpha(X, Y, 0.2)
+    ref = _reference(name, X, Y, alpha, sw, fit_intercept)
+    est = _ours(name, alpha=alpha, tol=1e-12, max_iter=100_000,
+                fit_intercept=fit_intercept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(_layout(X, layout), Y, sample_weight=sw)
+    scale = np.abs(ref.coef_).max()
+    assert est.coef_.shape == ref.coef_.shape == (Y.shape[1], X.shape[1])
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-8 * scale)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-7, atol=1e-8 * scale)
+    # the same sparsity pattern of rows (the point of the L2,1 penalty)
+    assert_array_equal(np.any(est.coef_ != 0, axis=0), np.any(ref.coef_ != 0, axis=0))
+    rho = MODELS[name]
+    # the reported gap is the gap of the returned W, recomputed independently ...
+    gap = duality_gap(X, Y, est.coef_, alpha, rho, sw, fit_intercept)
+    assert abs(est.dual_gap_ - gap) <= 1e-9 * objective(
+        X, Y, est.coef_, est.intercept_, alpha, rho, sw) + 1e-14
+    # ... it bounds the suboptimality, and it met the tolerance
+    P = objective(X, Y, est.coef_, est.intercept_, alpha, rho, sw)
+    P_ref = objective(X, Y, ref.coef_, ref.intercept_, alpha, rho, sw)
+    assert P - P_ref <= est.dual_gap_ + 1e-12 * P
+    Yc = _centred(X, Y, sw, fit_intercept)[1]
+    s = _centred(X, Y, sw, fit_intercept)[2]
+    assert est.dual_gap_ <= 1e-12 * (s @ (Yc**2).sum(axis=1)) / len(X)
+    assert kkt_violation(X, Y, est.coef_, alpha, rho, sw, fit_intercept) <= 1e-6 * alpha
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("layout", ["dense_F", "csc32", "csc64"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sw"])
+def test_float32_kept_and_certified(name, layout, weighted):
+    X, Y = _problem(seed=3)
+    sw = _weights(len(X), seed=4) if weighted else None
+    alpha = _alpha(X, Y, 0.1)
+    ref = _reference(name, X, Y, alpha, sw)
+    est = _ours(name, alpha=alpha, tol=1e-6).fit(
+        _layout(X, layout, np.float32), Y.astype(np.float32), sample_weight=sw)
+    assert est.coef_.dtype == np.float32
+    assert est.intercept_.dtype == np.float32
+    assert est.predict(_layout(X, layout, np.float32)).dtype == np.float32
+    rho = MODELS[name]
+    X32 = X.astype(np.float32).astype(np.float64)
+    Y32 = Y.astype(np.float32).astype(np.float64)
+    P = objective(X32, Y32, est.coef_, est.intercept_, alpha, rho, sw)
+    P_ref = objective(X32, Y32, ref.coef_, ref.intercept_, alpha, rho, sw)
+    # the float32 data's optimum is within rounding of the float64 one
+    assert P - P_ref <= est.dual_gap_ + 1e-5 * P
+    assert_allclose(est.coef_, ref.coef_, atol=2e-3 * np.abs(ref.coef_).max())
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_int"])
+def test_same_answer_in_every_layout(name, fit_intercept):
+    X, Y = _problem(seed=5)
+    sw = _weights(len(X), seed=6)
+    alpha = _alpha(X, Y, 0.05)
+    fits = {
+        layout: _ours(name, alpha=alpha, tol=1e-12, max_iter=100_000,
+                      fit_intercept=fit_intercept).fit(_layout(X, layout), Y,
+                                                      sample_weight=sw)
+        for layout in LAYOUTS
+    }
+    base = fits["dense_F"]
+    scale = np.abs(base.coef_).max()
+    for layout, est in fits.items():
+        assert_allclose(est.coef_, base.coef_, rtol=1e-9, atol=1e-10 * scale,
+                        err_msg=layout)
+        assert_allclose(est.intercept_, base.intercept_, rtol=1e-9, atol=1e-10 * scale)
+    # the same numbers in another container: bit-identical
+    _assert_same(fits["dense_F"], fits["dense_C"])
+    _assert_same(fits["csc32"], fits["csr"])
+    _assert_same(fits["csc32"], fits["csc64"])
+
+
+def _assert_same(a, b):
+    assert_array_equal(a.coef_, b.coef_)
+    assert_array_equal(a.intercept_, b.intercept_)
+    assert a.dual_gap_ == b.dual_gap_
+    assert a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.parametrize("layout", ["dense_F", "csc32"])
+def test_sample_weights_are_repeated_rows(layout):
+    X, Y = _problem(n=30, seed=7)
+    k = np.random.default_rng(8).integers(0, 3, len(X))  # 0, 1 or 2 copies
+    alpha = _alpha(X, Y, 0.1)
+    weighted = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
+    weighted.fit(_layout(X, layout), Y, sample_weight=k.astype(float))
+    rows = np.repeat(np.arange(len(X)), k)
+    repeated = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
+    repeated.fit(_layout(X[rows], layout), Y[rows])
+    scale = np.abs(repeated.coef_).max()
+    assert_allclose(weighted.coef_, repeated.coef_, atol=1e-9 * scale)
+    assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-9 * scale)
+    ones = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
+    ones.fit(_layout(X, layout), Y, sample_weight=np.full(len(X), 3.0))
+    none = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
+    none.fit(_layout(X, layout), Y)
+    assert_allclose(ones.coef_, none.coef_, atol=1e-10 * scale)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_option_reaches_the_same_minimiser(name):
+    """Working sets, screening, Anderson and random order only change the path to
+    the minimiser (the kernel's switches, through the solve driver)."""
+    from fastlasso._data import make_design
+    from fastlasso._multitask import center_targets, solve_mt
+
+    X, Y = _problem(seed=9)
+    alpha = _alpha(X, Y, 0.05)
+    rho = MODELS[name]
+    ref = _reference(name, X, Y, alpha)
+    for layout in ("dense_F", "csc32"):
+        design = make_design(_layout(X, layout), None, True)
+        Yc, _, yy = center_targets(design, Y)
+        for ws in (True, False):
+            for screen in (True, False):
+                for anderson in (True, False):
+                    for selection in ("cyclic", "random"):
+                        sol = solve_mt(design, Yc, alpha, rho, tol=1e-12,
+                                       max_iter=100_000, working_sets=ws,
+                                       screening=screen, anderson=anderson,
+                                       selection=selection, random_state=0)
+                        assert sol.converged
+                        assert_allclose(sol.coef.T, ref.coef_, rtol=1e-7,
+                                        atol=1e-8 * np.abs(ref.coef_).max())
+
+
+def test_anderson_and_working_sets_cut_epochs():
+    """The accelerations are on by default and do their job on a correlated design."""
+    from fastlasso._data import make_design
+    from fastlasso._multitask import center_targets, solve_mt
+
+    X, Y = _problem(n=50, p=300, T=5, seed=10, rho=0.8)
+    alpha = _alpha(X, Y, 0.02)
+    design = make_design(np.asfortranarray(X), None, True)
+    Yc, _, yy = center_targets(design, Y)
+    fast = solve_mt(design, Yc, alpha, tol=1e-10, max_iter=100_000)
+    plain = solve_mt(design, Yc, alpha, tol=1e-10, max_iter=100_000,
+                     working_sets=False, anderson=False)
+    assert fast.converged and plain.converged
+    assert fast.info["anderson"] > 0
+    assert fast.info["max_ws"] < X.shape[1]
+    # epochs over the working set are cheaper than over every feature: compare the
+    # work done, epochs times features visited
+    assert fast.n_iter * fast.info["max_ws"] < plain.n_iter * X.shape[1]
+
+
+def test_gap_safe_screening_removes_only_zero_rows():
+    from fastlasso._data import make_design
+    from fastlasso._multitask import center_targets, solve_mt
+
+    X, Y = _problem(n=40, p=200, T=3, seed=11)
+    alpha = _alpha(X, Y, 0.3)
+    design = make_design(np.asfortranarray(X), None, True)
+    Yc, _, _ = center_targets(design, Y)
+    sol = solve_mt(design, Yc, alpha, tol=1e-10, anderson=False)
+    ref = _reference("MultiTaskLasso", X, Y, alpha)
+    n_zero = int(np.sum(~np.any(ref.coef_ != 0, axis=0)))
+    assert 0 < sol.info["n_screened"] <= n_zero
+    assert_allclose(sol.coef.T, ref.coef_, atol=1e-8 * np.abs(ref.coef_).max())
+
+
+def test_convergence_warning_and_certificate_when_stopped_early():
+    X, Y = _problem(seed=12)
+    alpha = _alpha(X, Y, 0.01)
+    est = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-12, max_iter=1)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, Y)
+    assert est.n_iter_ == 1
+    # still a valid certificate of the W returned
+    gap = duality_gap(X, Y, est.coef_, alpha, 0.5)
+    assert_allclose(est.dual_gap_, gap, rtol=1e-8)
+    P = objective(X, Y, est.coef_, est.intercept_, alpha, 0.5)
+    ref = _reference("MultiTaskElasticNet", X, Y, alpha)
+    P_ref = objective(X, Y, ref.coef_, ref.intercept_, alpha, 0.5)
+    assert P - P_ref <= est.dual_gap_ * (1 + 1e-9)
+
+
+def test_fitted_attributes_match_sklearn_types_and_shapes():
+    X, Y = _problem()
+    for name in MODELS:
+        for fit_intercept in (True, False):
+            ref = getattr(sk, name)(alpha=0.1, fit_intercept=fit_intercept).fit(X, Y)
+            est = getattr(fastlasso, name)(alpha=0.1, fit_intercept=fit_intercept)
+            est.fit(X, Y)
+            for attr in ("coef_", "intercept_", "dual_gap_", "n_iter_", "eps_"):
+                assert np.shape(getattr(est, attr)) == np.shape(getattr(ref, attr))
+                assert type(getattr(est, attr)) is type(getattr(ref, attr)), attr
+            assert est.coef_.flags.f_contiguous == ref.coef_.flags.f_contiguous
+            assert_allclose(est.eps_, ref.eps_, rtol=1e-12)
+            assert est.sparse_coef_.shape == ref.sparse_coef_.shape
+            assert est.predict(X).shape == ref.predict(X).shape
+
+
+def test_one_column_target_equals_the_lasso():
+    X, Y = _problem(T=1, seed=13)
+    alpha = _alpha(X, Y, 0.1)
+    mt = fastlasso.MultiTaskElasticNet(alpha=alpha, l1_ratio=0.7, tol=1e-12).fit(X, Y)
+    st = fastlasso.ElasticNet(alpha=alpha, l1_ratio=0.7, tol=1e-12).fit(X, Y[:, 0])
+    assert_allclose(mt.coef_[0], st.coef_, rtol=1e-8, atol=1e-10)
+    assert_allclose(mt.intercept_[0], st.intercept_, rtol=1e-8)
+
+
+def test_warm_start_continues_from_coef():
+    X, Y = _problem(seed=14)
+    alpha = _alpha(X, Y, 0.05)
+    est = fastlasso.MultiTaskLasso(alpha=alpha, tol=1e-10, warm_start=True).fit(X, Y)
+    n_first = est.n_iter_
+    est.fit(X, Y)  # from the solution: the first gap check is within tol
+    assert est.n_iter_ == 0 < n_first
+
+
+def test_inputs_not_modified():
+    X, Y = _problem(seed=15)
+    sw = _weights(len(X))
+    for layout in LAYOUTS:
+        Xl = _layout(X, layout)
+        parts = ("data", "indices", "indptr") if sp.issparse(Xl) else ()
+        before = [np.array(getattr(Xl, k)) for k in parts] or [np.array(Xl)]
+        Yb, swb = Y.copy(), sw.copy()
+        fastlasso.MultiTaskLasso(alpha=0.05).fit(Xl, Y, sample_weight=sw)
+        after = [getattr(Xl, k) for k in parts] or [Xl]
+        for a, b in zip(after, before, strict=True):
+            assert_array_equal(a, b, strict=True)
+        assert_array_equal(Y, Yb)
+        assert_array_equal(sw, swb)
+
+
+# ---------------------------------------------------------------------------------
+# cross-validation
+
+
+@pytest.mark.parametrize("name", ["MultiTaskLassoCV", "MultiTaskElasticNetCV"])
+def test_cv_matches_sklearn(name):
+    X, Y = _problem(n=45, p=30, seed=16)
+    params = dict(cv=3, alphas=12, tol=1e-10, max_iter=100_000)
+    if name == "MultiTaskElasticNetCV":
+        params["l1_ratio"] = [0.3, 0.9]
+    ref = getattr(sk, name)(**params).fit(X, Y)
+    est = getattr(fastlasso, name)(**params).fit(X, Y)
+    assert_allclose(est.alphas_, ref.alphas_, rtol=1e-12)
+    assert est.mse_path_.shape == ref.mse_path_.shape
+    assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-6)
+    assert est.alpha_ == ref.alpha_
+    if name == "MultiTaskElasticNetCV":
+        assert est.l1_ratio_ == ref.l1_ratio_
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+    assert est.predict(X).shape == ref.predict(X).shape
+
+
+def test_cv_one_standard_error_rule():
+    X, Y = _problem(n=60, p=40, seed=17)
+    est = fastlasso.MultiTaskLassoCV(cv=4, alphas=15, alpha_rule="1se").fit(X, Y)
+    mse = est.mse_path_  # (n_alphas, n_folds)
+    mean = mse.mean(axis=1)
+    se = mse.std(axis=1, ddof=1) / np.sqrt(mse.shape[1])
+    assert_allclose(est.mse_se_, se, rtol=1e-10)
+    best = np.argmin(mean)
+    i_1se = np.flatnonzero(mean <= mean[best] + se[best])[0]
+    assert est.alpha_min_ == est.alphas_[best]
+    assert est.alpha_1se_ == est.alphas_[i_1se] == est.alpha_
+    assert est.alpha_1se_ >= est.alpha_min_
+    # the refit is the single fit at alpha_
+    single = fastlasso.MultiTaskLasso(alpha=est.alpha_, tol=1e-4).fit(X, Y)
+    assert_allclose(est.coef_, single.coef_, atol=1e-3 * np.abs(single.coef_).max())
+
+
+@pytest.mark.parametrize("layout", ["csc32", "csc64"])
+def test_cv_sparse_and_weighted(layout):
+    X, Y = _problem(n=45, p=30, seed=18)
+    sw = _weights(len(X), seed=19)
+    params = dict(cv=3, alphas=8, tol=1e-10, max_iter=100_000)
+    dense = fastlasso.MultiTaskElasticNetCV(**params).fit(X, Y, sample_weight=sw)
+    sparse = fastlasso.MultiTaskElasticNetCV(**params).fit(_layout(X, layout), Y,
+                                                            sample_weight=sw)
+    assert_allclose(sparse.mse_path_, dense.mse_path_, rtol=1e-8)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-10)
+    ref = sk.MultiTaskElasticNetCV(**params).fit(X, Y, sample_weight=sw)
+    assert_allclose(dense.mse_path_, ref.mse_path_, rtol=1e-6)
+    assert dense.alpha_ == ref.alpha_
+
+
+def test_cv_folds_in_threads_give_the_same_result():
+    X, Y = _problem(n=45, p=30, seed=20)
+    params = dict(cv=3, alphas=10, l1_ratio=[0.5, 1.0])
+    one = fastlasso.MultiTaskElasticNetCV(**params, n_jobs=1).fit(X, Y)
+    two = fastlasso.MultiTaskElasticNetCV(**params, n_jobs=2).fit(X, Y)
+    assert_array_equal(one.mse_path_, two.mse_path_)
+    assert_array_equal(one.coef_, two.coef_)
+
+
+# ---------------------------------------------------------------------------------
+# drop-in
+
+
+def test_patch_sklearn_covers_the_multitask_estimators():
+    import sklearn.linear_model as lm
+
+    originals = {name: getattr(lm, name) for name in (
+        "MultiTaskLasso", "MultiTaskElasticNet", "MultiTaskLassoCV",
+        "MultiTaskElasticNetCV")}
+    with fastlasso.sklearn_patched():
+        for name in originals:
+            assert getattr(lm, name) is getattr(fastlasso, name)
+        est = lm.MultiTaskLasso(alpha=0.1).fit(*_problem())
+        assert isinstance(est, fastlasso.MultiTaskLasso)
+    for name, cls in originals.items():
+        assert getattr(lm, name) is cls
