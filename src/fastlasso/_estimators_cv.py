@@ -38,69 +38,128 @@ from fastlasso._path_functions import enet_path, lasso_path
 from fastlasso._solve import n_threads_for
 
 
-class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
-    """Elastic Net with alpha (and l1_ratio) chosen by cross-validation.
-
-    Same parameters, grid, folds and choice as scikit-learn's ``ElasticNetCV``, plus
-    the one-standard-error rule of glmnet (``alpha_rule="1se"``): the largest alpha
-    whose mean CV error is within one standard error of the minimum.
-
+_HOW_DOC = """
     Folds are fitted as warm-started paths in parallel threads (``n_jobs``), on a copy
     of the training rows when X is small (up to 256 MB), else on the one X in place
-    with zero sample weight on the held-out rows. The final model is refitted on all
-    data at ``alpha_`` with the same fast solver, warm-started from the fold solutions
-    at that alpha.
+    with zero sample weight on the held-out rows; dense data with many more rows than
+    columns are cross-validated from sufficient statistics (Gram matrices of the
+    held-out blocks) in one pass over X. The final model is refitted on all data at
+    ``alpha_`` with the same solver, warm-started from the fold solutions at that
+    alpha.
+"""
 
-    Parameters
-    ----------
-    l1_ratio : float or list of float, default=0.5
-        Mix of L1 and L2 penalties; a list is searched too.
+_PARAMETERS_DOC = """\
     eps : float, default=1e-3
-        alpha_min / alpha_max of the automatic grid.
+        alpha_min / alpha_max of the automatic grid (geometric, from alpha_max, the
+        smallest alpha whose solution is 0).
     alphas : int or array-like, default=100
         Grid size, or the alphas themselves.
     fit_intercept : bool, default=True
+        Fit an unpenalised intercept (data centred implicitly, never copied).
     precompute : "auto", bool or array-like, default="auto"
-        Gram-matrix use (dense X): see :class:`ElasticNet`.
+        Gram-matrix use (dense X): see :class:`ElasticNet`. An array means the
+        full-Gram mode, computed per fold from the data.
     max_iter : int, default=1000
+        Maximum number of epochs of each fit along each path.
     tol : float, default=1e-4
         Every fit along every path stops at duality gap <= tol * ||y - ybar||^2 / n.
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn (None: 5-fold KFold without shuffling).
     copy_X : bool, default=True
-        Accepted for compatibility; X is never copied or modified.
+        Accepted for compatibility; X is never copied or modified for it.
     verbose : bool or int, default=False
         Progress on stderr (one line per fold path).
     n_jobs : int, default=None
-        Threads over (l1_ratio, fold) paths; -1 uses all cores. The paths run through
-        joblib: under ``joblib.parallel_config("dask")`` (or another backend) they run
-        there instead, e.g. spread over a Dask cluster.
+        Threads over (l1_ratio, fold) paths; None means 1, -1 all cores. The paths
+        run through joblib: under ``joblib.parallel_config("dask")`` (or another
+        backend) they run there instead, e.g. spread over a Dask cluster.
     positive : bool, default=False
+        Constrain the coefficients to be >= 0.
     random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate shuffling when ``selection="random"``.
     selection : {"cyclic", "random"}, default="cyclic"
+        Visit coordinates in order, or in a fresh random order every epoch.
     alpha_rule : {"min", "1se"}, default="min"
-        Which alpha becomes ``alpha_`` and is refitted.
+        Which alpha becomes ``alpha_`` and is refitted: the one of least mean CV
+        error, or the largest within one standard error of it.
+"""
 
-    Attributes
-    ----------
-    alpha_ : float
-        The chosen alpha (``alpha_min_`` or ``alpha_1se_``).
+_ATTRIBUTES_DOC = """\
     alpha_min_ : float
-        Alpha of minimum mean CV error.
+        Alpha of least mean CV error.
     alpha_1se_ : float
-        Largest alpha with mean CV error <= minimum + its standard error.
-    l1_ratio_ : float
+        Largest alpha whose mean CV error is <= the least one + its standard error.
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The grid (decreasing).
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
         Held-out mean squared error per fold.
     mse_se_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
         Standard error of the mean CV error: std over folds (ddof=1) / sqrt(n_folds).
     n_nonzero_path_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
         Number of nonzero coefficients along the path, mean over folds.
-    coef_, intercept_, dual_gap_, n_iter_ :
-        Of the model refitted at ``alpha_``.
+    coef_ : ndarray of shape (n_features,)
+        Weights of the model refitted on all data at ``alpha_``.
+    intercept_ : float
+        Its intercept (0.0 when ``fit_intercept=False``).
+    dual_gap_ : float
+        Its duality gap, an upper bound on its suboptimality.
+    n_iter_ : int
+        Its epochs.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during ``fit``, when ``X`` has string column
+        names (a pandas DataFrame).
+"""
+
+
+def _fill_docstring(cls):
+    """Put the shared parameter and attribute descriptions into cls's docstring."""
+    cls.__doc__ = cls.__doc__.format(
+        how=_HOW_DOC, parameters=_PARAMETERS_DOC, attributes=_ATTRIBUTES_DOC
+    )
+    return cls
+
+
+@_fill_docstring
+class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
+    """Elastic Net with alpha (and l1_ratio) chosen by cross-validation.
+
+    Same parameters, grid, folds and choice as scikit-learn's ``ElasticNetCV``, plus
+    the one-standard-error rule of glmnet (``alpha_rule="1se"``): the largest alpha
+    whose mean CV error is within one standard error of the minimum.
+{how}
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        Mix of L1 and L2 penalties, in [0, 1] (1: Lasso); a list is searched too, each
+        ratio with its own grid of alphas.
+{parameters}
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen alpha (``alpha_min_`` or ``alpha_1se_``).
+    l1_ratio_ : float
+        The chosen l1_ratio: the one whose grid reaches the smallest mean CV error.
+{attributes}
+    See Also
+    --------
+    ElasticNet : The model fitted at one alpha.
+    LassoCV : The case ``l1_ratio=1``.
+    plot_cv : The CV curve with both choices of alpha.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from fastlasso import ElasticNetCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = ElasticNetCV(l1_ratio=[0.5, 0.9, 1.0], cv=5).fit(X, y)
+    >>> model.alphas_.shape  # one grid of 100 alphas per l1_ratio
+    (3, 100)
+    >>> model.mse_path_.shape  # held-out errors: (l1_ratio, alpha, fold)
+    (3, 100, 5)
+    >>> float(model.l1_ratio_)
+    1.0
     """
 
     _parameter_constraints: dict = {
@@ -243,10 +302,43 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         return tags
 
 
+@_fill_docstring
 class LassoCV(ElasticNetCV):
-    """Lasso with alpha chosen by cross-validation (scikit-learn's ``LassoCV`` plus the
-    one-standard-error rule). Parameters and attributes: see :class:`ElasticNetCV`,
-    without ``l1_ratio`` (fixed to 1)."""
+    """Lasso with alpha chosen by cross-validation.
+
+    Same parameters, grid, folds and choice as scikit-learn's ``LassoCV``, plus the
+    one-standard-error rule of glmnet (``alpha_rule="1se"``): the largest alpha whose
+    mean CV error is within one standard error of the minimum, which keeps fewer
+    features at an error the CV cannot tell from the best one's.
+{how}
+    Parameters
+    ----------
+{parameters}
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen alpha (``alpha_min_`` or ``alpha_1se_``).
+{attributes}
+    See Also
+    --------
+    Lasso : The model fitted at one alpha.
+    lasso_path : The solutions along a grid of alphas.
+    plot_cv : The CV curve with both choices of alpha.
+    plot_path : The path on the CV grid with both choices marked.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from fastlasso import LassoCV
+    >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+    >>> model = LassoCV(cv=5, alpha_rule="1se").fit(X, y)
+    >>> bool(model.alpha_ == model.alpha_1se_ > model.alpha_min_)
+    True
+    >>> model.mse_path_.shape  # held-out errors: (alpha, fold)
+    (100, 5)
+    >>> list(model.feature_names_in_[model.coef_ != 0])
+    ['sex', 'bmi', 'bp', 's3', 's5', 's6']
+    """
 
     _parameter_constraints: dict = {
         k: v for k, v in ElasticNetCV._parameter_constraints.items() if k != "l1_ratio"

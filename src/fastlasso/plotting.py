@@ -62,6 +62,23 @@ def plot_path(model_or_path, X=None, y=None, *, ax=None, feature_names=None,
     Returns
     -------
     ax : matplotlib Axes
+
+    See Also
+    --------
+    lasso_path, enet_path : Compute the path.
+    plot_cv : The cross-validation curve of a CV model.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from fastlasso import lasso_path, plot_path
+    >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+    >>> path = lasso_path(X, y, fit_intercept=True)
+    >>> ax = plot_path(path, feature_names=X.columns)
+    >>> ax.get_xlabel()
+    'log10(alpha)'
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][:4]
+    ['age', 'sex', 'bmi', 'bp']
     """
     marks = {}
     if _is_cv_model(model_or_path):
@@ -131,6 +148,20 @@ def plot_cv(cv_model, *, ax=None):
     Returns
     -------
     ax : matplotlib Axes
+
+    See Also
+    --------
+    LassoCV, ElasticNetCV : The models whose curve this draws.
+    plot_path : The coefficient paths, with the same alphas marked.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from fastlasso import LassoCV, plot_cv
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ax = plot_cv(LassoCV(cv=5).fit(X, y))
+    >>> [t.get_text().split(" =")[0] for t in ax.get_legend().get_texts()]
+    ['alpha_min', 'alpha_1se']
     """
     if not _is_cv_model(cv_model):
         raise TypeError("plot_cv needs a fitted fastlasso LassoCV or ElasticNetCV.")

@@ -96,6 +96,29 @@ def patch_sklearn(names=None):
     -------
     patched : list of str
         The names now served by fastlasso.
+
+    See Also
+    --------
+    unpatch_sklearn : Puts scikit-learn's objects back.
+    sklearn_patched : The patch for the duration of a ``with`` block.
+
+    Notes
+    -----
+    Names that your own modules imported from scikit-learn before the call
+    (``from sklearn.linear_model import Lasso``) keep scikit-learn's objects: patch
+    before importing, or refer to ``sklearn.linear_model.Lasso``.
+
+    Examples
+    --------
+    >>> import sklearn.linear_model
+    >>> import fastlasso
+    >>> fastlasso.patch_sklearn()
+    ['Lasso', 'ElasticNet', 'LassoCV', 'ElasticNetCV', 'lasso_path', 'enet_path']
+    >>> sklearn.linear_model.Lasso is fastlasso.Lasso
+    True
+    >>> fastlasso.unpatch_sklearn()
+    >>> sklearn.linear_model.Lasso is fastlasso.Lasso
+    False
     """
     with _lock:
         names = _check_names(names)
@@ -114,6 +137,23 @@ def unpatch_sklearn(names=None):
     ----------
     names : str or iterable of str, default=None
         Which names to restore; None: all of ``REPLACEABLE``.
+
+    See Also
+    --------
+    patch_sklearn : Puts fastlasso's objects in place.
+
+    Examples
+    --------
+    >>> import sklearn.linear_model
+    >>> import fastlasso
+    >>> fastlasso.patch_sklearn(["Lasso", "LassoCV"])
+    ['Lasso', 'LassoCV']
+    >>> fastlasso.unpatch_sklearn("LassoCV")
+    >>> sklearn.linear_model.LassoCV is fastlasso.LassoCV
+    False
+    >>> sklearn.linear_model.Lasso is fastlasso.Lasso
+    True
+    >>> fastlasso.unpatch_sklearn()
     """
     with _lock:
         names = _check_names(names)
@@ -141,6 +181,30 @@ def sklearn_patched(names=None):
 
     On exit only what this block patched is restored, so blocks nest and a global
     ``patch_sklearn()`` made before the block stays in place.
+
+    Parameters
+    ----------
+    names : str or iterable of str, default=None
+        Which of ``REPLACEABLE`` to replace; None: all that fastlasso provides.
+
+    See Also
+    --------
+    patch_sklearn : The same patch, until ``unpatch_sklearn()``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import cross_val_score
+    >>> import sklearn.linear_model
+    >>> import fastlasso
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> with fastlasso.sklearn_patched():
+    ...     model = sklearn.linear_model.Lasso(alpha=0.1)
+    ...     scores = cross_val_score(model, X, y, cv=3)
+    >>> type(model).__module__.startswith("fastlasso")
+    True
+    >>> sklearn.linear_model.Lasso is fastlasso.Lasso
+    False
     """
     with _lock:
         before = set(_patched_names())
