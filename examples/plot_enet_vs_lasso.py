@@ -38,7 +38,8 @@ folds = KFold(5, shuffle=True, random_state=0)
 lasso = LassoCV(cv=folds).fit(X, y)
 enet = ElasticNetCV(l1_ratio=[0.1, 0.3, 0.5, 0.7, 0.9], cv=folds).fit(X, y)
 np.set_printoptions(precision=2, suppress=True)
-for name, model in [("Lasso", lasso), (f"ElasticNet (l1_ratio={enet.l1_ratio_})", enet)]:
+enet_name = f"ElasticNet (l1_ratio={enet.l1_ratio_})"
+for name, model in [("Lasso", lasso), (enet_name, enet)]:
     print(f"{name}: alpha_ = {model.alpha_:.3g}, "
           f"{np.count_nonzero(model.coef_)} nonzero weights")
     for g in (0, 1):

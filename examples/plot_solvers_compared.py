@@ -26,7 +26,8 @@ from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from fastlasso import Lasso
 
 X, y = load_diabetes(return_X_y=True)
-X = StandardScaler().fit_transform(PolynomialFeatures(3, include_bias=False).fit_transform(X))
+X = PolynomialFeatures(3, include_bias=False).fit_transform(X)
+X = StandardScaler().fit_transform(X)
 X = np.asfortranarray(X)
 n = X.shape[0]
 alpha = np.max(np.abs(X.T @ (y - y.mean()))) / n / 50

@@ -28,6 +28,7 @@ from sklearn.model_selection import KFold, cross_val_score
 
 from fastlasso import Lasso, LassoCV
 
+
 def stdlib_functions():
     """(docstring, number of parameters) of every public documented function."""
     root = Path(sysconfig.get_paths()["stdlib"])

@@ -52,10 +52,10 @@ def test_public_docstring_has_numpydoc_sections_and_an_example(name):
     doc = obj.__doc__
     assert doc, f"{name} has no docstring"
     sections = _sections(doc)
-    assert "Examples" in sections, f"{name}: no Examples section (found {list(sections)})"
+    assert "Examples" in sections, f"{name}: no Examples section ({list(sections)})"
     assert any(line.lstrip().startswith(">>> ") for line in sections["Examples"]), (
         f"{name}: its Examples section has no >>> line")
-    assert list(sections)[-1] == "Examples", f"{name}: Examples must be the last section"
+    assert list(sections)[-1] == "Examples", f"{name}: Examples must come last"
     signature = inspect.signature(obj)
     if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
         return  # lasso_path forwards **params: documented under enet_path's names

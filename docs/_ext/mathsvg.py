@@ -44,7 +44,9 @@ def _img(self, node, latex, size, css_class):
                        location=node)
         return f'<code class="{css_class}">{html.escape(text)}</code>'
     data = base64.b64encode(svg).decode("ascii")
-    style = f' style="vertical-align: -{depth:.1f}pt"' if css_class == "math-inline" else ""
+    style = ""
+    if css_class == "math-inline":
+        style = f' style="vertical-align: -{depth:.1f}pt"'
     return (f'<img class="{css_class}" src="data:image/svg+xml;base64,{data}" '
             f'alt="{html.escape(text)}"{style}/>')
 

@@ -329,5 +329,9 @@ _DOC_L1_RATIO = """\
     l1_ratio : float, default=0.5
         Mix of the penalties, ``0 <= l1_ratio <= 1`` (1: Lasso, 0: ridge).
 """
-enet_path.__doc__ = enet_path.__doc__.format(params=_DOC_PARAMS.replace("{l1_ratio}", _DOC_L1_RATIO))
-lasso_path.__doc__ = lasso_path.__doc__.format(params=_DOC_PARAMS.replace("{l1_ratio}", ""))
+enet_path.__doc__ = enet_path.__doc__.format(
+    params=_DOC_PARAMS.replace("{l1_ratio}", _DOC_L1_RATIO)
+)
+lasso_path.__doc__ = lasso_path.__doc__.format(
+    params=_DOC_PARAMS.replace("{l1_ratio}", "")
+)
