@@ -90,10 +90,30 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
     Attributes
     ----------
     alpha_, alpha_min_, alpha_1se_, l1_ratio_, alphas_, mse_path_, mse_se_,
-    n_nonzero_path_, coef_, intercept_, dual_gap_, n_iter_, n_features_in_ :
+    n_nonzero_path_, coef_, intercept_, dual_gap_, n_iter_, n_features_in_,
+    feature_names_in_ :
         As in :class:`fastlasso.ElasticNetCV`.
     n_passes_ : int
         Passes over the data.
+
+    See Also
+    --------
+    fastlasso.ElasticNetCV : The same cross-validation on data in memory.
+    LassoCV : The case ``l1_ratio=1``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_diabetes
+    >>> import fastlasso.dask as fld
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> dX = da.from_array(X, chunks=(100, 10))  # 5 chunks of rows
+    >>> dy = da.from_array(y, chunks=100)
+    >>> model = fld.ElasticNetCV(l1_ratio=[0.5, 1.0], cv=5).fit(dX, dy)
+    >>> model.alphas_.shape, model.n_passes_  # 2 passes for every fold and alpha
+    ((2, 100), 2)
+    >>> float(model.l1_ratio_)
+    1.0
     """
 
     _parameter_constraints: dict = {
@@ -240,8 +260,49 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 
 class LassoCV(ElasticNetCV):
     """Lasso with alpha chosen by contiguous K-fold CV on a Dask cluster (as
-    :class:`fastlasso.LassoCV`). Parameters and attributes: see :class:`ElasticNetCV`,
-    without ``l1_ratio``."""
+    :class:`fastlasso.LassoCV`): two passes over the data for n >> p.
+
+    Parameters
+    ----------
+    eps, alphas, fit_intercept, max_iter, tol, copy_X, verbose, positive,
+    random_state, selection, alpha_rule :
+        As in :class:`fastlasso.LassoCV`.
+    precompute : "auto" or True, default="auto"
+        The Gram regime (the only one cross-validation supports yet).
+    cv : int, KFold(shuffle=False) or None, default=None
+        Number of contiguous folds (None: 5).
+    n_jobs : int or None, default=None
+        Client threads over the fold paths.
+    client : distributed.Client or None, default=None
+        See :class:`fastlasso.dask.ElasticNet`.
+
+    Attributes
+    ----------
+    alpha_, alpha_min_, alpha_1se_, alphas_, mse_path_, mse_se_, n_nonzero_path_,
+    coef_, intercept_, dual_gap_, n_iter_, n_features_in_, feature_names_in_ :
+        As in :class:`fastlasso.LassoCV`.
+    n_passes_ : int
+        Passes over the data.
+
+    See Also
+    --------
+    fastlasso.LassoCV : The same cross-validation on data in memory.
+    Lasso : The model at one alpha on dask data.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_diabetes
+    >>> import fastlasso.dask as fld
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> dX = da.from_array(X, chunks=(100, 10))  # 5 chunks of rows
+    >>> dy = da.from_array(y, chunks=100)
+    >>> model = fld.LassoCV(cv=5, alpha_rule="1se").fit(dX, dy)
+    >>> bool(model.alpha_ == model.alpha_1se_), model.n_passes_
+    (True, 2)
+    >>> model.mse_path_.shape  # held-out errors: (alpha, fold)
+    (100, 5)
+    """
 
     _parameter_constraints: dict = {
         k: v for k, v in ElasticNetCV._parameter_constraints.items() if k != "l1_ratio"

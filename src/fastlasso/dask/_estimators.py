@@ -210,6 +210,26 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         As in :class:`fastlasso.ElasticNet` (``dual_gap_`` from a pass over the data).
     n_passes_ : int
         Passes over the data the fit made.
+
+    See Also
+    --------
+    fastlasso.ElasticNet : The same model on data in memory.
+    ElasticNetCV : Alpha and l1_ratio chosen by cross-validation on dask data.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_diabetes
+    >>> import fastlasso.dask as fld
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> dX = da.from_array(X, chunks=(100, 10))  # 5 chunks of rows
+    >>> dy = da.from_array(y, chunks=100)
+    >>> model = fld.ElasticNet(alpha=0.01, l1_ratio=0.5, tol=1e-10).fit(dX, dy)
+    >>> model.coef_.round(1)  # as fastlasso.ElasticNet on X, y
+    array([  33.1,  -35.2,  211. ,  144.6,   21.9,    0. , -115.6,  100.7,
+            185.3,   96.3])
+    >>> model.n_passes_  # statistics, then the certificate
+    2
     """
 
     _parameter_constraints: dict = {
@@ -302,7 +322,51 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 class Lasso(ElasticNet):
     """Lasso on a Dask cluster (:class:`ElasticNet` with ``l1_ratio=1``):
     ``P(w, b) = 1/(2 n) ||y - X w - b||^2 + alpha ||w||_1``, certified by a duality gap
-    from a pass over the data. Parameters and attributes: see :class:`ElasticNet`."""
+    from a pass over the data.
+
+    Parameters
+    ----------
+    alpha, fit_intercept, max_iter, copy_X, tol, warm_start, positive, random_state,
+    selection :
+        As in :class:`fastlasso.Lasso`.
+    precompute : "auto" or bool, default="auto"
+        True: statistics with the full Gram matrix (one pass, p^2 floats per chunk);
+        False: working sets; "auto" chooses.
+    client : distributed.Client or None, default=None
+        None uses the default client (``distributed.default_client()``) or, without
+        one, dask's current scheduler. Not pickled.
+
+    Attributes
+    ----------
+    coef_, intercept_, dual_gap_, n_iter_, sparse_coef_, n_features_in_,
+    feature_names_in_ :
+        As in :class:`fastlasso.Lasso` (``dual_gap_`` from a pass over the data).
+    n_passes_ : int
+        Passes over the data the fit made.
+
+    See Also
+    --------
+    fastlasso.Lasso : The same model on data in memory.
+    LassoCV : Alpha chosen by cross-validation on dask data.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_diabetes
+    >>> import fastlasso.dask as fld
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> dX = da.from_array(X, chunks=(100, 10))  # 5 chunks of rows
+    >>> dy = da.from_array(y, chunks=100)
+    >>> model = fld.Lasso(alpha=0.1).fit(dX, dy)
+    >>> int((model.coef_ != 0).sum()), model.n_passes_
+    (7, 2)
+    >>> bool(model.dual_gap_ <= model.tol * y.var())  # certified on the data
+    True
+    >>> model.predict(dX)[:3].compute().round()  # predict is lazy
+    array([203.,  74., 175.])
+    >>> type(model.to_local()).__name__  # the in-memory fastlasso.Lasso
+    'Lasso'
+    """
 
     _parameter_constraints: dict = {
         k: v for k, v in ElasticNet._parameter_constraints.items() if k != "l1_ratio"

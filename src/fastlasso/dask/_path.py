@@ -111,6 +111,17 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
     :class:`fastlasso.dask.ElasticNet`. ``verbose``, ``copy_X``, ``check_input``,
     ``n_jobs`` and ``do_screening`` are accepted for compatibility.
 
+    Parameters
+    ----------
+    X, y, l1_ratio, eps, n_alphas, alphas, precompute, Xy, copy_X, coef_init, verbose,
+    return_n_iter, positive, check_input, fit_intercept, sample_weight, tol, max_iter,
+    random_state, selection, n_jobs, do_screening :
+        As in :func:`fastlasso.enet_path`, for dask data (above).
+    client : distributed.Client or None, default=None
+        See :class:`fastlasso.dask.ElasticNet`.
+    return_n_passes : bool, default=False
+        Also return the number of passes over the data.
+
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
@@ -121,6 +132,24 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
         Client epochs per alpha (only if ``return_n_iter``).
     n_passes : int
         Passes over the data (only if ``return_n_passes``).
+
+    See Also
+    --------
+    fastlasso.enet_path : The same path on data in memory.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_diabetes
+    >>> import fastlasso.dask as fld
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> dX = da.from_array(X, chunks=(100, 10))  # 5 chunks of rows
+    >>> dy = da.from_array(y, chunks=100)
+    >>> *path, n_passes = fld.enet_path(dX, dy, l1_ratio=0.5, alphas=5,
+    ...                                  fit_intercept=True, return_n_passes=True)
+    >>> alphas, coefs, gaps = path
+    >>> (coefs != 0).sum(axis=0), n_passes  # 2 passes for the whole path
+    (array([ 0,  9, 10, 10, 10]), 2)
     """
     if not 0 <= l1_ratio <= 1:
         raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
@@ -166,7 +195,38 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=None, alphas=100, precompute="auto", 
                copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
                positive=False, **params):
     """Lasso path on dask data: :func:`enet_path` with ``l1_ratio=1``
-    (1/(2n) ||y - X w||^2 + alpha ||w||_1 for each alpha, each certified by a pass)."""
+    (1/(2n) ||y - X w||^2 + alpha ||w||_1 for each alpha, each certified by a pass).
+
+    Parameters
+    ----------
+    X, y, eps, n_alphas, alphas, precompute, Xy, copy_X, coef_init, verbose,
+    return_n_iter, positive :
+        As in :func:`enet_path`.
+    **params :
+        The other keywords of :func:`enet_path` (``fit_intercept``, ``tol``,
+        ``client``, ``return_n_passes``, ...).
+
+    Returns
+    -------
+    alphas, coefs, dual_gaps[, n_iters][, n_passes] :
+        As :func:`enet_path` returns them.
+
+    See Also
+    --------
+    fastlasso.lasso_path : The same path on data in memory.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_diabetes
+    >>> import fastlasso.dask as fld
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> dX = da.from_array(X, chunks=(100, 10))  # 5 chunks of rows
+    >>> dy = da.from_array(y, chunks=100)
+    >>> alphas, coefs, gaps = fld.lasso_path(dX, dy, alphas=5, fit_intercept=True)
+    >>> (coefs != 0).sum(axis=0)  # as fastlasso.lasso_path on X, y
+    array([ 0,  4,  7,  9, 10])
+    """
     return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
                      precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
                      verbose=verbose, return_n_iter=return_n_iter, positive=positive,
