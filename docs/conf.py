@@ -55,8 +55,8 @@ numpydoc_class_members_toctree = False
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 # Included files (benchmarks/README.md, CHANGELOG.md) are written for GitHub and may
-# skip heading levels or link to files outside docs/; neither is an error in the site.
-suppress_warnings = ["myst.header", "myst.xref_missing"]
+# skip heading levels; that is not an error in the site.
+suppress_warnings = ["myst.header"]
 
 # -- Gallery: run every example, keep its pictures -------------------------------
 # The agg backend needs no display.
