@@ -113,7 +113,23 @@ class MultiTaskElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         Epochs run.
     sparse_coef_ : sparse matrix of shape (n_targets, n_features)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+
+    See Also
+    --------
+    MultiTaskLasso : The case ``l1_ratio=1``.
+    MultiTaskElasticNetCV : Alpha and l1_ratio chosen by cross-validation.
+
+    Examples
+    --------
+    >>> from fastlasso import MultiTaskElasticNet
+    >>> from sklearn.datasets import load_linnerud
+    >>> X, Y = load_linnerud(return_X_y=True)  # 20 athletes, 3 exercises, 3 targets
+    >>> model = MultiTaskElasticNet(alpha=1.0, l1_ratio=0.5, tol=1e-10).fit(X, Y)
+    >>> model.coef_.round(2)  # (n_targets, n_features)
+    array([[-0.43, -0.22,  0.09],
+           [-0.12, -0.04,  0.03],
+           [ 0.  ,  0.04, -0.03]])
     """
 
     path = staticmethod(enet_path)
@@ -229,8 +245,35 @@ class MultiTaskLasso(MultiTaskElasticNet):
     """Multi-task Lasso with the L1/L2 mixed-norm penalty (drop-in for scikit-learn's).
     {objective}
     With ``l1_ratio = 1``: ``P(W, b) = 1/(2 n) ||Y - X W - 1 b^T||_Fro^2 +
-    alpha ||W||_21``. Parameters and attributes are those of
-    :class:`MultiTaskElasticNet` without ``l1_ratio``.
+    alpha ||W||_21``: each feature is used by all targets or by none.
+
+    Parameters
+    ----------
+    alpha, fit_intercept, copy_X, max_iter, tol, warm_start, random_state, selection,
+    n_jobs :
+        As in :class:`MultiTaskElasticNet`.
+
+    Attributes
+    ----------
+    coef_, intercept_, dual_gap_, eps_, n_iter_, sparse_coef_, n_features_in_,
+    feature_names_in_ :
+        As in :class:`MultiTaskElasticNet`.
+
+    See Also
+    --------
+    MultiTaskLassoCV : Alpha chosen by cross-validation.
+    Lasso : One target at a time.
+
+    Examples
+    --------
+    >>> from fastlasso import MultiTaskLasso
+    >>> from sklearn.datasets import load_linnerud
+    >>> X, Y = load_linnerud(return_X_y=True)  # 20 athletes, 3 exercises, 3 targets
+    >>> model = MultiTaskLasso(alpha=1.0, tol=1e-10).fit(X, Y)
+    >>> model.coef_.round(2)  # (n_targets, n_features)
+    array([[-0.41, -0.22,  0.09],
+           [-0.12, -0.04,  0.03],
+           [ 0.  ,  0.04, -0.03]])
     """
 
     _parameter_constraints: dict = {
@@ -313,7 +356,21 @@ class MultiTaskElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
     dual_gap_ : float
     n_iter_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+
+    See Also
+    --------
+    MultiTaskElasticNet : The model at one alpha.
+    MultiTaskLassoCV : The case ``l1_ratio=1``.
+
+    Examples
+    --------
+    >>> from fastlasso import MultiTaskElasticNetCV
+    >>> from sklearn.datasets import load_linnerud
+    >>> X, Y = load_linnerud(return_X_y=True)  # 20 athletes, 3 exercises, 3 targets
+    >>> model = MultiTaskElasticNetCV(l1_ratio=[0.5, 1.0], cv=4).fit(X, Y)
+    >>> model.mse_path_.shape  # (l1_ratio, alpha, fold)
+    (2, 100, 4)
     """
 
     _parameter_constraints: dict = {
@@ -454,8 +511,34 @@ class MultiTaskElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
 class MultiTaskLassoCV(MultiTaskElasticNetCV):
     """Multi-task Lasso with alpha chosen by cross-validation (scikit-learn's
     ``MultiTaskLassoCV`` plus sparse X, sample weights and the one-standard-error rule).
-    Parameters and attributes: see :class:`MultiTaskElasticNetCV`, without ``l1_ratio``
-    (fixed to 1) and ``l1_ratio_``."""
+
+    Parameters
+    ----------
+    eps, alphas, fit_intercept, max_iter, tol, copy_X, cv, verbose, n_jobs,
+    random_state, selection, alpha_rule :
+        As in :class:`MultiTaskElasticNetCV`.
+
+    Attributes
+    ----------
+    alpha_, alpha_min_, alpha_1se_, alphas_, mse_path_, mse_se_, n_nonzero_path_,
+    coef_, intercept_, dual_gap_, n_iter_, n_features_in_, feature_names_in_ :
+        As in :class:`MultiTaskElasticNetCV`.
+
+    See Also
+    --------
+    MultiTaskLasso : The model at one alpha.
+
+    Examples
+    --------
+    >>> from fastlasso import MultiTaskLassoCV
+    >>> from sklearn.datasets import load_linnerud
+    >>> X, Y = load_linnerud(return_X_y=True)  # 20 athletes, 3 exercises, 3 targets
+    >>> model = MultiTaskLassoCV(cv=4, alpha_rule="1se").fit(X, Y)
+    >>> bool(model.alpha_ == model.alpha_1se_ >= model.alpha_min_)
+    True
+    >>> model.mse_path_.shape  # (alpha, fold)
+    (100, 4)
+    """
 
     _parameter_constraints: dict = {
         k: v for k, v in MultiTaskElasticNetCV._parameter_constraints.items()

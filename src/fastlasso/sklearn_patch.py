@@ -87,8 +87,8 @@ def _check_names(names):
 def patch_sklearn(names=None):
     """Replace scikit-learn's Lasso family by fastlasso's.
 
-    ``Lasso``, ``ElasticNet``, ``LassoCV``, ``ElasticNetCV``, ``lasso_path`` and
-    ``enet_path`` are replaced in ``sklearn.linear_model`` and in every loaded
+    ``Lasso``, ``ElasticNet``, ``LassoCV``, ``ElasticNetCV``, the four ``MultiTask*``
+    estimators, ``lasso_path`` and ``enet_path`` are replaced in ``sklearn.linear_model`` and in every loaded
     scikit-learn module that imported them by name; modules imported later take them
     from ``sklearn.linear_model``. scikit-learn's defining module and test helpers keep
     scikit-learn's objects, so scikit-learn models still pickle as before.
@@ -118,8 +118,10 @@ def patch_sklearn(names=None):
     --------
     >>> import sklearn.linear_model
     >>> import fastlasso
-    >>> fastlasso.patch_sklearn()
-    ['Lasso', 'ElasticNet', 'LassoCV', 'ElasticNetCV', 'lasso_path', 'enet_path']
+    >>> fastlasso.patch_sklearn()  # doctest: +NORMALIZE_WHITESPACE
+    ['Lasso', 'ElasticNet', 'LassoCV', 'ElasticNetCV', 'MultiTaskLasso',
+     'MultiTaskElasticNet', 'MultiTaskLassoCV', 'MultiTaskElasticNetCV', 'lasso_path',
+     'enet_path']
     >>> sklearn.linear_model.Lasso is fastlasso.Lasso
     True
     >>> fastlasso.unpatch_sklearn()
