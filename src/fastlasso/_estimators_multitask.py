@@ -47,7 +47,7 @@ from fastlasso._path_functions import enet_path, lasso_path
 from fastlasso._solve import n_threads_for
 
 _OBJECTIVE_DOC = """
-    Minimises, for Y of shape (n_samples, n_targets),
+    Minimises, for Y of shape (n_samples, n_targets), ::
 
         P(W, b) = 1/(2 n) ||Y - X W - 1 b^T||_Fro^2 + alpha * l1_ratio * ||W||_21
                   + alpha * (1 - l1_ratio) / 2 * ||W||_Fro^2,
@@ -249,13 +249,15 @@ class MultiTaskLasso(MultiTaskElasticNet):
 
     Parameters
     ----------
-    alpha, fit_intercept, copy_X, max_iter, tol, warm_start, random_state, selection,
+    alpha, fit_intercept, copy_X, max_iter, tol, warm_start, random_state, selection :
+        As in :class:`MultiTaskElasticNet`.
     n_jobs :
         As in :class:`MultiTaskElasticNet`.
 
     Attributes
     ----------
-    coef_, intercept_, dual_gap_, eps_, n_iter_, sparse_coef_, n_features_in_,
+    coef_, intercept_, dual_gap_, eps_, n_iter_, sparse_coef_, n_features_in_ :
+        As in :class:`MultiTaskElasticNet`.
     feature_names_in_ :
         As in :class:`MultiTaskElasticNet`.
 
@@ -514,13 +516,15 @@ class MultiTaskLassoCV(MultiTaskElasticNetCV):
 
     Parameters
     ----------
-    eps, alphas, fit_intercept, max_iter, tol, copy_X, cv, verbose, n_jobs,
+    eps, alphas, fit_intercept, max_iter, tol, copy_X, cv, verbose, n_jobs :
+        As in :class:`MultiTaskElasticNetCV`.
     random_state, selection, alpha_rule :
         As in :class:`MultiTaskElasticNetCV`.
 
     Attributes
     ----------
-    alpha_, alpha_min_, alpha_1se_, alphas_, mse_path_, mse_se_, n_nonzero_path_,
+    alpha_, alpha_min_, alpha_1se_, alphas_, mse_path_, mse_se_, n_nonzero_path_ :
+        As in :class:`MultiTaskElasticNetCV`.
     coef_, intercept_, dual_gap_, n_iter_, n_features_in_, feature_names_in_ :
         As in :class:`MultiTaskElasticNetCV`.
 

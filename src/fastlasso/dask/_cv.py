@@ -76,7 +76,8 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    l1_ratio, eps, alphas, fit_intercept, max_iter, tol, copy_X, verbose, positive,
+    l1_ratio, eps, alphas, fit_intercept, max_iter, tol, copy_X, verbose, positive :
+        As in :class:`fastlasso.ElasticNetCV`.
     random_state, selection, alpha_rule :
         As in :class:`fastlasso.ElasticNetCV`.
     precompute : "auto" or True, default="auto"
@@ -89,8 +90,10 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    alpha_, alpha_min_, alpha_1se_, l1_ratio_, alphas_, mse_path_, mse_se_,
-    n_nonzero_path_, coef_, intercept_, dual_gap_, n_iter_, n_features_in_,
+    alpha_, alpha_min_, alpha_1se_, l1_ratio_, alphas_, mse_path_, mse_se_ :
+        As in :class:`fastlasso.ElasticNetCV`.
+    n_nonzero_path_, coef_, intercept_, dual_gap_, n_iter_, n_features_in_ :
+        As in :class:`fastlasso.ElasticNetCV`.
     feature_names_in_ :
         As in :class:`fastlasso.ElasticNetCV`.
     n_passes_ : int
@@ -264,7 +267,8 @@ class LassoCV(ElasticNetCV):
 
     Parameters
     ----------
-    eps, alphas, fit_intercept, max_iter, tol, copy_X, verbose, positive,
+    eps, alphas, fit_intercept, max_iter, tol, copy_X, verbose, positive :
+        As in :class:`fastlasso.LassoCV`.
     random_state, selection, alpha_rule :
         As in :class:`fastlasso.LassoCV`.
     precompute : "auto" or True, default="auto"
@@ -278,7 +282,8 @@ class LassoCV(ElasticNetCV):
 
     Attributes
     ----------
-    alpha_, alpha_min_, alpha_1se_, alphas_, mse_path_, mse_se_, n_nonzero_path_,
+    alpha_, alpha_min_, alpha_1se_, alphas_, mse_path_, mse_se_, n_nonzero_path_ :
+        As in :class:`fastlasso.LassoCV`.
     coef_, intercept_, dual_gap_, n_iter_, n_features_in_, feature_names_in_ :
         As in :class:`fastlasso.LassoCV`.
     n_passes_ : int

@@ -175,7 +175,7 @@ def _predict_block(X, coef, intercept):
 class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
     """Elastic Net on a Dask cluster, certified by a duality gap from a pass over the data.
 
-    Minimises, as :class:`fastlasso.ElasticNet` and scikit-learn,
+    Minimises, as :class:`fastlasso.ElasticNet` and scikit-learn, ::
 
         P(w, b) = 1/(2 n) ||y - X w - b||^2 + alpha * l1_ratio * ||w||_1
                   + alpha * (1 - l1_ratio) / 2 * ||w||_2^2
@@ -193,7 +193,8 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    alpha, l1_ratio, fit_intercept, max_iter, copy_X, tol, warm_start, positive,
+    alpha, l1_ratio, fit_intercept, max_iter, copy_X, tol, warm_start, positive :
+        As in :class:`fastlasso.ElasticNet`.
     random_state, selection :
         As in :class:`fastlasso.ElasticNet`.
     precompute : "auto" or bool, default="auto"
@@ -205,7 +206,8 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_, intercept_, dual_gap_, n_iter_, sparse_coef_, n_features_in_,
+    coef_, intercept_, dual_gap_, n_iter_, sparse_coef_, n_features_in_ :
+        As in :class:`fastlasso.ElasticNet` (``dual_gap_`` from a pass over the data).
     feature_names_in_ :
         As in :class:`fastlasso.ElasticNet` (``dual_gap_`` from a pass over the data).
     n_passes_ : int
@@ -326,7 +328,8 @@ class Lasso(ElasticNet):
 
     Parameters
     ----------
-    alpha, fit_intercept, max_iter, copy_X, tol, warm_start, positive, random_state,
+    alpha, fit_intercept, max_iter, copy_X, tol, warm_start, positive, random_state :
+        As in :class:`fastlasso.Lasso`.
     selection :
         As in :class:`fastlasso.Lasso`.
     precompute : "auto" or bool, default="auto"
@@ -338,7 +341,8 @@ class Lasso(ElasticNet):
 
     Attributes
     ----------
-    coef_, intercept_, dual_gap_, n_iter_, sparse_coef_, n_features_in_,
+    coef_, intercept_, dual_gap_, n_iter_, sparse_coef_, n_features_in_ :
+        As in :class:`fastlasso.Lasso` (``dual_gap_`` from a pass over the data).
     feature_names_in_ :
         As in :class:`fastlasso.Lasso` (``dual_gap_`` from a pass over the data).
     n_passes_ : int

@@ -113,8 +113,10 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
 
     Parameters
     ----------
-    X, y, l1_ratio, eps, n_alphas, alphas, precompute, Xy, copy_X, coef_init, verbose,
-    return_n_iter, positive, check_input, fit_intercept, sample_weight, tol, max_iter,
+    X, y, l1_ratio, eps, n_alphas, alphas, precompute, Xy, copy_X, coef_init, verbose :
+        As in :func:`fastlasso.enet_path`, for dask data (above).
+    return_n_iter, positive, check_input, fit_intercept, sample_weight, tol, max_iter :
+        As in :func:`fastlasso.enet_path`, for dask data (above).
     random_state, selection, n_jobs, do_screening :
         As in :func:`fastlasso.enet_path`, for dask data (above).
     client : distributed.Client or None, default=None
@@ -199,7 +201,8 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=None, alphas=100, precompute="auto", 
 
     Parameters
     ----------
-    X, y, eps, n_alphas, alphas, precompute, Xy, copy_X, coef_init, verbose,
+    X, y, eps, n_alphas, alphas, precompute, Xy, copy_X, coef_init, verbose :
+        As in :func:`enet_path`.
     return_n_iter, positive :
         As in :func:`enet_path`.
     **params :
