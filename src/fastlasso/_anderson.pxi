@@ -1,9 +1,63 @@
 # Anderson extrapolation of coordinate-descent iterates (included by _cd.pyx).
+#
+# Every restricted solver (on the data, _inner.pxi; on Gram blocks, _gram.pxi) keeps the
+# iterates of its working set in an Anderson history, one row of m entries per epoch.
+# After K+1 epochs it asks for the extrapolated point; it keeps that point only if it
+# lowers the objective (each solver evaluates the objective its own way), then the
+# history restarts from the point the solver continues from.
 
 from libc.math cimport fabs
 
 cdef enum:
     ANDERSON_K = 5         # extrapolate from the last K+1 iterates
+
+
+cdef struct Anderson:
+    double* W              # (K+1) x m iterates, oldest first: row k at W + k * m
+    Py_ssize_t m
+    Py_ssize_t n_stored    # rows filled since the last restart
+
+
+cdef inline void anderson_start(Anderson* h, double* W, Py_ssize_t m) noexcept nogil:
+    """An empty history of iterates of m entries in W ((K+1) m entries)."""
+    h.W = W
+    h.m = m
+    h.n_stored = 0
+
+
+cdef inline double* anderson_next(Anderson* h) noexcept nogil:
+    """The row to fill with the current iterate (it counts as stored)."""
+    cdef double* row = h.W + h.n_stored * h.m
+    h.n_stored += 1
+    return row
+
+
+cdef inline bint anderson_ready(const Anderson* h) noexcept nogil:
+    """Whether K+1 iterates are stored (time to extrapolate)."""
+    return h.n_stored == ANDERSON_K + 1
+
+
+cdef inline void anderson_restart(Anderson* h) noexcept nogil:
+    """Forget the stored iterates (the solver jumped: a Newton step)."""
+    h.n_stored = 0
+
+
+cdef bint anderson_extrapolate(Anderson* h, bint positive, double* out) noexcept nogil:
+    """The extrapolated point of the K+1 stored iterates into out (m entries, clipped
+    at 0 if positive), if their system is not degenerate (else False). Either way the
+    history is emptied: the caller then stores the point it continues from."""
+    cdef double c[ANDERSON_K]
+    cdef double z
+    cdef Py_ssize_t t, k, m = h.m
+    h.n_stored = 0
+    if not _anderson_weights(h.W, m, c):
+        return False
+    for t in range(m):
+        z = 0.0
+        for k in range(ANDERSON_K):
+            z += c[k] * h.W[(k + 1) * m + t]
+        out[t] = 0.0 if (positive and z < 0) else z
+    return True
 
 
 cdef bint _anderson_weights(const double* W, Py_ssize_t m, double* c) noexcept nogil:

@@ -340,7 +340,7 @@ cdef int _inner_gram(
     date), b = X~_ws^T S y_c = g + Gw w. Then r^T S y_c = yy - w.b and
     R2 = r^T S y_c - w.g, so the restricted gap costs O(m) and is checked every epoch.
     """
-    cdef Py_ssize_t a, b, t, k, ep = 0, n_stored = 0, cap = cache.cap
+    cdef Py_ssize_t a, b, t, ep = 0, cap = cache.cap
     cdef double* Gw = <double*> malloc(m * m * sizeof(double))
     cdef double* g = <double*> malloc(m * sizeof(double))
     cdef double* bvec = <double*> malloc(m * sizeof(double))
@@ -349,9 +349,9 @@ cdef int _inner_gram(
     cdef double* x_try = NULL
     cdef double* g_try = NULL
     cdef int32_t* order = <int32_t*> malloc(m * sizeof(int32_t))
-    cdef double z, old, new, d, gj, R2, Ry, w_l1, w_l2sq, dnorm, xta, gsq, gap
-    cdef double p_cur, p_try
-    cdef double c[ANDERSON_K]
+    cdef double z, old, new, d, R2, Ry, w_l1, w_l2sq, dnorm, xta, gsq, gap
+    cdef Anderson history
+    cdef bint extrapolated
     cdef int status = 0
     if accel:
         W_hist = <double*> malloc((ANDERSON_K + 1) * m * sizeof(double))
@@ -372,6 +372,8 @@ cdef int _inner_gram(
             for b in range(m):
                 z += Gw[a + b * m] * x[b]
             bvec[a] = z
+        if accel:
+            anderson_start(&history, W_hist, m)
         while True:
             if shuffle:
                 _shuffle(order, m, rng)
@@ -394,35 +396,25 @@ cdef int _inner_gram(
                     break
 
             if accel and not shuffle:
-                k = n_stored % (ANDERSON_K + 1)
-                memcpy(W_hist + k * m, x, m * sizeof(double))
-                n_stored += 1
-                if n_stored == ANDERSON_K + 1:
-                    n_stored = 1
-                    if _anderson_weights(W_hist, m, c):
-                        for a in range(m):
-                            z = 0.0
-                            for k in range(ANDERSON_K):
-                                z += c[k] * W_hist[(k + 1) * m + a]
-                            x_try[a] = 0.0 if (positive and z < 0) else z
-                        p_try = 0.0
-                        p_cur = 0.0
+                memcpy(anderson_next(&history), x, m * sizeof(double))
+                if anderson_ready(&history):
+                    extrapolated = False
+                    if anderson_extrapolate(&history, positive, x_try):
                         for a in range(m):
                             z = bvec[a]
                             for b in range(m):
                                 z -= Gw[a + b * m] * x_try[b]
                             g_try[a] = z
-                        p_try = _gram_primal(m, x_try, g_try, bvec, yy, l1, l2)
-                        p_cur = _gram_primal(m, x, g, bvec, yy, l1, l2)
-                        if p_try < p_cur:
+                        if (_gram_primal(m, x_try, g_try, bvec, yy, l1, l2)
+                                < _gram_primal(m, x, g, bvec, yy, l1, l2)):
                             memcpy(x, x_try, m * sizeof(double))
                             memcpy(g, g_try, m * sizeof(double))
-                            memcpy(W_hist, x, m * sizeof(double))
-                            # an extrapolated point is no CD iterate: its tiny
-                            # values must go through one more epoch (exact zeros)
-                            if st.epochs < max_epochs:
-                                continue
-                    memcpy(W_hist, x, m * sizeof(double))
+                            extrapolated = True
+                    memcpy(anderson_next(&history), x, m * sizeof(double))
+                    # an extrapolated point is no CD iterate: its tiny values must go
+                    # through one more epoch (exact zeros) before the solve may stop
+                    if extrapolated and st.epochs < max_epochs:
+                        continue
 
             Ry = yy
             R2 = 0.0
