@@ -32,14 +32,14 @@ import time
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
-import numpy as np  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
+import numpy as np
+import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import problems  # noqa: E402
+import problems
 
-import fastlasso  # noqa: E402
-from fastlasso import _cd  # noqa: E402
+import fastlasso
+from fastlasso import _cd
 
 STAT_KEYS = ("epochs", "outer", "newton", "newton_entered", "n_screened", "max_ws",
              "gram_inner")
@@ -120,6 +120,18 @@ def _text(index=np.int32, n=2000, p=3000, mean_len=30, seed=0):
     return X, y
 
 
+def _lazy(make, *args, **kwargs):
+    """make(*args, **kwargs), computed on the first call and kept."""
+    cache = []
+
+    def get():
+        if not cache:
+            cache.append(make(*args, **kwargs))
+        return cache[0]
+
+    return get
+
+
 def _weights(n, seed=1):
     rng = np.random.default_rng(seed)
     sw = rng.uniform(0.2, 2.0, n)
@@ -172,113 +184,115 @@ def solve_mode(X, y, frac, fit_intercept=True, **mode):
 
 
 def synthetic_cases():
-    wide64 = _wide()
-    wide32 = _wide(np.float32)
-    tall = _tall()
-    tall_lazy = _tall(2000, 300, seed=3)
-    mid = _mid()
-    text_mid = _text(n=20000, p=20000, mean_len=50, seed=4)
-    text32 = _text()
-    text64 = _text(np.int64)
-    sw_wide = _weights(wide64[0].shape[0])
-    sw_text = _weights(text32[0].shape[0])
-    sw_tall = _weights(tall[0].shape[0])
-    Xc = np.ascontiguousarray(wide64[0])  # C order: converted by the estimator
+    """name -> case; the problems are built on first use (and kept)."""
+    wide64 = _lazy(_wide)
+    wide32 = _lazy(_wide, np.float32)
+    tall = _lazy(_tall)
+    tall_lazy = _lazy(_tall, 2000, 300, seed=3)
+    mid = _lazy(_mid)
+    text_mid = _lazy(_text, n=20000, p=20000, mean_len=50, seed=4)
+    text32 = _lazy(_text)
+    text64 = _lazy(_text, np.int64)
+    sw_wide = _lazy(lambda: _weights(wide64()[0].shape[0]))
+    sw_text = _lazy(lambda: _weights(text32()[0].shape[0]))
+    sw_tall = _lazy(lambda: _weights(tall()[0].shape[0]))
+    # C order: the estimator converts it
+    Xc = _lazy(lambda: np.ascontiguousarray(wide64()[0]))
     cases = {
         # dense p >> n, float64 / float32, intercept, weights, positive, ENet, random
-        "wide64/lasso/0.1": lambda: fit(*wide64, 0.1, tol=1e-8),
-        "wide64/lasso/0.01": lambda: fit(*wide64, 0.01, tol=1e-8),
-        "wide64/lasso/0.001/noint": lambda: fit(*wide64, 0.001, fit_intercept=False,
+        "wide64/lasso/0.1": lambda: fit(*wide64(), 0.1, tol=1e-8),
+        "wide64/lasso/0.01": lambda: fit(*wide64(), 0.01, tol=1e-8),
+        "wide64/lasso/0.001/noint": lambda: fit(*wide64(), 0.001, fit_intercept=False,
                                                 tol=1e-6, max_iter=100000),
-        "wide32/lasso/0.01": lambda: fit(*wide32, 0.01, tol=1e-5),
-        "wide32/lasso/0.001": lambda: fit(*wide32, 0.001, tol=1e-4, max_iter=100000),
-        "wideC/lasso/0.01": lambda: fit(Xc, wide64[1], 0.01, tol=1e-8),
-        "wide64/weights/0.01": lambda: fit(*wide64, 0.01, sample_weight=sw_wide,
+        "wide32/lasso/0.01": lambda: fit(*wide32(), 0.01, tol=1e-5),
+        "wide32/lasso/0.001": lambda: fit(*wide32(), 0.001, tol=1e-4, max_iter=100000),
+        "wideC/lasso/0.01": lambda: fit(Xc(), wide64()[1], 0.01, tol=1e-8),
+        "wide64/weights/0.01": lambda: fit(*wide64(), 0.01, sample_weight=sw_wide(),
                                            tol=1e-8),
-        "wide64/positive/0.01": lambda: fit(*wide64, 0.01, positive=True, tol=1e-8),
-        "wide64/enet0.5/0.01": lambda: fit(*wide64, 0.01, est="ElasticNet",
+        "wide64/positive/0.01": lambda: fit(*wide64(), 0.01, positive=True, tol=1e-8),
+        "wide64/enet0.5/0.01": lambda: fit(*wide64(), 0.01, est="ElasticNet",
                                            l1_ratio=0.5, tol=1e-8),
-        "wide64/random/0.01": lambda: fit(*wide64, 0.01, selection="random",
+        "wide64/random/0.01": lambda: fit(*wide64(), 0.01, selection="random",
                                           random_state=0, tol=1e-8),
         # dense n >> p: Gram modes
-        "tall/auto(full)/0.01": lambda: fit(*tall, 0.01, tol=1e-10),
-        "tall/full/0.01/weights": lambda: fit(*tall, 0.01, precompute=True,
-                                              sample_weight=sw_tall, tol=1e-10),
-        "tall/off/0.01": lambda: fit(*tall, 0.01, precompute=False, tol=1e-10),
+        "tall/auto(full)/0.01": lambda: fit(*tall(), 0.01, tol=1e-10),
+        "tall/full/0.01/weights": lambda: fit(*tall(), 0.01, precompute=True,
+                                              sample_weight=sw_tall(), tol=1e-10),
+        "tall/off/0.01": lambda: fit(*tall(), 0.01, precompute=False, tol=1e-10),
         "tall/gram-user/0.01": lambda: fit(
-            tall[0] - tall[0].mean(0), tall[1], 0.01,
-            precompute=(tall[0] - tall[0].mean(0)).T @ (tall[0] - tall[0].mean(0)),
+            tall()[0] - tall()[0].mean(0), tall()[1], 0.01,
+            precompute=(tall()[0] - tall()[0].mean(0)).T @ (tall()[0] - tall()[0].mean(0)),
             tol=1e-10),
-        "tall32/off/0.01": lambda: fit(tall[0].astype(np.float32), tall[1], 0.01,
+        "tall32/off/0.01": lambda: fit(tall()[0].astype(np.float32), tall()[1], 0.01,
                                        precompute=False, tol=1e-5),
-        "tall-lazy/auto(lazy)/0.01": lambda: fit(*tall_lazy, 0.01, tol=1e-10),
-        "tall-lazy/auto(lazy)/0.001/enet": lambda: fit(*tall_lazy, 0.001,
+        "tall-lazy/auto(lazy)/0.01": lambda: fit(*tall_lazy(), 0.01, tol=1e-10),
+        "tall-lazy/auto(lazy)/0.001/enet": lambda: fit(*tall_lazy(), 0.001,
                                                        est="ElasticNet", l1_ratio=0.7,
                                                        tol=1e-10),
-        "tall-lazy/random/0.01": lambda: fit(*tall_lazy, 0.01, selection="random",
+        "tall-lazy/random/0.01": lambda: fit(*tall_lazy(), 0.01, selection="random",
                                              random_state=1, tol=1e-10),
-        "tall-lazy/positive/0.01": lambda: fit(*tall_lazy, 0.01, positive=True,
+        "tall-lazy/positive/0.01": lambda: fit(*tall_lazy(), 0.01, positive=True,
                                                tol=1e-10),
         # a working set of a quarter of the features promotes lazy to full
-        "tall-lazy/lazy->full/1e-4": lambda: fit(*tall_lazy, 1e-4, tol=1e-10),
-        "mid/auto(lazy)/0.01": lambda: fit(*mid, 0.01, tol=1e-8),
-        "mid/auto(lazy)/0.001/weights": lambda: fit(*mid, 0.001, tol=1e-8,
+        "tall-lazy/lazy->full/1e-4": lambda: fit(*tall_lazy(), 1e-4, tol=1e-10),
+        "mid/auto(lazy)/0.01": lambda: fit(*mid(), 0.01, tol=1e-8),
+        "mid/auto(lazy)/0.001/weights": lambda: fit(*mid(), 0.001, tol=1e-8,
                                                     sample_weight=_weights(1500)),
         # sparse CSC int32 / int64
-        "text32/lasso/0.1": lambda: fit(*text32, 0.1, tol=1e-8),
-        "text32/lasso/0.01": lambda: fit(*text32, 0.01, tol=1e-8),
-        "text64/lasso/0.01": lambda: fit(*text64, 0.01, tol=1e-8),
-        "text32/noint/0.001": lambda: fit(*text32, 0.001, fit_intercept=False,
+        "text32/lasso/0.1": lambda: fit(*text32(), 0.1, tol=1e-8),
+        "text32/lasso/0.01": lambda: fit(*text32(), 0.01, tol=1e-8),
+        "text64/lasso/0.01": lambda: fit(*text64(), 0.01, tol=1e-8),
+        "text32/noint/0.001": lambda: fit(*text32(), 0.001, fit_intercept=False,
                                           tol=1e-6, max_iter=100000),
-        "text32/weights/0.01": lambda: fit(*text32, 0.01, sample_weight=sw_text,
+        "text32/weights/0.01": lambda: fit(*text32(), 0.01, sample_weight=sw_text(),
                                            tol=1e-8),
-        "text32/positive/0.01": lambda: fit(*text32, 0.01, positive=True, tol=1e-8),
-        "text32/enet0.3/0.01": lambda: fit(*text32, 0.01, est="ElasticNet",
+        "text32/positive/0.01": lambda: fit(*text32(), 0.01, positive=True, tol=1e-8),
+        "text32/enet0.3/0.01": lambda: fit(*text32(), 0.01, est="ElasticNet",
                                            l1_ratio=0.3, tol=1e-8),
-        "text32/random/0.01": lambda: fit(*text32, 0.01, selection="random",
+        "text32/random/0.01": lambda: fit(*text32(), 0.01, selection="random",
                                           random_state=2, tol=1e-8),
-        "text32f/lasso/0.01": lambda: fit(text32[0].astype(np.float32), text32[1],
+        "text32f/lasso/0.01": lambda: fit(text32()[0].astype(np.float32), text32()[1],
                                           0.01, tol=1e-5),
         # switches without a public name
-        "wide64/no-ws": lambda: solve_mode(*wide64, 0.05, working_sets=False),
-        "wide64/no-screen": lambda: solve_mode(*wide64, 0.05, screening=False),
-        "wide64/no-accel": lambda: solve_mode(*wide64, 0.05, acceleration=False),
-        "text32/no-accel": lambda: solve_mode(*text32, 0.01, acceleration=False),
-        "text32/no-ws-no-screen": lambda: solve_mode(*text32, 0.05, working_sets=False,
+        "wide64/no-ws": lambda: solve_mode(*wide64(), 0.05, working_sets=False),
+        "wide64/no-screen": lambda: solve_mode(*wide64(), 0.05, screening=False),
+        "wide64/no-accel": lambda: solve_mode(*wide64(), 0.05, acceleration=False),
+        "text32/no-accel": lambda: solve_mode(*text32(), 0.01, acceleration=False),
+        "text32/no-ws-no-screen": lambda: solve_mode(*text32(), 0.05, working_sets=False,
                                                      screening=False),
-        "tall-lazy/lazy-no-accel": lambda: solve_mode(*tall_lazy, 0.01, gram="lazy",
+        "tall-lazy/lazy-no-accel": lambda: solve_mode(*tall_lazy(), 0.01, gram="lazy",
                                                       acceleration=False),
-        "tall/full-no-accel": lambda: solve_mode(*tall, 0.01, gram="full",
+        "tall/full-no-accel": lambda: solve_mode(*tall(), 0.01, gram="full",
                                                  acceleration=False),
         # paths: Newton steps (sparse CG, dense Cholesky), Gram across a path
-        "path/text32-noint/1e-3": lambda: path(text32[0], text32[1] - text32[1].mean(),
+        "path/text32-noint/1e-3": lambda: path(text32()[0], text32()[1] - text32()[1].mean(),
                                                1e-3, tol=1e-6, max_iter=100000),
-        "path/text64/1e-3/intercept": lambda: path(*text64, 1e-3, fit_intercept=True,
+        "path/text64/1e-3/intercept": lambda: path(*text64(), 1e-3, fit_intercept=True,
                                                    tol=1e-6, max_iter=100000),
-        "path/text32/positive": lambda: path(*text32, 1e-2, 30, positive=True,
+        "path/text32/positive": lambda: path(*text32(), 1e-2, 30, positive=True,
                                              fit_intercept=True, tol=1e-6),
-        "path/wide64-noint/1e-3": lambda: path(wide64[0], wide64[1] - wide64[1].mean(),
+        "path/wide64-noint/1e-3": lambda: path(wide64()[0], wide64()[1] - wide64()[1].mean(),
                                                1e-3, tol=1e-6, max_iter=100000),
-        "path/wide64/enet": lambda: path(*wide64, 1e-2, 30, l1_ratio=0.5,
+        "path/wide64/enet": lambda: path(*wide64(), 1e-2, 30, l1_ratio=0.5,
                                          fit_intercept=True, tol=1e-8),
-        "path/wide32/1e-2": lambda: path(*wide32, 1e-2, 30, fit_intercept=True,
+        "path/wide32/1e-2": lambda: path(*wide32(), 1e-2, 30, fit_intercept=True,
                                          tol=1e-4),
-        "path/tall/auto(full)": lambda: path(*tall, 1e-3, 50, fit_intercept=True,
+        "path/tall/auto(full)": lambda: path(*tall(), 1e-3, 50, fit_intercept=True,
                                              tol=1e-8),
-        "path/tall-lazy/lazy->full": lambda: path(*tall_lazy, 1e-3, 50,
+        "path/tall-lazy/lazy->full": lambda: path(*tall_lazy(), 1e-3, 50,
                                                   fit_intercept=True, tol=1e-8),
-        "path/mid/lazy": lambda: path(*mid, 1e-3, 50, fit_intercept=True, tol=1e-8),
+        "path/mid/lazy": lambda: path(*mid(), 1e-3, 50, fit_intercept=True, tol=1e-8),
         "path/text-mid-noint/1e-3": lambda: path(
-            text_mid[0], text_mid[1] - text_mid[1].mean(), 1e-3, tol=1e-6,
+            text_mid()[0], text_mid()[1] - text_mid()[1].mean(), 1e-3, tol=1e-6,
             max_iter=100000),
-        "path/tall-lazy/off": lambda: path(*tall_lazy, 1e-2, 20, precompute=False,
+        "path/tall-lazy/off": lambda: path(*tall_lazy(), 1e-2, 20, precompute=False,
                                            fit_intercept=True, tol=1e-8),
-        "path/tall-lazy/weights": lambda: path(*tall_lazy, 1e-2, 20,
+        "path/tall-lazy/weights": lambda: path(*tall_lazy(), 1e-2, 20,
                                                sample_weight=_weights(2000),
                                                fit_intercept=True, tol=1e-8),
         # cross-validation (folds one after the other)
-        "cv/wide64": lambda: _cv(*wide64),
-        "cv/text32": lambda: _cv(*text32),
+        "cv/wide64": lambda: _cv(*wide64()),
+        "cv/text32": lambda: _cv(*text32()),
     }
     return cases
 
