@@ -11,6 +11,9 @@ from fastlasso._enet_math cimport prox_enet, primal_value, duality_gap
 
 import numpy as np
 
+cdef enum:
+    GRAM_MIN_ROWS = 1024   # Gram blocks pay off only for long (memory-bound) columns
+
 cpdef enum GramMode:
     # how the restricted problems use X~^T S X~ (chosen by fastlasso._solve)
     GRAM_OFF = 0    # never: coordinate updates on the data
@@ -67,23 +70,23 @@ cdef class GramCache:
         return np.array(<double[:self.p]> self.Xty)
 
     cdef int _reserve(self, Py_ssize_t need) noexcept nogil:
-        """Grow to at least ``need`` slots; 0 on success, 1 if over budget or OOM."""
+        """Grow to at least ``need`` slots: OK, or DECLINED if over budget or OOM."""
         cdef Py_ssize_t cap, a
         cdef double* G
         if need <= self.cap:
-            return 0
+            return OK
         if need > self.max_slots:
-            return 1
+            return DECLINED
         cap = min(self.max_slots, max(need, 2 * self.cap, 64))
         G = <double*> malloc(cap * cap * sizeof(double))
         if G == NULL:
-            return 1
+            return DECLINED
         for a in range(self.m):
             memcpy(G + a * cap, self.G + a * self.cap, self.m * sizeof(double))
         free(self.G)
         self.G = G
         self.cap = cap
-        return 0
+        return OK
 
     cdef void _clear(self) noexcept nogil:
         cdef Py_ssize_t a
@@ -108,6 +111,40 @@ cdef void _gram_grad(GramCache cache, const floating* w, const int32_t* alive,
             grad[alive[t]] -= Gk[alive[t]] * wk
 
 
+cdef void _gram_gradients(GramCache cache, const floating* w, const Features* f,
+                          GradientBounds b, double yy, double* R2, double* Ry,
+                          Stats* st) noexcept nogil:
+    """Phase 1 in full mode: the gradients of every alive feature (exact) and
+    R2 = ||r||_S^2, Ry = r^T S y_c from the cache: Ry = yy - w.(X~^T S y_c) and
+    R2 = Ry - w.grad, with no pass over X."""
+    cdef Py_ssize_t i, t
+    cdef double* grad = &b.g[0]
+    cdef double* d_at = &b.d_at[0]
+    cdef double r2 = 0.0, ry = yy
+    _gram_grad(cache, w, f.alive, f.n_alive, f.supp, f.n_supp, grad)
+    for i in range(f.n_supp):
+        ry -= w[f.supp[i]] * cache.Xty[f.supp[i]]
+        r2 -= w[f.supp[i]] * grad[f.supp[i]]
+    r2 += ry
+    R2[0] = r2
+    Ry[0] = ry
+    for t in range(f.n_alive):
+        d_at[f.alive[t]] = b.D
+    st.work += f.n_alive * (f.n_supp + 1)
+
+
+cdef bint _gram_keep_xty(const Features* f, GradientBounds b, double* xty) noexcept nogil:
+    """At w = 0, if every alive gradient is exact, they are X~^T S y_c, which full
+    mode needs (_promote_to_full): copy them to xty and return True."""
+    cdef Py_ssize_t t
+    for t in range(f.n_alive):
+        if b.d_at[f.alive[t]] != b.D:
+            return False
+    for t in range(f.n_alive):
+        xty[f.alive[t]] = b.g[f.alive[t]]
+    return True
+
+
 cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
                    const double* sqrt_sw, const floating* mu, const int32_t* feats,
                    Py_ssize_t n_feats) except -1 nogil:
@@ -115,7 +152,7 @@ cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
 
     Rows are processed in chunks: A = S^(1/2) (X[rows, slots] - mu) is gathered in
     float64 (so float32 data give an exact float64 Gram) and G[:, new] += A^T A[:, new]
-    by dgemm. Extra memory: one chunk, O(rows x slots). 0 on success, 1 if the cache
+    by dgemm. Extra memory: one chunk, O(rows x slots). OK, or DECLINED if the cache
     cannot hold them (the caller then solves on the data); on Ctrl-C the cache is
     emptied and KeyboardInterrupt raised.
     """
@@ -128,12 +165,12 @@ cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
         if cache.slot_of[feats[t]] < 0:
             n_add += 1
     if n_add == 0:
-        return 0
+        return OK
     if cache.m + n_add > cache.max_slots:
         cache._clear()
         n_add = n_feats
-    if cache._reserve(cache.m + n_add) != 0:
-        return 1
+    if cache._reserve(cache.m + n_add) != OK:
+        return DECLINED
     m_old = cache.m
     for t in range(n_feats):
         j = feats[t]
@@ -148,7 +185,7 @@ cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
         for a in range(m_old, m_new):
             cache.slot_of[cache.feat[a]] = -1
         cache.m = m_old
-        return 1
+        return DECLINED
     for b in range(m_old, m_new):
         memset(cache.G + b * cache.cap, 0, m_new * sizeof(double))
     i0 = 0
@@ -184,7 +221,7 @@ cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
     for b in range(m_old, m_new):
         for a in range(m_old):
             cache.G[b + a * cache.cap] = cache.G[a + b * cache.cap]
-    return 0
+    return OK
 
 
 cdef int _gram_fill_plain(GramCache cache, const double* X, Py_ssize_t n,
@@ -193,8 +230,8 @@ cdef int _gram_fill_plain(GramCache cache, const double* X, Py_ssize_t n,
     blocks of rows (no gathered copy; Ctrl-C checked between blocks)."""
     # blocks of ~2e9 multiply-adds (about 50 ms) between interrupt checks
     cdef Py_ssize_t i0 = 0, c, a, b, block = max(4096, 2000000000 // max(p * p, 1))
-    if cache._reserve(p) != 0:
-        return 1
+    if cache._reserve(p) != OK:
+        return DECLINED
     for a in range(p):
         cache.slot_of[a] = <int32_t> a
         cache.feat[a] = <int32_t> a
@@ -210,7 +247,7 @@ cdef int _gram_fill_plain(GramCache cache, const double* X, Py_ssize_t n,
     for b in range(p):
         for a in range(b):
             cache.G[b + a * cache.cap] = cache.G[a + b * cache.cap]
-    return 0
+    return OK
 
 
 cdef int _fill_full_gram(GramCache cache, const floating* X, Py_ssize_t n,
@@ -221,7 +258,7 @@ cdef int _fill_full_gram(GramCache cache, const floating* X, Py_ssize_t n,
     For unweighted float64 X whose column means are small next to their spread
     (mu_j^2 <= 1e4 norm2_j / n: the centring below loses < 1e-11 relative), dsyrk runs
     straight on X and the centring is the rank-one correction G - n mu mu^T; otherwise
-    rows are gathered centred (and weighted) first. 0 on success, 1 if it cannot fit."""
+    rows are gathered centred (and weighted) first. OK, or DECLINED if it cannot fit."""
     cdef Py_ssize_t a, b
     cdef int32_t* allf
     cdef bint direct = sqrt_sw == NULL
@@ -231,14 +268,14 @@ cdef int _fill_full_gram(GramCache cache, const floating* X, Py_ssize_t n,
     if floating is double:
         if direct:
             status = _gram_fill_plain(cache, X, n, p)
-            if status == 0:
+            if status == OK:
                 for b in range(p):
                     for a in range(p):
                         cache.G[a + b * cache.cap] -= n * (<double> mu[a]) * mu[b]
             return status
     allf = <int32_t*> malloc(p * sizeof(int32_t))
     if allf == NULL:
-        return 1
+        return DECLINED
     for a in range(p):
         allf[a] = <int32_t> a
     status = _gram_add(cache, X, n, sqrt_sw, mu, allf, p)
@@ -251,28 +288,28 @@ cdef int _promote_to_full(GramCache cache, const floating* X, Py_ssize_t n,
                           const floating* yc, const floating* sw, const double* norm2,
                           const double* xty, int n_threads) except -1 nogil:
     """Refill the cache with the whole Gram matrix and X~^T S y_c (full mode; taken from
-    xty if not NULL, else computed): 0 on success, 1 if it cannot hold it (the cache
+    xty if not NULL, else computed): OK, or DECLINED if it cannot hold it (the cache
     is then as it was, or empty if the Gram matrix itself did not fit)."""
     cdef Py_ssize_t i
     cdef int32_t* allf = NULL
     cdef floating* ycw = NULL
     cdef int status
     if cache.max_slots < p:
-        return 1
+        return DECLINED
     if cache.Xty == NULL:
         cache.Xty = <double*> malloc(p * sizeof(double))
         if cache.Xty == NULL:
-            return 1
+            return DECLINED
     if xty == NULL:
         allf = <int32_t*> malloc(p * sizeof(int32_t))
         ycw = <floating*> malloc(n * sizeof(floating))
         if allf == NULL or ycw == NULL:
             free(allf)
             free(ycw)
-            return 1
+            return DECLINED
     cache._clear()
     status = _fill_full_gram(cache, X, n, p, sqrt_sw, mu, norm2)
-    if status == 0:
+    if status == OK:
         if xty != NULL:
             memcpy(cache.Xty, xty, p * sizeof(double))
         else:
@@ -299,7 +336,7 @@ def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] 
     cdef Py_ssize_t n = X.shape[0], p = X.shape[1], a, b
     cdef int32_t[::1] allf = np.arange(p, dtype=np.int32)
     cdef const double* ssw = &sqrt_sw[0] if sqrt_sw.shape[0] > 0 else NULL
-    cdef int status = 0
+    cdef int status = OK
     if cache.Xty == NULL:
         cache.Xty = <double*> malloc(p * sizeof(double))
         if cache.Xty == NULL:
@@ -308,7 +345,7 @@ def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] 
         cache._clear()
         if G_user is None:
             status = _fill_full_gram(cache, &X[0, 0], n, p, ssw, &mu[0], &norm2[0])
-        elif cache._reserve(p) == 0:
+        elif cache._reserve(p) == OK:
             for a in range(p):
                 cache.slot_of[a] = <int32_t> a
                 cache.feat[a] = <int32_t> a
@@ -316,23 +353,22 @@ def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] 
                     cache.G[b + a * cache.cap] = G_user[b, a]
             cache.m = p
         else:
-            status = 1
-        if status == 0 and Xty_user is None:
+            status = DECLINED
+        if status == OK and Xty_user is None:
             full_grad_dense(&X[0, 0], n, n, &allf[0], p, &yc_sw[0], 0.0, &mu[0],
                             cache.Xty, 1)
-        elif status == 0:
+        elif status == OK:
             for a in range(p):
                 cache.Xty[a] = Xty_user[a]
-    if status != 0:
+    if status != OK:
         raise MemoryError("the full Gram matrix does not fit the cache budget")
     cache.full = True
 
 
 cdef int _inner_gram(
     GramCache cache, floating* w, const double* grad, const double* norm2,
-    int32_t* ws, Py_ssize_t m, double l1, double l2, bint positive, double yy,
-    double tol_in, Py_ssize_t max_epochs, bint accel, bint shuffle, uint32_t* rng,
-    double[:, ::1] hist, Stats* st,
+    int32_t* ws, Py_ssize_t m, const Settings* o, double yy, double tol_in,
+    uint32_t* rng, Stats* st,
 ) except -1 nogil:
     """CD on the working set with Gram updates: O(m) per coordinate.
 
@@ -352,14 +388,17 @@ cdef int _inner_gram(
     cdef double z, old, new, d, R2, Ry, w_l1, w_l2sq, dnorm, xta, gsq, gap
     cdef Anderson history
     cdef bint extrapolated
-    cdef int status = 0
-    if accel:
+    cdef int status = OK
+    cdef double l1 = o.l1, l2 = o.l2
+    cdef bint positive = o.positive
+    cdef Py_ssize_t max_epochs = o.max_epochs
+    if o.anderson:
         W_hist = <double*> malloc((ANDERSON_K + 1) * m * sizeof(double))
         x_try = <double*> malloc(m * sizeof(double))
         g_try = <double*> malloc(m * sizeof(double))
     if (Gw == NULL or g == NULL or bvec == NULL or x == NULL or order == NULL
-            or (accel and (W_hist == NULL or x_try == NULL or g_try == NULL))):
-        status = 1
+            or (o.anderson and (W_hist == NULL or x_try == NULL or g_try == NULL))):
+        status = DECLINED
     else:
         for a in range(m):
             order[a] = <int32_t> a
@@ -372,10 +411,10 @@ cdef int _inner_gram(
             for b in range(m):
                 z += Gw[a + b * m] * x[b]
             bvec[a] = z
-        if accel:
+        if o.anderson:
             anderson_start(&history, W_hist, m)
         while True:
-            if shuffle:
+            if o.shuffle:
                 _shuffle(order, m, rng)
             for t in range(m):
                 a = order[t]
@@ -395,7 +434,7 @@ cdef int _inner_gram(
                     status = -1
                     break
 
-            if accel and not shuffle:
+            if o.anderson:
                 memcpy(anderson_next(&history), x, m * sizeof(double))
                 if anderson_ready(&history):
                     extrapolated = False
@@ -433,7 +472,7 @@ cdef int _inner_gram(
             R2 += Ry
             gap = duality_gap(l1, l2, R2, Ry, w_l1, w_l2sq, dnorm, gsq)
             if ep % GAP_FREQ == 0:
-                _record(hist, st, primal_value(l1, l2, R2, w_l1, w_l2sq), NAN)
+                _record(st, primal_value(l1, l2, R2, w_l1, w_l2sq), NAN)
             if gap <= tol_in or st.epochs >= max_epochs:
                 break
         for a in range(m):
