@@ -1,4 +1,4 @@
-# Working sets (included by _cd.pyx).
+# Working sets (included by the coordinate-descent kernels).
 #
 # Each outer iteration solves the problem restricted to a working set: the support and
 # the features closest to violating their optimality condition, scored by the distance
@@ -7,45 +7,40 @@
 # a size that grows with the support (rules below). The restricted problem is solved to
 # a fraction of the outer gap; screening and the next outer gap check every feature, so
 # the final certificate does not depend on these choices.
+#
+# Self-contained: no module-level names but these functions, so that every kernel
+# (_cd, _cd_multitask, ...) can include it.
 
 from cython cimport floating
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, fabs
 from libc.stdint cimport int32_t
 from fastlasso._enet_math cimport dual_distance
 
-# a restricted problem is solved to at least GAP_ROUNDING ||y_c||_S^2 (its gap may never
-# get below rounding noise: with tol=0 the solve would stay on that working set)
-cdef double GAP_ROUNDING = 1e-13
-
-cdef enum:
-    WS_MIN = 10            # smallest working set
-    WS_MIN_GRAM = 64       # ... when restricted problems are solved on Gram blocks
-    WS_COLD = 64           # largest first working set from w = 0 (dense data)
-
 
 cdef Py_ssize_t score_features(
-    const floating* w, Features* f, GradientBounds b, const double* xnorm,
-    const double* col_norm, const Settings* o, double* score,
+    const floating* w, const int32_t* alive, Py_ssize_t n_alive, int32_t* ws,
+    const double* grad, const double* d_at, double D, const double* xnorm,
+    const double* col_norm, double l1, bint positive, double* score,
+    Py_ssize_t* n_supp,
 ) noexcept nogil:
-    """f.ws = the alive features, with score[j] = -inf on the support (f.n_supp of
-    them), else the dual distance (l1 - |XtA_j|) / col_norm_j, or a lower bound on it
-    where the gradient is known only by its bound. Returns how many features violate
-    their optimality condition (negative score)."""
+    """ws = alive, with score[j] = -inf on the support (n_supp of them), else the dual
+    distance (l1 - |XtA_j|) / col_norm_j where the gradient is exact (d_at[j] == D),
+    or the lower bound (l1 - bound_j) / col_norm_j from the gradient bound
+    |g_j| + xnorm_j (D - d_at_j) (see GradientBounds). Returns how many features
+    violate their optimality condition (negative score)."""
     cdef Py_ssize_t t, j, n_viol = 0
-    cdef const double* grad = &b.g[0]
-    cdef const double* d_at = &b.d_at[0]
-    f.n_supp = 0
-    for t in range(f.n_alive):
-        j = f.alive[t]
-        f.ws[t] = <int32_t> j
+    n_supp[0] = 0
+    for t in range(n_alive):
+        j = alive[t]
+        ws[t] = <int32_t> j
         if w[j] != 0:
             score[j] = -INFINITY
-            f.n_supp += 1
-        elif d_at[j] == b.D:
-            score[j] = dual_distance(grad[j], o.l1, col_norm[j], o.positive)
+            n_supp[0] += 1
+        elif d_at[j] == D:
+            score[j] = dual_distance(grad[j], l1, col_norm[j], positive)
             n_viol += score[j] < 0
         else:
-            score[j] = (o.l1 - _bound(b, xnorm, j)) / col_norm[j]
+            score[j] = (l1 - (fabs(grad[j]) + xnorm[j] * (D - d_at[j]))) / col_norm[j]
     return n_viol
 
 
@@ -62,8 +57,9 @@ cdef inline Py_ssize_t ws_size_sparse(Py_ssize_t n_supp, Py_ssize_t n_viol,
 
 
 cdef inline Py_ssize_t ws_size_dense(Py_ssize_t n_supp, Py_ssize_t n_viol,
-                                     Py_ssize_t ws_min, Py_ssize_t n_rows) noexcept nogil:
-    """Dense data: from w = 0 the WS_COLD strongest violators; then the support doubled
+                                     Py_ssize_t ws_min, Py_ssize_t ws_cold,
+                                     Py_ssize_t n_rows) noexcept nogil:
+    """Dense data: from w = 0 the ws_cold strongest violators; then the support doubled
     only while the violators outnumber it (a support still growing), else the support
     and 10% more. Violators of correlated designs are mostly transient near-copies of
     support features (many of them at each warm start along a path) that slow the
@@ -71,25 +67,27 @@ cdef inline Py_ssize_t ws_size_dense(Py_ssize_t n_supp, Py_ssize_t n_viol,
     problem is singular (a Lasso support has at most n_rows features)."""
     cdef Py_ssize_t m, grow = max(10, n_supp // 10)
     if n_supp == 0:
-        m = min(n_viol, WS_COLD)
+        m = min(n_viol, ws_cold)
     else:
         m = n_supp + (n_supp if n_viol > n_supp else grow)
     return max(ws_min, min(m, max(n_rows, n_supp + grow)))
 
 
-cdef double select_working_set(Features* f, const double* score, double gap,
-                               double tol_abs, double yy) noexcept nogil:
-    """Keep in f.ws (the alive features, scored) the f.m of smallest score; returns the
+cdef double select_working_set(int32_t* ws, Py_ssize_t n_alive, Py_ssize_t m,
+                               const double* score, double gap, double tol_abs,
+                               double tol_floor) noexcept nogil:
+    """Keep in ws (the n_alive features, scored) the m of smallest score; returns the
     gap to solve the restricted problem to: 0.3 x the outer gap, or the final
     tolerance when the working set is everything or when an outer pass (about
-    n_alive / m epochs) is worth >= 100 restricted epochs."""
+    n_alive / m epochs) is worth >= 100 restricted epochs; at least tol_floor when the
+    working set is not everything (rounding noise)."""
     cdef double tol_in
-    _select_smallest(f.ws, f.n_alive, f.m, score)
-    tol_in = 0.3 * gap if f.m < f.n_alive else tol_abs
-    if f.n_alive >= 100 * f.m:
+    _select_smallest(ws, n_alive, m, score)
+    tol_in = 0.3 * gap if m < n_alive else tol_abs
+    if n_alive >= 100 * m:
         tol_in = min(tol_in, 0.3 * tol_abs)
-    if f.m < f.n_alive:
-        tol_in = max(tol_in, GAP_ROUNDING * yy)
+    if m < n_alive:
+        tol_in = max(tol_in, tol_floor)
     return tol_in
 
 
