@@ -137,7 +137,8 @@ def run_cd(X, y, alpha):
 
 
 def first_reaching(runs, P_star, eps):
-    """(iterations, time) of the first run reaching eps, or the best rel. suboptimality."""
+    """(iterations, time) of the first run reaching eps, or the best relative
+    suboptimality."""
     for P, it, t in runs:
         if P - P_star <= eps * P_star:
             return it, t

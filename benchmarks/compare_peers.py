@@ -20,9 +20,9 @@ Sections (``--sections``):
 - ``cv``: ``LassoCV(cv=5, n_jobs=1)`` of fastlasso vs scikit-learn, same grid and tol.
 
 ``--race K`` (off by default) also kills a run after K times the fastest time that
-reached the tightest target in the same cell so far (fastlasso runs first), which shortens long
-runs; such a solver is shown as ">t", and a ratio computed from such a bound is
-marked "<=" (an upper bound on fastlasso/best peer).
+reached the tightest target in the same cell so far (fastlasso runs first), which
+shortens long runs; such a solver is shown as ">t", and a ratio computed from such a
+bound is marked "<=" (an upper bound on fastlasso/best peer).
 
 Each fit runs in a forked child process that shares the data copy-on-write, so that a
 run can be killed at its cap; only the solver call is timed, and the objective is

@@ -1,4 +1,5 @@
-"""Deterministic counts of the coordinate-descent kernel, to prove a refactor changed nothing.
+"""Deterministic counts of the coordinate-descent kernel, to prove a refactor changed
+nothing.
 
 Runs a fixed set of fits and warm-started paths on deterministic problems and records,
 for every call of the kernel (``fastlasso._cd.enet_cd_<layout>``), what it returned
@@ -85,7 +86,7 @@ def _digest(*arrays):
     return h.hexdigest()[:16]
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # problems (all deterministic)
 
 
@@ -144,7 +145,7 @@ def _amax(X, y, fit_intercept=True, l1_ratio=1.0):
     return float(np.max(np.abs(X.T @ r))) / X.shape[0] / l1_ratio
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # cases: name -> function returning the arrays to hash
 
 

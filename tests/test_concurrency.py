@@ -105,7 +105,7 @@ def _run(job, shared):
 def _global_state():
     return {
         "np.geterr": np.geterr(),
-        "np.random": np.random.get_state(legacy=False),
+        "np.random": np.random.get_state(legacy=False),  # noqa: NPY002 (global stream)
         "sklearn": sklearn.get_config(),
         "threadpools": [
             (i["internal_api"], i["num_threads"]) for i in threadpool_info()
@@ -304,8 +304,8 @@ def test_parallel_paths_cv_and_prox_fits_are_bit_identical_to_serial(shared):
 )
 def test_default_cyclic_fit_leaves_the_global_random_state_alone(shared, fit):
     X, y = shared["dense_F"]
-    before = np.random.get_state(legacy=False)
+    before = np.random.get_state(legacy=False)  # noqa: NPY002 (the global stream)
     fit(X, y)
-    after = np.random.get_state(legacy=False)
+    after = np.random.get_state(legacy=False)  # noqa: NPY002
     assert_array_equal(after["state"]["key"], before["state"]["key"])
     assert after["state"]["pos"] == before["state"]["pos"]

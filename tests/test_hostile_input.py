@@ -868,7 +868,9 @@ def test_empty_rows_and_columns(name, fmt):
 def test_non_contiguous_sparse_arrays(name):
     X, y = _sparse_data()
     S = sp.csc_matrix(X)
-    pad = lambda a: np.repeat(a, 2)[::2]  # a strided view of a copy
+    def pad(a):  # a strided view of a copy
+        return np.repeat(a, 2)[::2]
+
     T = sp.csc_matrix((pad(S.data), pad(S.indices), pad(S.indptr)), shape=S.shape)
     assert not T.data.flags.c_contiguous
     est = fit_checked(ESTIMATORS[name](alpha=ALPHA), T, y)

@@ -1,17 +1,18 @@
-"""Ctrl-C stops a long fit, path or CV within about a second and leaves a usable process.
+"""Ctrl-C stops a long fit, path or CV within about a second and leaves a usable
+process.
 
 The cases run in a child process (a stray SIGINT must never hit the test runner), one
 child for all of them: the parent sends a case, the child builds a problem that runs
-for well over 10 s (tol=0 with a huge max_iter on ill-conditioned data, p > n or strongly
-correlated columns, and a tiny alpha: the gap stays above 0 for far longer than the test
-waits; measured > 25 s on the development machine), says READY and starts; the
-parent waits 0.5 s and sends SIGINT. The child must raise KeyboardInterrupt, with the
-estimator left as it was (unfitted, or the previous fit intact), and a later fit in the
-same process must give the same result as before the interrupt; then it takes the next
-case (so every case after the first also checks that earlier interrupts left nothing
-behind), and that no worker thread (CV folds) runs on in the background. A child that
-hangs or dies is replaced for the next case. The latency bound
-(5 s) is generous on purpose: this is a correctness property, not a benchmark.
+for well over 10 s (tol=0 with a huge max_iter on ill-conditioned data, p > n or
+strongly correlated columns, and a tiny alpha: the gap stays above 0 for far longer
+than the test waits; measured > 25 s on the development machine), says READY and
+starts; the parent waits 0.5 s and sends SIGINT. The child must raise
+KeyboardInterrupt, with the estimator left as it was (unfitted, or the previous fit
+intact), and a later fit in the same process must give the same result as before the
+interrupt; then it takes the next case (so every case after the first also checks that
+earlier interrupts left nothing behind), and that no worker thread (CV folds) runs on in
+the background. A child that hangs or dies is replaced for the next case. The latency
+bound (5 s) is generous on purpose: this is a correctness property, not a benchmark.
 
 To cover a new estimator, add it to the child's ESTIMATORS; a new entry point, a
 "call" in the child.
@@ -62,9 +63,11 @@ CHILD = textwrap.dedent(
         elif kind == "tall":
             X = correlated(rng, 20000, 400, 0.995, np.float64)
         elif kind == "gram_fill":
-            X = np.asfortranarray(rng.standard_normal((20_000, 4_000), dtype=np.float32))
+            X = rng.standard_normal((20_000, 4_000), dtype=np.float32)
+            X = np.asfortranarray(X)
         else:
-            X = correlated(rng, 2000, 3000, 0.99, np.float32 if kind == "dense32" else float)
+            dtype = np.float32 if kind == "dense32" else float
+            X = correlated(rng, 2000, 3000, 0.99, dtype)
         y = np.asarray(X[:, ::40] @ rng.standard_normal(len(range(0, X.shape[1], 40))))
         return X, y + rng.standard_normal(X.shape[0])
 
@@ -179,7 +182,8 @@ class Child:
         return report, report["t"] - sent
 
     def _stacks(self):
-        """The Python stacks of a stuck child (faulthandler, on SIGUSR1); then kill it."""
+        """The Python stacks of a stuck child (faulthandler, on SIGUSR1); then kill
+        it."""
         try:
             self.proc.send_signal(signal.SIGUSR1)
             time.sleep(1.0)

@@ -343,7 +343,8 @@ def test_refit_is_bit_identical(name, layout):
         elif layout == "float32":
             X = X.astype(np.float32)
         tol = 1e-6 if layout == "float32" else 1e-8
-        extra = {"tol": tol, "selection": selection, "random_state": 7, "max_iter": 100_000}
+        extra = {"tol": tol, "selection": selection, "random_state": 7,
+                 "max_iter": 100_000}
         est = _fit(name, X, y, sw, params, **extra)
         first = (est.coef_.copy(), est.intercept_, est.dual_gap_, est.n_iter_)
         est.fit(X, y, sample_weight=sw)

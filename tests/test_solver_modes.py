@@ -896,7 +896,9 @@ def _tiny_problem():
     return X, y, 0.18489583333333331, 0.9
 
 
-@pytest.mark.parametrize("mode", [pytest.param(m, id=_mode_id(m)) for m in modes("dense")])
+@pytest.mark.parametrize(
+    "mode", [pytest.param(m, id=_mode_id(m)) for m in modes("dense")]
+)
 def test_certified_zeros_are_exact_zeros(mode):
     """A coefficient that the optimum certifies to be 0 comes back as exactly 0 (as
     plain coordinate descent, whose soft-thresholding gives exact zeros, returns it),

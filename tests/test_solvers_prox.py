@@ -170,7 +170,8 @@ def test_proximal_solvers_reach_the_coordinate_descent_solution(
 @pytest.mark.parametrize("layout", ["dense", "csr"])
 def test_proximal_solvers_satisfy_optimality_conditions_on_wide_data(solver, layout):
     # p >> n: KKT at the returned point (independent of any reference solver).
-    # c_j = x~_j^T r / n must equal alpha sign(w_j) on the support and be <= alpha off it.
+    # c_j = x~_j^T r / n must equal alpha sign(w_j) on the support and be <= alpha off
+    # it.
     X, y, _ = _data(40, 150, seed=3)
     alpha = 0.05 * _alpha_max(X, y, None, True)
     est = fastlasso.Lasso(alpha=alpha, solver=solver, tol=1e-12, max_iter=100_000)
@@ -182,8 +183,8 @@ def test_proximal_solvers_satisfy_optimality_conditions_on_wide_data(solver, lay
 @pytest.mark.parametrize("solver", ["fista", "ista", "subgradient"])
 @pytest.mark.parametrize("layout", ["dense", "csr"])
 def test_ridge_limit_matches_the_closed_form(solver, layout):
-    # l1_ratio = 0: w = (X~^T S X~ + n alpha I)^-1 X~^T S y~ (no L1 part: the subgradient
-    # method is plain gradient descent there and converges too)
+    # l1_ratio = 0: w = (X~^T S X~ + n alpha I)^-1 X~^T S y~ (no L1 part: the
+    # subgradient method is plain gradient descent there and converges too)
     X, y, sw = _data(60, 8, seed=4)
     alpha = 0.3
     Xc, yc, s = _centred(X, y, sw, True)
@@ -237,7 +238,9 @@ def test_not_converged_warns_with_the_gap_and_the_tolerance():
 def test_subgradient_approaches_the_optimum_without_exact_zeros(
     layout, dtype, weighted, model
 ):
-    X, y, sw, alpha, l1_ratio, coef_ref, P_ref = _reference(model, weighted, True, False)
+    X, y, sw, alpha, l1_ratio, coef_ref, P_ref = _reference(
+        model, weighted, True, False
+    )
     Xl = _layout(X.astype(dtype), layout)
     params = {"solver": "subgradient", "tol": 1e-12, "max_iter": 20_000}
     with pytest.warns(ConvergenceWarning, match="subgradient method converges slowly"):
@@ -275,7 +278,8 @@ def test_subgradient_iterates_follow_the_textbook_rule(
     layout, fit_intercept, weighted, positive, schedule
 ):
     # numpy: w <- w - eta_k (grad MSE-part + lambda1 sign(w) + lambda2 w), sign(0) = 0,
-    # projected on w >= 0 if positive, eta_k = eta_0/sqrt(k+1) or eta_0; best iterate kept
+    # projected on w >= 0 if positive, eta_k = eta_0/sqrt(k+1) or eta_0; best iterate
+    # kept
     X, y, sw = _data(30, 12, seed=7)
     sw = sw if weighted else None
     alpha, l1_ratio, eta0, k_max = 0.05, 0.7, 0.2, 25
@@ -307,7 +311,8 @@ def test_subgradient_iterates_follow_the_textbook_rule(
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("positive", [False, True])
 def test_ista_iterates_follow_soft_thresholding(layout, weighted, positive):
-    # numpy: w <- S(w - grad/L, lambda1/L) / (1 + lambda2/L), L = lambda_max(X~^T S X~)/n
+    # numpy: w <- S(w - grad/L, lambda1/L) / (1 + lambda2/L),
+    # L = lambda_max(X~^T S X~)/n
     X, y, sw = _data(30, 12, seed=8)
     sw = sw if weighted else None
     alpha, l1_ratio, k_max = 0.05, 0.7, 15
@@ -335,8 +340,9 @@ def test_subgradient_constant_step_returns_the_best_iterate():
     X, y, _ = _data(50, 40, seed=9)
     alpha = 0.1 * _alpha_max(X, y, None, True)
     with pytest.warns(ConvergenceWarning):
-        est = fastlasso.Lasso(alpha=alpha, solver="subgradient", step_schedule="constant",
-                              max_iter=300, record_history=True).fit(X, y)
+        est = fastlasso.Lasso(alpha=alpha, solver="subgradient",
+                              step_schedule="constant", max_iter=300,
+                              record_history=True).fit(X, y)
     h = est.objective_history_
     P = _objective(X, y, est.coef_, alpha, 1.0, None, True)
     assert np.any(np.diff(h[:-1, 1]) > 0)  # not monotone

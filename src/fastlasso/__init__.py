@@ -13,7 +13,6 @@ import os
 # before the kernels (which load libgomp) are imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from fastlasso._path_functions import enet_path, lasso_path  # noqa: E402
 from fastlasso._estimators import ElasticNet, Lasso  # noqa: E402
 from fastlasso._estimators_cv import ElasticNetCV, LassoCV  # noqa: E402
 from fastlasso._estimators_multitask import (  # noqa: E402
@@ -22,6 +21,7 @@ from fastlasso._estimators_multitask import (  # noqa: E402
     MultiTaskLasso,
     MultiTaskLassoCV,
 )
+from fastlasso._path_functions import enet_path, lasso_path  # noqa: E402
 from fastlasso.plotting import plot_cv, plot_path  # noqa: E402
 from fastlasso.sklearn_patch import patch_sklearn, sklearn_patched, unpatch_sklearn  # noqa: E402
 

@@ -257,7 +257,8 @@ class Skglm(Solver):
         cls = skglm.Lasso if l1_ratio == 1.0 else skglm.ElasticNet
         if fit_intercept and not sp.issparse(X):
             mean, ybar = X.mean(axis=0), y.mean()
-            m = cls(fit_intercept=False, **kw).fit(np.asfortranarray(X - mean), y - ybar)
+            Xc = np.asfortranarray(X - mean)
+            m = cls(fit_intercept=False, **kw).fit(Xc, y - ybar)
             return m.coef_, ybar - mean @ m.coef_
         m = cls(fit_intercept=fit_intercept, **kw).fit(X, y)
         return m.coef_, m.intercept_

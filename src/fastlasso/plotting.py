@@ -32,7 +32,8 @@ def _cv_curve(model):
     se = np.asarray(model.mse_se_)
     nnz = np.asarray(model.n_nonzero_path_)
     if mse.ndim == 3:  # several l1_ratios: show the chosen one
-        i = int(np.flatnonzero(np.isclose(np.atleast_1d(model.l1_ratio), model.l1_ratio_))[0])
+        ratios = np.atleast_1d(model.l1_ratio)
+        i = int(np.flatnonzero(np.isclose(ratios, model.l1_ratio_))[0])
         mse, se, nnz = mse[i], se[i], nnz[i]
         alphas = alphas[i] if alphas.ndim == 2 else alphas
     return alphas, mse.mean(axis=1), se, nnz
@@ -86,7 +87,9 @@ def plot_path(model_or_path, X=None, y=None, *, ax=None, feature_names=None,
 
         model = model_or_path
         if X is None or y is None:
-            raise ValueError("plot_path of a CV model needs the data: plot_path(model, X, y).")
+            raise ValueError(
+                "plot_path of a CV model needs the data: plot_path(model, X, y)."
+            )
         l1 = getattr(model, "l1_ratio_", 1.0)
         alphas = np.asarray(model.alphas_)
         if alphas.ndim == 2:
@@ -103,8 +106,8 @@ def plot_path(model_or_path, X=None, y=None, *, ax=None, feature_names=None,
         alphas, coefs = model_or_path[0], model_or_path[1]
     else:
         raise TypeError(
-            "plot_path takes the (alphas, coefs, ...) tuple of lasso_path/enet_path or a "
-            f"fitted LassoCV/ElasticNetCV, got {type(model_or_path).__name__}."
+            "plot_path takes the (alphas, coefs, ...) tuple of lasso_path/enet_path "
+            f"or a fitted LassoCV/ElasticNetCV, got {type(model_or_path).__name__}."
         )
     alphas = np.asarray(alphas, dtype=np.float64)
     coefs = np.asarray(coefs, dtype=np.float64)
@@ -123,8 +126,8 @@ def plot_path(model_or_path, X=None, y=None, *, ax=None, feature_names=None,
             label = str(feature_names[j]) if feature_names is not None else f"x{j}"
         ax.plot(log_alpha, coefs[j], lw=1.2 if label else 0.7, label=label)
     for name, value in marks.items():
-        ax.axvline(np.log10(value), ls="--", color="k" if name == "alpha_min" else "grey",
-                   label=f"{name} = {value:.3g}")
+        color = "k" if name == "alpha_min" else "grey"
+        ax.axvline(np.log10(value), ls="--", color=color, label=f"{name} = {value:.3g}")
     ax.axhline(0.0, color="k", lw=0.5)
     ax.set_xlabel("log10(alpha)")
     ax.set_ylabel("coefficient")

@@ -1,10 +1,11 @@
 """Run scikit-learn code on fastlasso: ``patch_sklearn()``, ``unpatch_sklearn()`` and
 the context manager ``sklearn_patched()``.
 
-Patching replaces, for every name of ``REPLACEABLE``, the scikit-learn object in ``sklearn.linear_model`` and in every loaded scikit-learn module
-that imported it by name (``sklearn.decomposition._dict_learning`` uses ``Lasso`` for
-``sparse_encode``). Modules imported while the patch is on pick up fastlasso's objects
-from ``sklearn.linear_model`` themselves; unpatching restores scikit-learn's objects
+Patching replaces, for every name of ``REPLACEABLE``, the scikit-learn object in
+``sklearn.linear_model`` and in every loaded scikit-learn module that imported it by
+name (``sklearn.decomposition._dict_learning`` uses ``Lasso`` for ``sparse_encode``).
+Modules imported while the patch is on pick up fastlasso's objects from
+``sklearn.linear_model`` themselves; unpatching restores scikit-learn's objects
 everywhere it finds fastlasso's.
 
 Left alone, on purpose:
