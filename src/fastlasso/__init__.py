@@ -22,6 +22,7 @@ from fastlasso._estimators_multitask import (  # noqa: E402
     MultiTaskLassoCV,
 )
 from fastlasso._path_functions import enet_path, lasso_path  # noqa: E402
+from fastlasso._version import __version__ as __version__  # noqa: E402  (meson)
 from fastlasso.plotting import plot_cv, plot_path  # noqa: E402
 from fastlasso.sklearn_patch import patch_sklearn, sklearn_patched, unpatch_sklearn  # noqa: E402
 
@@ -42,4 +43,3 @@ __all__ = [
     "sklearn_patched",
     "unpatch_sklearn",
 ]
-__version__ = "0.1.0"
