@@ -3,7 +3,7 @@ joblib's Dask backend, and in-memory fastlasso, on data generated on the workers
 
     pip install -e ".[dask,bench-dask]"
     python benchmarks/dask_compare.py --quick              # small sizes, minutes
-    nice python benchmarks/dask_compare.py --markdown out.md  # full sizes (quiet machine)
+    nice python benchmarks/dask_compare.py --markdown out.md  # full sizes (quiet box)
 
 Problems (``--problems``, full / quick sizes):
   dense   2,000,000 x 200 float64 (3.2 GB) / 100,000 x 50: single Lasso fit;
@@ -43,7 +43,7 @@ SPARSE_DENSITY = 0.001
 SEED = 20261206
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # data: the same rows for every solver
 
 
@@ -84,7 +84,8 @@ def dask_problem(kind, n, p, rows):
     xs, ys = [], []
     for i in range(n_chunks):
         pair = delayed(problem_chunk, pure=True)(kind, i, rows, p)
-        xs.append(da.from_delayed(pair[0], shape=(rows, p), dtype=np.float64, meta=meta))
+        xs.append(da.from_delayed(pair[0], shape=(rows, p), dtype=np.float64,
+                                  meta=meta))
         ys.append(da.from_delayed(pair[1], shape=(rows,), dtype=np.float64))
     return da.concatenate(xs), da.concatenate(ys)
 
@@ -100,7 +101,8 @@ def local_problem(kind, n, p, rows):
 
 
 def objective(X, y, coef, intercept, alpha):
-    """P(w, b) = ||y - X w - b||^2 / (2 n) + alpha ||w||_1, by one Dask pass (float64)."""
+    """P(w, b) = ||y - X w - b||^2 / (2 n) + alpha ||w||_1, by one Dask pass
+    (float64)."""
     import dask.array as da
 
     w = np.asarray(coef, dtype=np.float64)
@@ -129,7 +131,7 @@ def worker_peak_rss(client):
     return max(client.run(peak).values())
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # solvers
 
 
@@ -225,7 +227,8 @@ def child_pyspark(args):
         for k in range(rows):
             if kind == "sparse":
                 r = X.getrow(k)
-                yield (SparseVector(p, r.indices.tolist(), r.data.tolist()), float(y[k]))
+                row = SparseVector(p, r.indices.tolist(), r.data.tolist())
+                yield (row, float(y[k]))
             else:
                 yield (DenseVector(X[k]), float(y[k]))
 
@@ -257,11 +260,12 @@ def run_gridsearch(client, X, y, alphas, cv):
     t = time.perf_counter()
     with joblib.parallel_config("dask"):
         gs.fit(X, y)
+    best = gs.best_estimator_
     return dict(time=time.perf_counter() - t, alpha=gs.best_params_["alpha"],
-                coef=gs.best_estimator_.coef_, intercept=float(gs.best_estimator_.intercept_))
+                coef=best.coef_, intercept=float(best.intercept_))
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def main(argv=None):
@@ -271,7 +275,8 @@ def main(argv=None):
     ap.add_argument("--peers", default="fastlasso,daskml,pyspark,gridsearch")
     ap.add_argument("--cap", type=float, default=600.0)
     ap.add_argument("--tol", type=float, default=1e-8,
-                    help="fastlasso's tol (its certified gap <= tol ||y - ybar||^2 / n)")
+                    help="fastlasso's tol (its certified gap <= tol ||y - ybar||^2 "
+                    "/ n)")
     ap.add_argument("--worker-memory", default=None,
                     help="per worker (default: 3GiB full, 1GiB quick)")
     ap.add_argument("--reference", default="auto",
@@ -281,7 +286,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.child:
         target, payload, out = args.child
-        res = {"daskml": child_daskml, "pyspark": child_pyspark}[target](json.loads(payload))
+        child = {"daskml": child_daskml, "pyspark": child_pyspark}[target]
+        res = child(json.loads(payload))
         with open(out, "w") as f:
             json.dump(res, f)
         return
@@ -296,8 +302,8 @@ def main(argv=None):
     lines = [(f"# fastlasso.dask benchmarks ({time.strftime('%Y-%m-%d')}, "
               f"{'quick' if args.quick else 'full'} sizes, LocalCluster 2 x 1 thread, "
               f"{mem} per worker, fastlasso tol {args.tol:g})"), "",
-             ("| problem | solver | time (s) | passes | peak worker RSS (MiB) | P - P* | "
-              "(P - P*) / P* | notes |"), "|---|---|---|---|---|---|---|---|"]
+             ("| problem | solver | time (s) | passes | peak worker RSS (MiB) | "
+              "P - P* | (P - P*) / P* | notes |"), "|---|---|---|---|---|---|---|---|"]
 
     def row(problem, solver, res, P, Pstar, rss, notes=""):
         if "timeout" in res or "error" in res:
@@ -306,7 +312,8 @@ def main(argv=None):
         else:
             gap = P - Pstar
             lines.append(
-                f"| {problem} | {solver} | {res['time']:.2f} | {res.get('passes', '')} | "
+                f"| {problem} | {solver} | {res['time']:.2f} | "
+                f"{res.get('passes', '')} | "
                 f"{'' if rss is None else f'{rss / 2**20:.0f}'} | {gap:.2e} | "
                 f"{gap / Pstar:.1e} | {notes} |")
         print(lines[-1], flush=True)
@@ -319,8 +326,8 @@ def main(argv=None):
             n, p, rows = sizes[kind]
             X, y = dask_problem(kind, n, p, rows)
             gen = gen_pass(X, y)
-            lines.append(f"| {problem} {n} x {p} | (one generating pass) | {gen:.2f} | 1 "
-                         "| | | | |")
+            lines.append(f"| {problem} {n} x {p} | (one generating pass) | {gen:.2f} "
+                         "| 1 | | | | |")
             # alpha and (for CV) the grid from the statistics of the data
             from fastlasso._statsolve import alpha_max, problem_from_moments
             from fastlasso.dask._passes import DaskData
@@ -333,7 +340,8 @@ def main(argv=None):
             alphas = np.geomspace(amax, amax * 1e-3, 20) if cv else None
             results = {}
             if "fastlasso" in peers:
-                res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas, tol=args.tol)
+                res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas,
+                                         tol=args.tol)
                 res["rss"] = worker_peak_rss(client)
                 results["fastlasso.dask"] = res
                 if cv:
@@ -353,7 +361,8 @@ def main(argv=None):
                 results["fastlasso (in memory)"] = dict(
                     time=t_local, coef=est.coef_, intercept=float(est.intercept_))
             scheduler = cluster.scheduler_address
-            common = dict(kind=kind, n=n, p=p, rows=rows, alpha=alpha, scheduler=scheduler)
+            common = dict(kind=kind, n=n, p=p, rows=rows, alpha=alpha,
+                          scheduler=scheduler)
             if "daskml" in peers and not cv:
                 for solver in ("admm", "proximal_grad"):
                     results[f"dask-ml {solver}"] = run_in_child(

@@ -16,9 +16,10 @@ Single-threaded (BLAS and fastlasso on one thread); every comparison is interlea
 - ``smallfit``: the fixed cost of a fit on tiny data: fastlasso's ``Lasso`` against
   scikit-learn's ``Lasso`` (alpha_max/10, default tol), interleaved in blocks, median
   time per fit, for C- and Fortran-ordered X; then fastlasso's time split by timing
-  wrappers around its stages (medians over the fits, each stage on its own): input validation (``validate_fit_data``), column
-  statistics and centring (``make_design_for_target``), the solve outside the kernel
-  (Gram choice, allocations, certificate: ``solve`` minus the kernel), the kernel
+  wrappers around its stages (medians over the fits, each stage on its own): input
+  validation (``validate_fit_data``), column statistics and centring
+  (``make_design_for_target``), the solve outside the kernel (Gram choice,
+  allocations, certificate: ``solve`` minus the kernel), the kernel
   (``_cd.enet_cd_*``), and the rest of ``fit`` (parameter validation, attributes).
 - ``passes``: for a fit at alpha_max/10 on the wide, tall and text problems
   (benchmarks/problems.py), the kernel's own counters (outer iterations = sweeps of
@@ -102,7 +103,8 @@ def corder(args):
             print(f"| {task} | {order} | {times} "
                   f"| {max(r['rss'] for r in rs):.3f} "
                   f"| {max(r['traced'] for r in rs):.3f} |")
-        ratio = min(r["seconds"] for r in res["C"]) / min(r["seconds"] for r in res["F"])
+        best_c = min(r["seconds"] for r in res["C"])
+        ratio = best_c / min(r["seconds"] for r in res["F"])
         print(f"| {task} | C / F (best times) | {ratio:.2f} | | |", flush=True)
 
 

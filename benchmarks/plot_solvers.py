@@ -1,4 +1,5 @@
-"""Suboptimality against time for every fastlasso solver, the way benchmark papers show it.
+"""Suboptimality against time for every fastlasso solver, the way benchmark papers
+show it.
 
     python benchmarks/plot_solvers.py [--out benchmarks/solvers_convergence.png]
 
@@ -106,7 +107,7 @@ def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     with threadpool_limits(1):
-        for ax, (title, (X, y)) in zip(axes, chosen):
+        for ax, (title, (X, y)) in zip(axes, chosen, strict=False):
             alpha = np.abs(X.T @ (y - y.mean())).max() / len(y) / 20
             out, P_star = curves(X, y, alpha)
             for label, (t, P) in out.items():

@@ -86,7 +86,8 @@ class Problem:
         if self.sparse:
             kind = f"sparse, nnz {self.X.nnz:,}"
         else:
-            kind = "dense, " + ("C" if self.X.flags.c_contiguous and p > 1 else "Fortran")
+            c_order = self.X.flags.c_contiguous and p > 1
+            kind = "dense, " + ("C" if c_order else "Fortran")
             kind += " order"
         icpt = "intercept" if self.fit_intercept else "no intercept"
         return f"{self.name}: {n:,} x {p:,} ({kind}; {icpt})"

@@ -1,4 +1,5 @@
-"""pytest plugin: run scikit-learn's own tests with ``fastlasso.patch_sklearn()`` active.
+"""pytest plugin: run scikit-learn's own tests with ``fastlasso.patch_sklearn()``
+active.
 
 The strictest client of the drop-in promise is scikit-learn's own test suite (Intel's
 scikit-learn-intelex holds its patching to the same standard). This plugin patches
@@ -60,7 +61,8 @@ def read_deselected(path=DESELECTED_FILE):
         reason = reason.strip()
         if not sep or not reason:
             raise pytest.UsageError(
-                f"{path.name}:{lineno}: no reason given (write 'target{SEPARATOR}reason')"
+                f"{path.name}:{lineno}: no reason given "
+                f"(write 'target{SEPARATOR}reason')"
             )
         module, sep, test = target.strip().partition("::")
         if not sep or not module or not test:
@@ -151,7 +153,9 @@ def main(argv):
     unknown = [g for g in groups if g not in SKLEARN_TEST_MODULES]
     if unknown:
         sys.exit(f"unknown groups {unknown}; choose from {list(SKLEARN_TEST_MODULES)}")
-    modules = [m for g in (groups or SKLEARN_TEST_MODULES) for m in SKLEARN_TEST_MODULES[g]]
+    modules = [
+        m for g in (groups or SKLEARN_TEST_MODULES) for m in SKLEARN_TEST_MODULES[g]
+    ]
     here = str(Path(__file__).resolve().parent)
     env_path = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = here + (os.pathsep + env_path if env_path else "")
@@ -159,7 +163,8 @@ def main(argv):
     with tempfile.TemporaryDirectory() as scratch:
         os.chdir(scratch)
         return pytest.main(
-            ["-p", "sklearn_plugin", "-p", "no:cacheprovider", *extra, "--pyargs", *modules]
+            ["-p", "sklearn_plugin", "-p", "no:cacheprovider", *extra,
+             "--pyargs", *modules]
         )
 
 

@@ -69,7 +69,8 @@ def test_ladder_climbs_to_the_tightest_target_and_times_each(cp):
 
 
 def test_ladder_tries_looser_rungs_when_the_first_reaches(cp):
-    entry, calls = _ladder(cp, gain=1e-3)  # subopt 1e-3 tol: the first rung reaches both
+    # subopt 1e-3 tol: the first rung reaches both
+    entry, calls = _ladder(cp, gain=1e-3)
     assert [r.tol for r in entry.runs] == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])
     assert [b for _, b in calls] == [1e-3] * 4
     assert entry.tol == pytest.approx({1e-3: 1.0, 1e-6: 1e-3})

@@ -386,7 +386,10 @@ def test_verbose_reports_each_fold_on_stderr(capsys):
         (lambda: fastlasso.LassoCV(eps=0.0), "eps"),
         (lambda: fastlasso.ElasticNetCV(l1_ratio=[0.5, 1.5]), "l1_ratio"),
         (lambda: fastlasso.ElasticNetCV(l1_ratio=[0.0, 0.5]), "l1_ratio=0"),
-        (lambda: fastlasso.LassoCV(alphas=[1.0, -0.1]), r"alphas\[1\] == -0.1, must be >= 0"),
+        (
+            lambda: fastlasso.LassoCV(alphas=[1.0, -0.1]),
+            r"alphas\[1\] == -0.1, must be >= 0",
+        ),
     ],
 )
 def test_bad_parameters_raise_value_error(make, match):

@@ -42,7 +42,8 @@ def numpy_gap(X, y, coef, intercept, alpha, l1_ratio=1.0, sample_weight=None,
     dnorm = max(c.max(), 0.0) if positive else np.abs(c).max()
     scale = min(1.0, lam / dnorm) if dnorm > 0 else 1.0
     P = objective(X, y, w, intercept, alpha, l1_ratio, sample_weight)
-    D = -scale**2 / (2 * n) * (s @ (r * r) + n * l2 * (w @ w)) + scale / n * (s @ (r * yc))
+    D = (-scale**2 / (2 * n) * (s @ (r * r) + n * l2 * (w @ w))
+         + scale / n * (s @ (r * yc)))
     return P - D, P
 
 
@@ -268,7 +269,8 @@ def test_chunking_problems(dask_client):
     local = fastlasso.Lasso(alpha=0.01).fit(X, y)
     check_against_local(X, y, None, est, local, 0.01, 1.0)
     assert est.n_passes_ == 3  # X's chunk sizes (y's taken to match), stats, gap
-    with pytest.raises(ValueError, match="inconsistent numbers of samples: \\[700, 699"):
+    mismatch = "inconsistent numbers of samples: \\[700, 699"
+    with pytest.raises(ValueError, match=mismatch):
         fld.Lasso().fit(dX, dy[:699])
     with pytest.raises(ValueError, match="y must be 1-D"):
         fld.Lasso().fit(dX, da.stack([dy, dy], axis=1))

@@ -30,9 +30,9 @@ def _runs(marker):
 
 
 def make_chunk(i, fault=None, marker=None, on_run=0):
-    """Rows [300 i, 300 (i + 1)) of X (seeded by i); fault "kill" exits the worker process,
-    "raise" raises, on the on_run-th execution (0-based) counted in marker, or always
-    ("raise" with on_run=None)."""
+    """Rows [300 i, 300 (i + 1)) of X (seeded by i); fault "kill" exits the worker
+    process, "raise" raises, on the on_run-th execution (0-based) counted in marker, or
+    always ("raise" with on_run=None)."""
     if fault is not None:
         run = _runs(marker)
         if on_run is None or run == on_run:
@@ -86,9 +86,9 @@ def test_task_failing_once_is_retried(dask_client, tmp_path):
 
 def test_chunk_always_failing_gives_one_clear_error(dask_client, tmp_path):
     X, y = dataset(faulty=5, fault="raise", marker=str(tmp_path / "runs"), on_run=None)
-    with pytest.raises(RuntimeError, match=r"chunk 5 \(rows 1500\.\.1799\) of the input "
-                                           r"failed .*OSError: cannot read the rows of "
-                                           r"chunk 5"):
+    with pytest.raises(RuntimeError, match=r"chunk 5 \(rows 1500\.\.1799\) of the "
+                                           r"input failed .*OSError: cannot read the "
+                                           r"rows of chunk 5"):
         fld.Lasso(alpha=0.01).fit(X, y)
 
 
@@ -113,7 +113,8 @@ def test_data_three_times_a_worker_memory_limit(dask_client):
     worker is restarted or goes near its limit, and the gap is certified (no
     ConvergenceWarning: the gap from the pass over the data met tol)."""
     dask_client.wait_for_workers(2, timeout=60)
-    limit = min(w["memory_limit"] for w in dask_client.scheduler_info()["workers"].values())
+    info = dask_client.scheduler_info()["workers"].values()
+    limit = min(w["memory_limit"] for w in info)
     n, p, rows = 4_800_000, 50, 20_000
     rng = da.random.default_rng(11)
     X = rng.random((n, p), chunks=(rows, p))

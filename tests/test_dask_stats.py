@@ -134,7 +134,8 @@ def test_cross_validation_segments_split_chunks():
 
 
 def sync_moments(X, y, sw):
-    """Merged moments of (X, y, sw) in chunks of 97 rows, on the synchronous scheduler."""
+    """Merged moments of (X, y, sw) in chunks of 97 rows, on the synchronous
+    scheduler."""
     dX, dy, dsw = to_dask(X, y, sw)
     with dask.config.set(scheduler="synchronous"):
         d = DaskData(dX, dy, dsw, None)
@@ -146,7 +147,8 @@ def test_bad_chunks_are_named():
     X, y, sw = data(weighted=True)
     Xb = X.copy()
     Xb[250, 3] = np.nan
-    with pytest.raises(ChunkDataError, match=r"Input X contains NaN.*chunk 2 \(rows 194"):
+    nan_in_chunk_2 = r"Input X contains NaN.*chunk 2 \(rows 194"
+    with pytest.raises(ChunkDataError, match=nan_in_chunk_2):
         sync_moments(Xb, y, None)
     yb = y.copy()
     yb[10] = np.inf

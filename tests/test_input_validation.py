@@ -16,7 +16,6 @@ agree with to MODEL).
 import json
 import subprocess
 import sys
-
 import warnings
 
 import numpy as np

@@ -77,7 +77,11 @@ def test_automatic_grid_for_l1_ratio_0_raises_sklearns_text(lib):
     "alphas, exc, match",
     [
         ((1, -1, -100), ValueError, r"^alphas\[1\] == -1, must be >= 0\.0\.$"),
-        ((1, 1.0, "1"), TypeError, r"^alphas\[2\] must be an instance of float, not str"),
+        (
+            (1, 1.0, "1"),
+            TypeError,
+            r"^alphas\[2\] must be an instance of float, not str",
+        ),
     ],
 )
 def test_cv_alphas_are_checked_one_by_one_as_in_sklearn(lib, alphas, exc, match):
@@ -101,8 +105,10 @@ def test_check_input_false_requires_the_layout_sklearns_solver_reads():
         fastlasso.ElasticNet().fit(Xc, y, check_input=False)
     with pytest.raises(ValueError, match="got a sparse csr matrix"):
         fastlasso.ElasticNet().fit(sp.csr_matrix(X), y, check_input=False)
-    with pytest.raises(ValueError, match="got a 2-D Fortran-ordered array of dtype int"):
-        fastlasso.ElasticNet().fit(np.asfortranarray(X.astype(int)), y, check_input=False)
+    Xi = np.asfortranarray(X.astype(int))
+    fortran_int = "got a 2-D Fortran-ordered array of dtype int"
+    with pytest.raises(ValueError, match=fortran_int):
+        fastlasso.ElasticNet().fit(Xi, y, check_input=False)
     ref = fastlasso.ElasticNet(alpha=0.05, tol=1e-12).fit(Xf, y)
     for X_in, params in [
         (Xf, {}),
@@ -149,7 +155,10 @@ def test_deprecated_grid_spellings_warn_with_sklearns_texts(path):
     X, y = _data()
     fl, sk = getattr(fastlasso, path), getattr(linear_model, path)
     for kwargs, match in [
-        ({"n_alphas": 5}, "'n_alphas' was deprecated in 1.9 and will be removed in 1.11"),
+        (
+            {"n_alphas": 5},
+            "'n_alphas' was deprecated in 1.9 and will be removed in 1.11",
+        ),
         ({"alphas": None}, "'alphas=None' is deprecated and will be removed in 1.11"),
     ]:
         with pytest.warns(FutureWarning, match=match):

@@ -89,7 +89,9 @@ def as_chunk(X, y, sw, where=None):
     else:
         X = np.asarray(X)
         if X.ndim != 2:
-            raise ChunkDataError(f"A chunk of X has {X.ndim} dimensions; expected 2{at}.")
+            raise ChunkDataError(
+                f"A chunk of X has {X.ndim} dimensions; expected 2{at}."
+            )
         values = X
     if X.dtype.kind not in "fiub":
         raise ChunkDataError(f"X has dtype {X.dtype}; expected numbers{at}.")
@@ -120,7 +122,9 @@ def as_chunk(X, y, sw, where=None):
             raise ChunkDataError(f"{exc}{at}") from None
         sw = np.asarray(sw, dtype=np.float64)
         if sw.size and sw.min() < 0:
-            raise ChunkDataError(f"Negative values in data passed to `sample_weight`{at}.")
+            raise ChunkDataError(
+                f"Negative values in data passed to `sample_weight`{at}."
+            )
     return X, y, sw
 
 
@@ -277,7 +281,8 @@ def chunk_residual_products(X, y, sw, W, intercepts, ybar, where=None):
             R = -np.asarray(XA @ W[active], dtype=np.float64)
         else:
             Z = aligned_copy(X, order="C")
-            R = -(Z[:, active] @ W[active]) if active.size else np.zeros((n, W.shape[1]))
+            R = (-(Z[:, active] @ W[active]) if active.size
+                 else np.zeros((n, W.shape[1])))
         R += y[:, None]
         R -= np.asarray(intercepts, dtype=np.float64)
         SR = R if s is None else R * s[:, None]

@@ -249,8 +249,8 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             history.append(sol.history)
         if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
             raise ValueError(
-                f"{NON_FINITE}. The input data may contain large values for this dtype; "
-                "rescale X and y."
+                f"{NON_FINITE}. The input data may contain large values for this "
+                "dtype; rescale X and y."
             )
         # scikit-learn's shapes: one target (y of shape (n,) or (n, 1)) gives 1-D
         # coef_ and scalar dual_gap_ / n_iter_; intercept_ follows y's shape (a

@@ -37,7 +37,6 @@ from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._path_functions import enet_path, lasso_path
 from fastlasso._solve import n_threads_for
 
-
 _HOW_DOC = """
     Folds are fitted as warm-started paths in parallel threads (``n_jobs``), on a copy
     of the training rows when X is small (up to 256 MB), else on the one X in place
@@ -228,7 +227,8 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         """
         _raise_for_params(params, self, "fit")
         if not isinstance(self.alphas, Integral):  # scikit-learn's check and messages
-            for index, alpha in enumerate(np.ravel(np.asarray(self.alphas, dtype=object))):
+            values = np.ravel(np.asarray(self.alphas, dtype=object))
+            for index, alpha in enumerate(values):
                 check_scalar(alpha, f"alphas[{index}]", target_type=Real, min_val=0.0,
                              include_boundaries="left")
         X, y = validate_data(self, check_structure(X), y, accept_sparse=True,

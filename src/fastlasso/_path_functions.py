@@ -9,7 +9,6 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from fastlasso._compat import sklearn_enet_path
-
 from fastlasso._data import (
     check_kernel_layout,
     check_structure,
@@ -25,7 +24,6 @@ from fastlasso._solve_path import (
     resolve_alphas,
     solve_path,
 )
-
 
 _DOC_PARAMS = """
     Parameters
@@ -287,8 +285,8 @@ def _deprecated_alphas(n_alphas, alphas):
 
 
 def lasso_path(X, y, *, eps=1e-3, n_alphas="deprecated", alphas="warn",
-               precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
-               positive=False, **params):
+               precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
+               return_n_iter=False, positive=False, **params):
     """Lasso path by warm-started coordinate descent.
 
     Minimises, for each alpha on the grid (from the largest down, each solve

@@ -11,8 +11,8 @@ the rows (see fastlasso._chunkstats for the per-chunk work):
 Units. As in memory, weights are rescaled to sum to n (factor n / S for the raw sums)
 and the kernels minimise F(w) = n P(w) = 1/2 ||y_c - X~ w||_S^2 + l1 ||w||_1
 + l2/2 ||w||^2 with (l1, l2) = n alpha (rho, 1 - rho) (_solve.scaled_penalties);
-tol_abs = tol ||y_c||_S^2 in these units. The duality gap from a pass is the kernels' (see
-_enet_math.pxd): r, R2 = ||r||_S^2, Ry = r^T S y_c, XtA = X~^T S r - l2 w,
+tol_abs = tol ||y_c||_S^2 in these units. The duality gap from a pass is the kernels'
+(see _enet_math.pxd): r, R2 = ||r||_S^2, Ry = r^T S y_c, XtA = X~^T S r - l2 w,
 scale = min(1, l1 / ||XtA||_inf), gap = F(w) + scale^2/2 (R2 + l2 ||w||^2) - scale Ry.
 
 Solves. Coordinate descent runs in the kernels' full-Gram mode on a quadratic model of
@@ -138,7 +138,7 @@ def alpha_max(problem, l1_ratio=1.0, positive=False):
     return top / (problem.n * l1_ratio)
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # duality gap from a pass
 
 
@@ -190,7 +190,7 @@ def gap_of(problem, state, alpha, l1_ratio, positive):
     return max(gap, 0.0), primal
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # kernel solves on a Gram model
 
 
@@ -254,7 +254,7 @@ def anchored_model(G, state, feats):
     return gW + Gw, state.R2 + 2.0 * float(wW @ gW) + float(wW @ Gw)
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Gram blocks of a growing working set (regime B), or the whole Gram (regime A)
 
 
@@ -300,7 +300,7 @@ class GramBlocks:
         return self.G[np.ix_(s, s)]
 
 
-# ---------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # the outer loop: restricted Gram solves certified by passes over the data
 
 
@@ -327,7 +327,8 @@ def working_set(problem, state, l1, l2, positive, ws_prev):
     supp = np.flatnonzero((w != 0) & alive)
     cand = np.flatnonzero((w == 0) & alive)
     xta = state.g[cand] - l2 * w[cand]
-    score = (l1 - (xta if positive else np.abs(xta))) / np.sqrt(problem.norm2[cand] + l2)
+    excess = l1 - (xta if positive else np.abs(xta))
+    score = excess / np.sqrt(problem.norm2[cand] + l2)
     order = np.argsort(score, kind="stable")
     n_viol = int(np.count_nonzero(score < 0))
     grow = max(WS_GROW_MIN, 2 * supp.size, ws_prev)
@@ -400,8 +401,8 @@ def warn_gap(gap, tol_gap, tol, epochs):
     warnings.warn(
         f"Objective did not converge after {epochs} epochs: duality gap {gap:.3e} "
         f"(from a pass over the data) > tolerance {tol_gap:.3e} "
-        f"(tol={tol:g} x ||y - mean(y)||^2 / n). Increase max_iter, scale the features, "
-        "or increase alpha.",
+        f"(tol={tol:g} x ||y - mean(y)||^2 / n). Increase max_iter, scale the "
+        "features, or increase alpha.",
         ConvergenceWarning,
         stacklevel=4,
     )

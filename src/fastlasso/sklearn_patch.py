@@ -89,10 +89,11 @@ def patch_sklearn(names=None):
     """Replace scikit-learn's Lasso family by fastlasso's.
 
     ``Lasso``, ``ElasticNet``, ``LassoCV``, ``ElasticNetCV``, the four ``MultiTask*``
-    estimators, ``lasso_path`` and ``enet_path`` are replaced in ``sklearn.linear_model`` and in every loaded
-    scikit-learn module that imported them by name; modules imported later take them
-    from ``sklearn.linear_model``. scikit-learn's defining module and test helpers keep
-    scikit-learn's objects, so scikit-learn models still pickle as before.
+    estimators, ``lasso_path`` and ``enet_path`` are replaced in
+    ``sklearn.linear_model`` and in every loaded scikit-learn module that imported them
+    by name; modules imported later take them from ``sklearn.linear_model``.
+    scikit-learn's defining module and test helpers keep scikit-learn's objects, so
+    scikit-learn models still pickle as before.
 
     Parameters
     ----------

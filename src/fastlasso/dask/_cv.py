@@ -46,10 +46,11 @@ def n_folds(cv, n):
         k = cv.n_splits
     else:
         raise ValueError(
-            "fastlasso.dask cross-validates on contiguous folds: cv must be None, an int "
-            f"or KFold(shuffle=False), got {cv!r}.")
+            "fastlasso.dask cross-validates on contiguous folds: cv must be None, an "
+            f"int or KFold(shuffle=False), got {cv!r}.")
     if k < 2:
-        raise ValueError(f"k-fold cross-validation requires at least two folds, got {k}.")
+        raise ValueError(
+            f"k-fold cross-validation requires at least two folds, got {k}.")
     if k > n:
         raise ValueError(f"Cannot have number of splits n_splits={k} greater than the "
                          f"number of samples: n_samples={n}.")
@@ -192,8 +193,9 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         k = n_folds(self.cv, n)
         if choose_regime(n, p, self.precompute) != "gram":
             raise NotImplementedError(
-                f"fastlasso.dask cross-validation needs n >> p (n >= 4 p, p <= 4096); got "
-                f"{n} x {p}. For wider data, fit fastlasso.dask.enet_path per fold.")
+                "fastlasso.dask cross-validation needs n >> p (n >= 4 p, p <= 4096); "
+                f"got {n} x {p}. For wider data, fit fastlasso.dask.enet_path per "
+                "fold.")
         l1_ratios = self._l1_ratios()
         blocks = data.moments(gram=True, fold_bounds=fold_bounds(n, k))
         blocks = [blocks[i] for i in range(k)]
@@ -231,7 +233,8 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         self.alpha_1se_ = float(grids[i][a_1se])
         self.alpha_ = float(grids[i][a])
         explicit = not isinstance(self.alphas, Integral)
-        self.alphas_ = grids[0] if (len(l1_ratios) == 1 or explicit) else np.asarray(grids)
+        single_grid = len(l1_ratios) == 1 or explicit
+        self.alphas_ = grids[0] if single_grid else np.asarray(grids)
         self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
         self.mse_se_ = se[0] if len(l1_ratios) == 1 else se
         nnz = np.array([[np.count_nonzero(c, axis=0) for c in row] for row in paths])

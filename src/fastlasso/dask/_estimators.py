@@ -1,4 +1,5 @@
-"""Lasso and ElasticNet on dask arrays: statistics on the workers, the solve on the client.
+"""Lasso and ElasticNet on dask arrays: statistics on the workers, the solve on the
+client.
 
 Two regimes (fastlasso._statsolve):
 
@@ -124,13 +125,14 @@ class _DaskEstimatorMixin:
                     f"expecting {coef.shape[0]} features as input.")
             if len(X.chunks[1]) > 1:
                 X = X.rechunk({1: -1})
+            out_dtype = np.result_type(X.dtype, coef.dtype)
             return X.map_blocks(_predict_block, coef, intercept, drop_axis=1,
-                                dtype=np.result_type(X.dtype, coef.dtype),
-                                meta=np.empty(0, dtype=np.result_type(X.dtype, coef.dtype)))
+                                dtype=out_dtype, meta=np.empty(0, dtype=out_dtype))
         return self.to_local().predict(X)
 
     def score(self, X, y, sample_weight=None):
-        """Coefficient of determination R^2 of ``predict(X)`` (computed on the cluster)."""
+        """Coefficient of determination R^2 of ``predict(X)`` (computed on the
+        cluster)."""
         pred = self.predict(X)
         if hasattr(y, "to_dask_array"):
             y = y.to_dask_array(lengths=list(pred.chunks[0])) if isinstance(
@@ -173,7 +175,8 @@ def _predict_block(X, coef, intercept):
 
 
 class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
-    """Elastic Net on a Dask cluster, certified by a duality gap from a pass over the data.
+    """Elastic Net on a Dask cluster, certified by a duality gap from a pass over the
+    data.
 
     Minimises, as :class:`fastlasso.ElasticNet` and scikit-learn, ::
 
@@ -249,9 +252,10 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         "client": "no_validation",
     }
 
-    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute="auto",
-                 max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic", client=None):
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True,
+                 precompute="auto", max_iter=1000, copy_X=True, tol=1e-4,
+                 warm_start=False, positive=False, random_state=None,
+                 selection="cyclic", client=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -307,8 +311,9 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         self._set_input_attrs(data)
         dtype = problem.dtype.type
         self.coef_ = fit.coef
-        self.intercept_ = (dtype(problem.y_mean - problem.mu @ fit.coef.astype(np.float64))
-                           if self.fit_intercept else 0.0)
+        self.intercept_ = (
+            dtype(problem.y_mean - problem.mu @ fit.coef.astype(np.float64))
+            if self.fit_intercept else 0.0)
         self.dual_gap_ = dtype(fit.gap)
         self.n_iter_ = int(fit.n_iter)
         self.n_passes_ = data.count

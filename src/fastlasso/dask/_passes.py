@@ -2,10 +2,10 @@
 
 A pass maps a function of fastlasso._chunkstats over the row chunks of (X, y, weights)
 and folds the results with a merge tree fixed by chunk index (pairs (0, 1), (2, 3), ...
-then pairs of those), so the totals are bitwise the same whatever scheduler runs them and
-however often a task is recomputed (a lost worker). X is read from its task graph each
-time (never scattered: scattered data die with their worker); the client keeps only the
-merged statistics.
+then pairs of those), so the totals are bitwise the same whatever scheduler runs them
+and however often a task is recomputed (a lost worker). X is read from its task graph
+each time (never scattered: scattered data die with their worker); the client keeps
+only the merged statistics.
 """
 
 import dask
@@ -52,7 +52,8 @@ def _frame_to_array(obj, what, lengths):
         bad = [c for c, t in obj.dtypes.items() if np.dtype(t).kind not in "fiub"]
         if bad:
             raise ValueError(
-                f"{what} has non-numeric columns {bad[:5]}: encode them as numbers first.")
+                f"{what} has non-numeric columns {bad[:5]}: encode them as numbers "
+                "first.")
     elif np.dtype(obj.dtype).kind not in "fiub":
         raise ValueError(f"{what} has dtype {obj.dtype}; expected numbers.")
     if lengths is not True and obj.npartitions != len(lengths):
@@ -118,14 +119,14 @@ class DaskData:
         if X.ndim != 2:
             raise ValueError(f"Expected a 2-D X, got {X.ndim} dimensions.")
         if any(np.isnan(c) for c in X.chunks[1]):
-            raise ValueError("X has an unknown number of columns; pass a dask array with "
-                             "known chunk sizes or a DataFrame.")
+            raise ValueError("X has an unknown number of columns; pass a dask array "
+                             "with known chunk sizes or a DataFrame.")
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
         n, p = X.shape
         if n == 0 or p == 0:
-            raise ValueError(f"Found array with shape {X.shape}: at least one sample and "
-                             "one feature are required.")
+            raise ValueError(f"Found array with shape {X.shape}: at least one sample "
+                             "and one feature are required.")
         self.dtype = _float_dtype(X.dtype)
         self.sparse = sp.issparse(X._meta)
         y, _, passes = _as_dask_array(y, "y", X.chunks[0])
@@ -137,8 +138,8 @@ class DaskData:
         if np.dtype(y.dtype).kind not in "fiub":
             raise ValueError(f"y has dtype {y.dtype}; expected numbers.")
         if y.shape[0] != n:
-            raise ValueError("Found input variables with inconsistent numbers of samples: "
-                             f"[{n}, {y.shape[0]}]")
+            raise ValueError("Found input variables with inconsistent numbers of "
+                             f"samples: [{n}, {y.shape[0]}]")
         if y.chunks[0] != X.chunks[0]:
             y = y.rechunk((X.chunks[0],))
         sw = None
@@ -146,7 +147,8 @@ class DaskData:
             sw, _, passes = _as_dask_array(sample_weight, "sample_weight", X.chunks[0])
             self.count += passes
             if sw.ndim != 1 or sw.shape[0] != n:
-                raise ValueError(f"sample_weight has shape {sw.shape}, expected ({n},).")
+                raise ValueError(
+                    f"sample_weight has shape {sw.shape}, expected ({n},).")
             if sw.chunks[0] != X.chunks[0]:
                 sw = sw.rechunk((X.chunks[0],))
         elif sample_weight is not None:
@@ -168,7 +170,7 @@ class DaskData:
     def where(self, i):
         return f"chunk {i} (rows {self.starts[i]}..{self.starts[i + 1] - 1})"
 
-    # -- passes -------------------------------------------------------------------------
+    # -- passes ------------------------------------------------------------------------
 
     def _run(self, leaves, merge):
         """Evaluate the tree of merges over the leaves (one pass over the data)."""

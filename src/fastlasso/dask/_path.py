@@ -35,7 +35,8 @@ def resolve_grid(problem, alphas, l1_ratio, eps, positive, Xy=None):
         alphas = 100
     if isinstance(alphas, Integral) and not isinstance(alphas, bool):
         if alphas < 1:
-            raise ValueError(f"alphas must be >= 1 when given as a count, got {alphas}.")
+            raise ValueError(
+                f"alphas must be >= 1 when given as a count, got {alphas}.")
         if Xy is not None:
             Xy = np.asarray(Xy, dtype=np.float64).ravel()
             if Xy.shape != (problem.n_features,):
@@ -72,8 +73,8 @@ def certified_path(data, problem, regime, grid, l1_ratio, coef_init, params):
         for i, state in enumerate(states):
             gap, _ = gap_of(problem, state, grid[i], l1_ratio, params["positive"])
             if gap > tol_abs:
-                fit, _ = solve_certified(problem, data, blocks, grid[i], l1_ratio, state,
-                                         **params)
+                fit, _ = solve_certified(problem, data, blocks, grid[i], l1_ratio,
+                                         state, **params)
                 coefs[:, i] = fit.coef
                 n_iters[i] += fit.n_iter
                 gap = fit.gap * n
@@ -85,7 +86,8 @@ def certified_path(data, problem, regime, grid, l1_ratio, coef_init, params):
     gaps = np.empty(k)
     n_iters = []
     for i, alpha in enumerate(grid):
-        fit, _ = solve_certified(problem, data, blocks, alpha, l1_ratio, state, **params)
+        fit, _ = solve_certified(problem, data, blocks, alpha, l1_ratio, state,
+                                 **params)
         coefs[:, i] = fit.coef
         gaps[i] = fit.gap
         n_iters.append(fit.n_iter)
@@ -95,7 +97,8 @@ def certified_path(data, problem, regime, grid, l1_ratio, coef_init, params):
 
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
               precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
-              return_n_iter=False, positive=False, check_input=True, fit_intercept=False,
+              return_n_iter=False, positive=False, check_input=True,
+              fit_intercept=False,
               sample_weight=None, tol=1e-4, max_iter=1000, random_state=None,
               selection="cyclic", n_jobs=None, do_screening=True, client=None,
               return_n_passes=False):
@@ -168,7 +171,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
             raise ValueError(f"{name} must be a bool, got {value!r}.")
     if n_alphas is not None:
         warnings.warn(
-            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as 'alphas'.",
+            "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as "
+            "'alphas'.",
             FutureWarning, stacklevel=2)
         alphas = n_alphas
     data = DaskData(X, y, sample_weight, client)
@@ -180,7 +184,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
         coef_init = np.asarray(coef_init, dtype=problem.dtype).ravel()
         if coef_init.shape != (data.n_features,):
             raise ValueError(
-                f"coef_init has shape {coef_init.shape}, expected ({data.n_features},).")
+                f"coef_init has shape {coef_init.shape}, "
+                f"expected ({data.n_features},).")
     params = dict(tol=tol, max_iter=max_iter, positive=positive, selection=selection,
                   random_state=random_state)
     coefs, gaps, n_iters = certified_path(data, problem, regime, grid, l1_ratio,
