@@ -1,5 +1,6 @@
-"""Shared helpers for the correctness tests: an independent float64 objective, KKT
-residuals, alpha_max, data generators and input layouts.
+"""Shared helpers for the tests: an independent float64 objective, KKT residuals,
+alpha_max, data generators and input layouts. (fastlasso's entry points under test, by
+name, are in helpers.py.)
 
 Nothing here calls fastlasso: every quantity is recomputed in numpy from its definition
 
@@ -16,8 +17,6 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
-import fastlasso
 
 
 def rescaled_weights(sample_weight, n):
@@ -135,20 +134,33 @@ def kkt_tolerance(X, gap, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept
     )
 
 
-def make_regression_data(n, p, *, seed=0, n_informative=5, density=0.4):
+def make_regression_data(
+    n, p, *, seed=0, n_informative=5, density=0.4, weight_range=(0.5, 2.0)
+):
     """Well-conditioned (X, y, sample_weight) in float64 with signal and non-zero means.
 
     X has a fraction ``density`` of non-zero entries (so that sparse layouts are truly
     sparse), each 1 + N(0, 1): column means ~ density, far from 0. y = 3 + X[:, :k] beta
     + noise with the first k = n_informative features relevant and the rest irrelevant.
-    sample_weight are random positive weights in [0.5, 2].
+    sample_weight are random positive weights, uniform in ``weight_range``.
     """
     rng = np.random.default_rng(seed)
     X = (rng.random((n, p)) < density) * (1.0 + rng.standard_normal((n, p)))
     beta = rng.choice([-1.0, 1.0], n_informative) * rng.uniform(1.0, 3.0, n_informative)
     y = 3.0 + X[:, :n_informative] @ beta + 0.5 * rng.standard_normal(n)
-    sample_weight = rng.uniform(0.5, 2.0, n)
+    sample_weight = rng.uniform(*weight_range, n)
     return X, y, sample_weight
+
+
+def gaussian_data(
+    n, p, *, seed=0, coef=(1.5, -2.0, 1.0), noise=0.3, intercept=0.0, shift=0.0
+):
+    """Small dense (X, y) in float64: X = N(0, 1) + shift, y = X[:, :k] coef + noise
+    N(0, 1) + intercept with the first k = len(coef) features relevant."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + shift
+    y = X[:, : len(coef)] @ np.array(coef) + noise * rng.standard_normal(n) + intercept
+    return X, y
 
 
 LAYOUTS = ("dense_F", "dense_C", "csc", "csr")
@@ -181,13 +193,6 @@ def sklearn_fit(cls_name, X, y, *, alpha, l1_ratio=1.0, sample_weight=None, **pa
         est = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, **params)
     X = X.astype(np.float64)
     return est.fit(X, np.asarray(y, dtype=np.float64), sample_weight=sample_weight)
-
-
-def make_estimator(model, alpha, l1_ratio=1.0, **params):
-    """fastlasso.Lasso or fastlasso.ElasticNet (with l1_ratio) with these parameters."""
-    if model == "ElasticNet":
-        params["l1_ratio"] = l1_ratio
-    return getattr(fastlasso, model)(alpha=alpha, **params)
 
 
 SHAPES = {"wide": (40, 120), "tall": (300, 20)}

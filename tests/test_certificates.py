@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
+
 from conftest import (
     L1_RATIOS,
     SHAPES,
@@ -21,10 +23,9 @@ from conftest import (
     correlations,
     kkt_tolerance,
     kkt_violation,
-    make_estimator,
     reference_problem,
 )
-from sklearn.exceptions import ConvergenceWarning
+from helpers import make_estimator
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 SHAPE = pytest.mark.parametrize("shape", list(SHAPES))

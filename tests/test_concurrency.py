@@ -27,10 +27,10 @@ from threadpoolctl import threadpool_info
 
 import fastlasso
 
-ESTIMATORS = {
-    "Lasso": lambda l1_ratio, **kw: fastlasso.Lasso(**kw),
-    "ElasticNet": lambda l1_ratio, **kw: fastlasso.ElasticNet(l1_ratio=l1_ratio, **kw),
-}
+from helpers import entry_point
+
+# every job passes l1_ratio (the Lasso drops it)
+ESTIMATORS = {name: entry_point(name) for name in ("Lasso", "ElasticNet")}
 
 
 def _read_only(a):

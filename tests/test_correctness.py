@@ -11,6 +11,9 @@ import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
 from conftest import (
     L1_RATIOS,
     LAYOUTS,
@@ -18,15 +21,13 @@ from conftest import (
     alpha_max,
     as_layout,
     centred,
-    make_estimator,
     make_regression_data,
     objective,
     reference_problem,
     rescaled_weights,
     y_scale,
 )
-from numpy.testing import assert_allclose
-from sklearn.exceptions import ConvergenceWarning
+from helpers import make_estimator
 
 FIT_TOL = {np.float64: 1e-10, np.float32: 1e-6}
 # coefficients: |w - w_ref| <= COEF_RTOL * max|w_ref| (float32: the issue's ~1e-3)

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
-from conftest import as_layout, make_regression_data, sklearn_fit, y_scale
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import linear_model
 from sklearn.model_selection import GroupKFold, KFold, ShuffleSplit
 
 import fastlasso
+
+from conftest import as_layout, make_regression_data, sklearn_fit, y_scale
 
 TOL = 1e-10
 MAX_ITER = 100_000

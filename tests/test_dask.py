@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import centred, make_regression_data, objective, rescaled_weights, y_scale
 from sklearn.exceptions import ConvergenceWarning
 
 import fastlasso
 import fastlasso.dask as fld
+
+from conftest import centred, make_regression_data, objective, rescaled_weights, y_scale
 
 
 def numpy_gap(X, y, coef, intercept, alpha, l1_ratio=1.0, sample_weight=None,

@@ -11,7 +11,6 @@ import dask.array as da
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import make_regression_data
 
 from fastlasso._chunkstats import (
     ChunkDataError,
@@ -24,6 +23,8 @@ from fastlasso._chunkstats import (
 from fastlasso._data import make_design
 from fastlasso._statsolve import problem_from_moments
 from fastlasso.dask._passes import DaskData
+
+from conftest import make_regression_data
 
 
 def data(layout="dense", dtype=np.float64, weighted=False, n=503, p=12, seed=0):

@@ -14,23 +14,24 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Lasso as SkLasso
+
+import fastlasso
+
 from conftest import (
     LAYOUTS,
     SHAPES,
     alpha_max,
     as_layout,
-    make_estimator,
     make_regression_data,
     objective,
     reference_problem,
     sklearn_fit,
     y_scale,
 )
-from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Lasso as SkLasso
-
-import fastlasso
+from helpers import make_estimator
 
 TIGHT = {"tol": 1e-12, "max_iter": 100_000}
 RTOL = 1e-8  # two tight fits of one problem

@@ -15,6 +15,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import fastlasso
 
+from conftest import gaussian_data
+
 PUBLIC_ESTIMATORS = sorted(
     name
     for name in fastlasso.__all__
@@ -72,10 +74,7 @@ def test_public_methods_and_attributes_of_sklearn_are_present(name):
 
 
 def _data(seed=0, n=40, p=6):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    y = X[:, 0] - 2 * X[:, 1] + 0.3 * rng.standard_normal(n) + 1.5
-    return X, y
+    return gaussian_data(n, p, seed=seed, coef=(1.0, -2.0), intercept=1.5)
 
 
 def _pair(name, **params):

@@ -9,8 +9,8 @@ and no NaN or infinity in the fitted attributes.
 Every entry point that fits takes the same input: the estimators with coordinate
 descent and with the proximal solvers, ``lasso_path`` / ``enet_path`` at one alpha
 (``PathFit``) and ``LassoCV`` / ``ElasticNetCV`` with a one-alpha grid (cross-validation
-then refits at that alpha: the estimator's solution). To cover a new one, add a
-factory to ESTIMATORS and the scikit-learn model it must agree with to MODEL.
+then refits at that alpha: the estimator's solution); see helpers.py, where a new one
+is added.
 """
 
 import warnings
@@ -21,114 +21,34 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import linear_model
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_array
 
 import fastlasso
 from fastlasso._data import make_design
 
+from conftest import gaussian_data
+from helpers import (
+    ENTRY_POINTS,
+    ESTIMATOR_CLASSES,
+    PROX_ENTRY_POINTS,
+    entry_point,
+    model_of,
+)
 
-class PathFit(BaseEstimator):
-    """``lasso_path`` / ``enet_path`` on the one-alpha grid [alpha], as an estimator:
-    coef_, dual_gap_ and n_iter_ are the path's; intercept_ = ybar - xbar^T w (weighted
-    means) is computed here in float64, since a path does not return one."""
-
-    def __init__(
-        self,
-        path="lasso_path",
-        alpha=1.0,
-        l1_ratio=1.0,
-        fit_intercept=True,
-        positive=False,
-        tol=1e-4,
-        max_iter=1000,
-        precompute="auto",
-        selection="cyclic",
-        n_jobs=None,
-    ):
-        self.path = path
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.precompute = precompute
-        self.selection = selection
-        self.n_jobs = n_jobs
-
-    def fit(self, X, y, sample_weight=None):
-        extra = {"l1_ratio": self.l1_ratio} if self.path == "enet_path" else {}
-        _, coefs, gaps, n_iters = getattr(fastlasso, self.path)(
-            X,
-            y,
-            alphas=[self.alpha],
-            fit_intercept=self.fit_intercept,
-            positive=self.positive,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            precompute=self.precompute,
-            selection=self.selection,
-            n_jobs=self.n_jobs,
-            sample_weight=sample_weight,
-            return_n_iter=True,
-            **extra,
-        )
-        coef = coefs[:, 0]
-        intercept = 0.0
-        if self.fit_intercept:  # on a C-ordered copy: the same bits for any layout
-            X64 = check_array(X, accept_sparse=True, dtype=np.float64)
-            X64 = np.ascontiguousarray(X64.toarray() if sp.issparse(X64) else X64)
-            s = (
-                None
-                if sample_weight is None
-                else np.broadcast_to(
-                    np.asarray(sample_weight, dtype=np.float64), len(X64)
-                )
-            )
-            y64 = np.asarray(y, dtype=np.float64).reshape(len(X64))
-            intercept = np.average(y64 - X64 @ coef.astype(np.float64), weights=s)
-        self.coef_, self.intercept_ = coef, intercept
-        self.dual_gap_, self.n_iter_ = gaps[0], n_iters[0]
-        return self
-
-
-def _cv(cls, **fixed):
-    def make(alpha=1.0, **kw):
-        return cls(alphas=[alpha], cv=3, **{**fixed, "tol": 1e-10, **kw})
-
-    return make
-
-
+# the CD estimators, paths and CV solve to 1e-10, the proximal solvers further (their
+# gaps fall slowly): every fit is then close enough to scikit-learn's optimum
 ESTIMATORS = {
-    "Lasso": lambda **kw: fastlasso.Lasso(**{"tol": 1e-10, **kw}),
-    "ElasticNet": lambda **kw: fastlasso.ElasticNet(
-        **{"l1_ratio": 0.6, "tol": 1e-10, **kw}
-    ),
-    "Lasso-fista": lambda **kw: fastlasso.Lasso(
-        solver="fista", **{"tol": 1e-13, "max_iter": 100_000, **kw}
-    ),
-    "ElasticNet-ista": lambda **kw: fastlasso.ElasticNet(
-        solver="ista", **{"l1_ratio": 0.6, "tol": 1e-13, "max_iter": 100_000, **kw}
-    ),
-    "lasso_path": lambda **kw: PathFit(**{"path": "lasso_path", "tol": 1e-10, **kw}),
-    "enet_path": lambda **kw: PathFit(
-        **{"path": "enet_path", "l1_ratio": 0.6, "tol": 1e-10, **kw}
-    ),
-    "LassoCV": _cv(fastlasso.LassoCV),
-    "ElasticNetCV": _cv(fastlasso.ElasticNetCV, l1_ratio=0.6),
+    name: entry_point(
+        name,
+        l1_ratio=0.6,
+        **(
+            {"tol": 1e-13, "max_iter": 100_000}
+            if name in PROX_ENTRY_POINTS
+            else {"tol": 1e-10}
+        ),
+    )
+    for name in ENTRY_POINTS
 }
-MODEL = {  # the problem each entry point solves
-    "Lasso": "Lasso",
-    "Lasso-fista": "Lasso",
-    "lasso_path": "Lasso",
-    "LassoCV": "Lasso",
-    "ElasticNet": "ElasticNet",
-    "ElasticNet-ista": "ElasticNet",
-    "enet_path": "ElasticNet",
-    "ElasticNetCV": "ElasticNet",
-}
-ESTIMATOR_CLASSES = ["Lasso", "ElasticNet", "Lasso-fista", "ElasticNet-ista"]
+MODEL = {name: model_of(name) for name in ENTRY_POINTS}  # the problem each one solves
 NOT_CV = [k for k in ESTIMATORS if not k.endswith("CV")]
 L1_RATIO = {"Lasso": 1.0, "ElasticNet": 0.6}
 REFERENCES = {
@@ -149,10 +69,7 @@ def name(request):
 
 
 def _data(n=40, p=8, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p)) + 0.5
-    y = X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.3 * rng.standard_normal(n) + 2.0
-    return X, y
+    return gaussian_data(n, p, seed=seed, shift=0.5, intercept=2.0)
 
 
 def _copy(obj):

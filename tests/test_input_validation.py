@@ -7,10 +7,9 @@ with scikit-learn). Kernels run without bounds checks, so corrupt sparse index a
 and out-of-range sizes must be caught here, not crash the interpreter.
 
 Every entry point that fits is covered: the estimators with coordinate descent and
-with the proximal solvers, lasso_path / enet_path (through test_hostile_input's
-PathFit adapter, and directly for their own parameters) and LassoCV / ElasticNetCV.
-To cover a new one, add a factory to ESTIMATORS (and the scikit-learn model it must
-agree with to MODEL).
+with the proximal solvers, lasso_path / enet_path (through the PathFit adapter of
+helpers.py, and directly for their own parameters) and LassoCV / ElasticNetCV. A new
+one is added in helpers.py.
 """
 
 import json
@@ -24,35 +23,14 @@ import scipy.sparse as sp
 from numpy.lib.stride_tricks import as_strided
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import linear_model
-from test_hostile_input import PathFit
 
 import fastlasso
 
+from conftest import gaussian_data
+from helpers import ENTRY_POINTS, ESTIMATOR_CLASSES, entry_point, model_of
 
-def _cv(cls, **fixed):
-    def make(alpha=1.0, **kw):
-        return cls(alphas=[alpha], cv=3, **{**fixed, **kw})
-
-    return make
-
-
-ESTIMATORS = {
-    "Lasso": lambda **kw: fastlasso.Lasso(**kw),
-    "ElasticNet": lambda **kw: fastlasso.ElasticNet(**{"l1_ratio": 0.7, **kw}),
-    "Lasso-fista": lambda **kw: fastlasso.Lasso(**{"solver": "fista", **kw}),
-    "ElasticNet-ista": lambda **kw: fastlasso.ElasticNet(
-        **{"solver": "ista", "l1_ratio": 0.7, **kw}
-    ),
-    "lasso_path": lambda **kw: PathFit(path="lasso_path", **kw),
-    "enet_path": lambda **kw: PathFit(path="enet_path", **{"l1_ratio": 0.7, **kw}),
-    "LassoCV": _cv(fastlasso.LassoCV),
-    "ElasticNetCV": _cv(fastlasso.ElasticNetCV, l1_ratio=0.7),
-}
-MODEL = {
-    name: "ElasticNet" if name.startswith(("Elastic", "enet")) else "Lasso"
-    for name in ESTIMATORS
-}
-ESTIMATOR_CLASSES = ["Lasso", "ElasticNet", "Lasso-fista", "ElasticNet-ista"]
+ESTIMATORS = {name: entry_point(name, l1_ratio=0.7) for name in ENTRY_POINTS}
+MODEL = {name: model_of(name) for name in ENTRY_POINTS}
 REFERENCES = {
     "Lasso": lambda **kw: linear_model.Lasso(**kw),
     "ElasticNet": lambda **kw: linear_model.ElasticNet(**{"l1_ratio": 0.7, **kw}),
@@ -65,10 +43,7 @@ def name(request):
 
 
 def _data(n=40, p=6, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    y = X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.3 * rng.standard_normal(n)
-    return X, y
+    return gaussian_data(n, p, seed=seed)
 
 
 def _raw(obj):

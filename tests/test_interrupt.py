@@ -26,26 +26,29 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fastlasso._cancel
 
+TESTS_DIR = str(Path(__file__).resolve().parent)  # the child imports helpers.py
 CHILD = textwrap.dedent(
     """
     import faulthandler, json, signal, sys, threading, time, warnings
     import numpy as np
     import scipy.sparse as sp
     import fastlasso
+    sys.path.insert(0, TESTS_DIR)
+    from helpers import entry_point
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     faulthandler.register(signal.SIGUSR1)  # the parent asks where a stuck child is
     warnings.simplefilter("ignore")
     ESTIMATORS = {
-        "Lasso": lambda **kw: fastlasso.Lasso(**kw),
-        "ElasticNet": lambda **kw: fastlasso.ElasticNet(l1_ratio=0.9, **kw),
-        "LassoCV": lambda alpha, **kw: fastlasso.LassoCV(alphas=[alpha], cv=3, **kw),
+        name: entry_point(name, l1_ratio=0.9)
+        for name in ("Lasso", "ElasticNet", "LassoCV")
     }
     def correlated(rng, n, p, rho, dtype):
         X = np.empty((n, p), order="F", dtype=dtype)
@@ -144,7 +147,7 @@ class Child:
     def _start(self):
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", CHILD],
+            [sys.executable, "-c", CHILD.replace("TESTS_DIR", repr(TESTS_DIR))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

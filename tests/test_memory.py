@@ -9,7 +9,7 @@ The kernels' C-level malloc (Gram caches: p^2 doubles for precompute=True, block
 the working sets for "auto") is not traced: the O(n + p) claim is for
 precompute=False; benchmarks/memory_usage.py measures the Gram caches by peak RSS.
 
-To cover a new estimator, add a factory to ESTIMATORS.
+To cover a new estimator, add it to ESTIMATORS (see helpers.py).
 """
 
 import tracemalloc
@@ -19,12 +19,9 @@ import pytest
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-import fastlasso
+from helpers import entry_point
 
-ESTIMATORS = {
-    "Lasso": lambda **kw: fastlasso.Lasso(**kw),
-    "ElasticNet": lambda **kw: fastlasso.ElasticNet(l1_ratio=0.8, **kw),
-}
+ESTIMATORS = {name: entry_point(name, l1_ratio=0.8) for name in ("Lasso", "ElasticNet")}
 VECTORS = 16  # allowed extra float64 vectors of length n + p
 
 

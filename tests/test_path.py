@@ -12,6 +12,11 @@ functions do not apply the same way) the reference is scikit-learn's ElasticNet.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import linear_model
+
+import fastlasso
+
 from conftest import (
     LAYOUTS,
     alpha_max,
@@ -23,10 +28,6 @@ from conftest import (
     sklearn_fit,
     y_scale,
 )
-from numpy.testing import assert_allclose, assert_array_equal
-from sklearn import linear_model
-
-import fastlasso
 
 FIT_TOL = {np.float64: 1e-12, np.float32: 1e-6}
 # coefficients: |w - w_ref| <= COEF_RTOL * max|w_ref| per alpha

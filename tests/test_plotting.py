@@ -9,11 +9,12 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
-from conftest import make_regression_data
 from numpy.testing import assert_allclose
 from sklearn import linear_model
 
 import fastlasso
+
+from conftest import make_regression_data
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)

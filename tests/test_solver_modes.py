@@ -49,6 +49,8 @@ from fastlasso._data import make_design, make_design_for_target
 from fastlasso._solve import bounds_at_zero, solve_cd
 from fastlasso._solve_path import solve_path
 
+from conftest import make_regression_data
+
 PLAIN = {
     "working_sets": False,
     "gram_mode": "off",
@@ -172,11 +174,9 @@ class Reference(NamedTuple):
 
 def _data(n, p, seed):
     """Data with zeros, non-zero column means and an offset; 6 relevant features."""
-    rng = np.random.default_rng(seed)
-    X = (rng.random((n, p)) < 0.5) * (1.0 + rng.standard_normal((n, p)))
-    beta = rng.choice([-1.0, 1.0], 6) * rng.uniform(1.0, 3.0, 6)
-    y = 3.0 + X[:, :6] @ beta + 0.5 * rng.standard_normal(n)
-    return X, y, rng.uniform(0.3, 3.0, n)
+    return make_regression_data(
+        n, p, seed=seed, n_informative=6, density=0.5, weight_range=(0.3, 3.0)
+    )
 
 
 def _text_like(n, p, seed):

@@ -26,6 +26,8 @@ import fastlasso
 from fastlasso._data import make_design
 from fastlasso._solve import lipschitz_constant, solve_prox
 
+from conftest import make_regression_data
+
 # ------------------------------------------------------------------------------------
 # numpy references
 
@@ -76,11 +78,7 @@ def _kkt_violation(X, y, coef, alpha, l1_ratio, sw, fit_intercept, positive):
 
 def _data(n, p, seed=0, density=0.4):
     """Sparse-ish data with non-zero column means, an offset and 5 relevant features."""
-    rng = np.random.default_rng(seed)
-    X = (rng.random((n, p)) < density) * (1.0 + rng.standard_normal((n, p)))
-    beta = rng.choice([-1.0, 1.0], 5) * rng.uniform(1.0, 3.0, 5)
-    y = 3.0 + X[:, :5] @ beta + 0.5 * rng.standard_normal(n)
-    return X, y, rng.uniform(0.5, 2.0, n)
+    return make_regression_data(n, p, seed=seed, density=density)
 
 
 def _layout(X, layout):

@@ -10,9 +10,10 @@ u, v >= 0.
 import numpy as np
 import pytest
 import scipy.optimize
-from conftest import as_layout, make_regression_data
 
 import fastlasso
+
+from conftest import as_layout, make_regression_data
 
 LAMBDA_FRACTION = 0.1  # lambda / lambda_max
 
