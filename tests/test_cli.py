@@ -68,6 +68,7 @@ def npz_coef(path):
 
 
 # ------------------------------------------------------------------ fit, quick start
+@pytest.mark.slow  # the installed console script, in a subprocess
 def test_quick_start_command_fits_the_diabetes_data():
     script = Path(sys.executable).with_name("fastlasso")
     assert script.exists(), "the console script is not installed"

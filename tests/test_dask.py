@@ -21,6 +21,8 @@ import fastlasso.dask as fld
 
 from conftest import centred, make_regression_data, objective, rescaled_weights, y_scale
 
+pytestmark = pytest.mark.slow  # fits on a LocalCluster of worker processes
+
 
 def numpy_gap(X, y, coef, intercept, alpha, l1_ratio=1.0, sample_weight=None,
               positive=False, fit_intercept=True):

@@ -17,6 +17,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 import fastlasso.dask as fld
 
+pytestmark = pytest.mark.slow  # workers killed and restarted: tens of seconds each
+
 ROWS, P = 300, 8
 
 

@@ -163,6 +163,7 @@ def test_bad_chunks_are_named():
     assert sync_moments(X, y, sw).n == X.shape[0]
 
 
+@pytest.mark.slow  # the LocalCluster's worker processes
 @pytest.mark.parametrize("layout", ["dense", "csr"])
 def test_statistics_bitwise_equal_across_schedulers(layout, dask_client):
     """The same chunks give bitwise the same merged statistics and residual products

@@ -704,6 +704,7 @@ def crash_reports():
     return reports, child
 
 
+@pytest.mark.slow  # the calls run in a child process (a crash must not kill pytest)
 @pytest.mark.parametrize("kind", sorted(CRASH_KINDS))
 @pytest.mark.parametrize("call_id", sorted(CRASH_CALLS))
 def test_corrupt_sparse_never_crashes(crash_reports, call_id, kind):

@@ -33,6 +33,8 @@ import pytest
 
 import fastlasso._cancel
 
+pytestmark = pytest.mark.slow  # a child process per case, seconds each
+
 TESTS_DIR = str(Path(__file__).resolve().parent)  # the child imports helpers.py
 CHILD = textwrap.dedent(
     """

@@ -100,6 +100,7 @@ def test_gram_modes_do_not_copy_X_either(dense, precompute):
     _assert_no_copy(traced_peak(lambda: est.fit(X, y)), X)
 
 
+@pytest.mark.slow  # 32 traced fits
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])

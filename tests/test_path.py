@@ -212,6 +212,7 @@ def test_path_matches_sklearn(shape, dtype, layout, l1_ratio):
     assert_path_certified(X, y, alphas, coefs, gaps, ref, l1_ratio, FIT_TOL[dtype])
 
 
+@pytest.mark.slow
 @MODEL
 def test_long_default_path_matches_sklearn(l1_ratio):
     """100 alphas down to eps=1e-3 on wide data: the ill-conditioned end included."""

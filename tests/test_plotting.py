@@ -276,6 +276,7 @@ def test_missing_matplotlib_gives_a_clear_import_error(monkeypatch, lasso_cv):
         fastlasso.plot_path((np.ones(2), np.ones((3, 2))))
 
 
+@pytest.mark.slow  # a fresh interpreter in a subprocess
 def test_fastlasso_imports_without_matplotlib():
     code = ("import sys; sys.modules['matplotlib'] = None; import fastlasso; "
             "assert callable(fastlasso.plot_cv)")

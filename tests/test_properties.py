@@ -23,6 +23,8 @@ from hypothesis.extra.numpy import arrays
 
 from helpers import entry_point
 
+pytestmark = pytest.mark.slow  # 40 drawn problems per test
+
 # the drawn l1_ratio is passed to both (the Lasso drops it)
 ESTIMATORS = {name: entry_point(name) for name in ("Lasso", "ElasticNet")}
 # derandomized: CI draws the same examples every run (a random draw once found the

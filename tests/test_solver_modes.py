@@ -343,8 +343,9 @@ def solve_every_mode(case, layout, dtype, tol, exact_zeros=True, label=""):
 
 
 # Gram modes exist for dense data only: sparse layouts skip the shape made for them
+# (the slow tier: its every-mode solves take seconds)
 LAYOUT_SHAPES = [
-    (layout, shape)
+    pytest.param(layout, shape, marks=[pytest.mark.slow] if shape == "mid" else [])
     for layout in ("dense", "csc32", "csc64")
     for shape in sorted(SHAPES)
     if layout == "dense" or shape != "mid"
@@ -367,6 +368,7 @@ def test_every_mode_reaches_the_plain_optimum(layout, dtype, shape, model, varia
             assert_allclose(sol.coef, plain.coef, rtol=1e-6, atol=atol, err_msg=what)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tol", [1e-2, 1e-4, 1e-7])
 @pytest.mark.parametrize("layout", ["dense", "csc32"])
 def test_loose_tolerances_still_give_true_gaps(layout, tol):
@@ -383,6 +385,7 @@ def test_loose_tolerances_still_give_true_gaps(layout, tol):
             pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("layout", ["dense", "csc32", "csc64"])
 def test_threads_are_bit_identical(layout, dtype):
@@ -575,6 +578,7 @@ def test_newton_steps_take_in_violators_along_a_sparse_path(
 DENSE_NEWTON_VARIANTS = ["intercept+weights", "intercept+positive", "none"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", DENSE_NEWTON_VARIANTS)
 @pytest.mark.parametrize("model", ["Lasso", "ElasticNet"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
@@ -683,6 +687,7 @@ def _lazy_path(monkeypatch, slots, X, y, alphas, **options):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slots", [8, 70, 130, 4096])
 def test_lazy_gram_cache_overflowing_its_slot_budget(monkeypatch, slots):
     """A path on 1100 x 300 data keeps one lazy Gram cache for every alpha, while the
@@ -771,7 +776,7 @@ PATH_MODES = [
 
 
 @pytest.mark.parametrize(
-    "layout, shape", [c for c in LAYOUT_SHAPES if c[0] in ("dense", "csc32")]
+    "layout, shape", [c for c in LAYOUT_SHAPES if c.values[0] in ("dense", "csc32")]
 )
 def test_paths_in_every_mode_match_the_plain_path(layout, shape):
     """Warm-started paths (with gradient bounds carried between alphas) in different
