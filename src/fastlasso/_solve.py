@@ -13,8 +13,9 @@ kernels receive it as their enum (_cd.GramMode) from solve_cd alone:
   p <= 3000 when the cache serves a whole path or CV fold;
 - ``"lazy"``: cache Gram blocks of the working sets as features enter them; the outer
   loop still reads X (the features near the boundary) once per iteration. Automatic for
-  other dense X; a working set of half the features of a tall problem (n >= 4 p,
-  p <= 3000) switches the solve to the full Gram matrix;
+  other dense X; a working set of a quarter of the features not screened out of a
+  tall problem (n >= 4 p, n >= 1024, p <= 3000) switches the solve to the full Gram
+  matrix (the kernel's promotion rule);
 - ``"off"``: coordinate updates on the data only (always the case for sparse X);
 - ``"auto"``: one of the above by the rules just stated (resolve_gram_mode).
 
