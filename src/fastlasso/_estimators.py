@@ -1,5 +1,10 @@
-"""scikit-learn compatible Lasso and ElasticNet: validate -> _data -> _solve ->
-attributes."""
+"""scikit-learn compatible Lasso and ElasticNet.
+
+Thin, as the layers ask: ``fit`` validates (_data), builds the Design and centred
+target, parses ``precompute`` into the Gram mode (_data.gram_mode_from_precompute),
+solves each target (_solve.solve, which picks the kernel) and shapes the results into
+scikit-learn's attributes. No estimator calls a kernel itself.
+"""
 
 import warnings
 from numbers import Integral, Real

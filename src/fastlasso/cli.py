@@ -2,7 +2,9 @@
 (svmlight/libsvm, npz, CSV) or, with no file, scikit-learn's diabetes data.
 
 This module holds the command line (every option and its help) and ``main``; the
-subcommands run in :mod:`fastlasso._cli_commands`. A bad file or option ends the
+subcommands run in :mod:`fastlasso._cli_commands`. The command is a client of the
+package: it uses fastlasso's public names from the package root, as a user's script
+would (the only modules besides the root that import it). A bad file or option ends the
 command with one line on stderr and exit status 1 (2 for a malformed command line);
 ``fastlasso --debug ...`` shows the traceback instead.
 """
