@@ -459,6 +459,9 @@ def test_ctrl_c_interrupts_the_kernel(solver):
     X, y, _ = _data(400, 300, seed=13)
     max_iter = 10_000 if solver == "fista" else 5_000
     est = fastlasso.Lasso(alpha=1e-4, solver=solver, tol=0.0, max_iter=max_iter)
+    # Python's own SIGINT handler, whatever the runner inherited (a run started in the
+    # background of a non-interactive shell ignores SIGINT, and Python then keeps it so)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -466,6 +469,7 @@ def test_ctrl_c_interrupts_the_kernel(solver):
             est.fit(X, y)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     frames = [f.filename for f in traceback.extract_tb(info.value.__traceback__)]
     assert any("_prox" in f for f in frames), frames
 
