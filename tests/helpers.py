@@ -9,7 +9,9 @@ them all:
 - "Lasso-fista", "ElasticNet-ista": the estimators with a proximal solver;
 - "lasso_path", "enet_path": the path functions at one alpha (PathFit);
 - "LassoCV", "ElasticNetCV": cross-validation over the one-alpha grid [alpha]
-  (cv=3); its refit is then the estimator's solution at alpha.
+  (cv=3); its refit is then the estimator's solution at alpha;
+- and, for several targets at once (MULTITASK_ENTRY_POINTS, not in ENTRY_POINTS):
+  "MultiTaskLasso", "MultiTaskElasticNet", "MultiTaskLassoCV", "MultiTaskElasticNetCV".
 
 ``entry_point(name, **defaults)`` gives a factory ``make(**params)``; a test module
 collects the ones it runs in a dict (its ESTIMATORS). To cover a new entry point, add
@@ -21,7 +23,18 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array
 
-from fastlasso import ElasticNet, ElasticNetCV, Lasso, LassoCV, enet_path, lasso_path
+from fastlasso import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+    enet_path,
+    lasso_path,
+)
 
 
 class PathFit(BaseEstimator):
@@ -107,14 +120,22 @@ _ENTRY_POINTS = {
     "enet_path": (PathFit, {"path": "enet_path"}, "ElasticNet"),
     "LassoCV": (_one_alpha_cv(LassoCV), {}, "Lasso"),
     "ElasticNetCV": (_one_alpha_cv(ElasticNetCV), {}, "ElasticNet"),
+    "MultiTaskLasso": (MultiTaskLasso, {}, "MultiTaskLasso"),
+    "MultiTaskElasticNet": (MultiTaskElasticNet, {}, "MultiTaskElasticNet"),
+    "MultiTaskLassoCV": (_one_alpha_cv(MultiTaskLassoCV), {}, "MultiTaskLasso"),
+    "MultiTaskElasticNetCV": (
+        _one_alpha_cv(MultiTaskElasticNetCV), {}, "MultiTaskElasticNet"
+    ),
 }
-ENTRY_POINTS = tuple(_ENTRY_POINTS)
+MULTITASK_ENTRY_POINTS = tuple(n for n in _ENTRY_POINTS if n.startswith("MultiTask"))
+ENTRY_POINTS = tuple(n for n in _ENTRY_POINTS if n not in MULTITASK_ENTRY_POINTS)
 ESTIMATOR_CLASSES = ("Lasso", "ElasticNet", "Lasso-fista", "ElasticNet-ista")
 PROX_ENTRY_POINTS = ("Lasso-fista", "ElasticNet-ista")
 
 
 def model_of(name):
-    """The problem an entry point solves: "Lasso" or "ElasticNet"."""
+    """The problem an entry point solves: "Lasso", "ElasticNet", "MultiTaskLasso" or
+    "MultiTaskElasticNet"."""
     return _ENTRY_POINTS[name][2]
 
 
@@ -127,7 +148,7 @@ def entry_point(name, l1_ratio=0.5, **defaults):
 
     def make(**params):
         params = {**fixed, "l1_ratio": l1_ratio, **defaults, **params}
-        if model == "Lasso":
+        if model.endswith("Lasso"):
             params.pop("l1_ratio")
         return constructor(**params)
 

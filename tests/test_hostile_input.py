@@ -29,6 +29,7 @@ from conftest import gaussian_data
 from helpers import (
     ENTRY_POINTS,
     ESTIMATOR_CLASSES,
+    MULTITASK_ENTRY_POINTS,
     PROX_ENTRY_POINTS,
     entry_point,
     model_of,
@@ -887,22 +888,10 @@ def test_dataframe_bad_columns(name, column, match):
 # scikit-learn's MultiTaskLasso / MultiTaskElasticNet at tol=1e-12
 
 
-def _mt_cv(cls, **fixed):
-    def make(alpha=1.0, **kw):
-        return cls(alphas=[alpha], cv=3, **{**fixed, "tol": 1e-10, **kw})
-
-    return make
-
-
 MT_ESTIMATORS = {
-    "MultiTaskLasso": lambda **kw: fastlasso.MultiTaskLasso(**{"tol": 1e-10, **kw}),
-    "MultiTaskElasticNet": lambda **kw: fastlasso.MultiTaskElasticNet(
-        **{"l1_ratio": 0.6, "tol": 1e-10, **kw}
-    ),
-    "MultiTaskLassoCV": _mt_cv(fastlasso.MultiTaskLassoCV),
-    "MultiTaskElasticNetCV": _mt_cv(fastlasso.MultiTaskElasticNetCV, l1_ratio=0.6),
+    name: entry_point(name, l1_ratio=0.6, tol=1e-10) for name in MULTITASK_ENTRY_POINTS
 }
-MT_MODEL = {k: k.removesuffix("CV") for k in MT_ESTIMATORS}
+MT_MODEL = {name: model_of(name) for name in MULTITASK_ENTRY_POINTS}
 MT_REFERENCES = {
     "MultiTaskLasso": lambda **kw: linear_model.MultiTaskLasso(
         tol=1e-12, max_iter=200_000, **kw
@@ -926,7 +915,8 @@ def _mt_data(n=40, p=8, seed=0):
 
 def _mt_ref(name, X, Y, sample_weight=None, **params):
     X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-    return MT_REFERENCES[MT_MODEL[name]](alpha=params.pop("alpha", ALPHA), **params).fit(
+    reference = MT_REFERENCES[MT_MODEL[name]]
+    return reference(alpha=params.pop("alpha", ALPHA), **params).fit(
         X, np.asarray(Y, dtype=np.float64), sample_weight=sample_weight
     )
 
@@ -945,7 +935,8 @@ def test_mt_1d_target_raises_sklearns_error(mt_name):
     X, Y = _mt_data()
     single = {"MultiTaskLasso": "Lasso", "MultiTaskElasticNet": "ElasticNet",
               "MultiTaskLassoCV": "LassoCV", "MultiTaskElasticNetCV": "ElasticNetCV"}
-    with pytest.raises(ValueError, match=f"For mono-task outputs, use {single[mt_name]}"):
+    mono = f"For mono-task outputs, use {single[mt_name]}"
+    with pytest.raises(ValueError, match=mono):
         MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(X, Y[:, 0])
 
 
@@ -955,7 +946,8 @@ def test_mt_mismatched_rows_raise(mt_name, sparse):
     Xs = sp.csc_matrix(X) if sparse else X
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(Xs, Y[:-3])
-    with pytest.raises(ValueError, match="inconsistent numbers of samples|sample_weight"):
+    mismatch = "inconsistent numbers of samples|sample_weight"
+    with pytest.raises(ValueError, match=mismatch):
         MT_ESTIMATORS[mt_name](alpha=ALPHA).fit(Xs, Y, sample_weight=np.ones(5))
 
 
