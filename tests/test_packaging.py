@@ -4,12 +4,14 @@ that flow one way through the layers.
 Layers (DESIGN.md, CONTRIBUTING.md), lowest first; a module may import modules of its
 own layer or of lower layers, never of higher ones:
 
-  kernel   compiled kernels (_cd, _prox) and the leaf modules they and everything else
-           may use (_cancel, _compat, _progress, _param_check, _version);
+  kernel   compiled kernels (_cd, _prox, _cd_multitask) and the leaf modules they
+           and everything else may use (_cancel, _compat, _progress, _param_check,
+           _version);
   data     _data: validation, the Design, the Gram-mode parser, the intercept;
            _chunkstats: statistics of row chunks (for fastlasso.dask);
   solve    _solve (one solve), then _statsolve (solves from statistics) and
-           _solve_path (paths), then _cv (cross-validation);
+           _solve_path (paths), then _cv (cross-validation), then _multitask
+           (multi-task solves, paths and CV);
   public   estimators, path functions, plots, the scikit-learn patch;
   package  fastlasso/__init__.py (public names only);
   client   the command line and what only it uses (the data readers, the peer
@@ -33,6 +35,7 @@ SRC = ROOT / "src" / "fastlasso"
 RANKS = {"kernel": 0, "data": 1, "solve": 2, "public": 3, "package": 4, "client": 5}
 LAYER = {
     "_cd": "kernel",
+    "_cd_multitask": "kernel",
     "_prox": "kernel",
     "_cancel": "kernel",
     "_compat": "kernel",
@@ -46,8 +49,10 @@ LAYER = {
     "_statsolve": "solve",
     "_solve_path": "solve",
     "_cv": "solve",
+    "_multitask": "solve",
     "_estimators": "public",
     "_estimators_cv": "public",
+    "_estimators_multitask": "public",
     "_path_functions": "public",
     "plotting": "public",
     "sklearn_patch": "public",
@@ -60,7 +65,10 @@ LAYER = {
     "_bench_peers": "client",
 }
 # within the solve layer: one solve <- solves from statistics, paths <- cross-validation
-SOLVE_ORDER = {"_solve": 0, "_statsolve": 1, "_solve_path": 1, "_cv": 2}
+# <- multi-task solves, paths and CV (which reuse the CV's selection)
+SOLVE_ORDER = {
+    "_solve": 0, "_statsolve": 1, "_solve_path": 1, "_cv": 2, "_multitask": 3
+}
 
 
 def _modules():
