@@ -1,17 +1,19 @@
 """The package's own rules, checked on its source: one version source, and imports
 that flow one way through the layers.
 
-Layers (DESIGN.md, CONTRIBUTING.md), lowest first; a module may import modules of its
-own layer or of lower layers, never of higher ones:
+Layers (the table "Where a change goes" in CONTRIBUTING.md), lowest first; a module
+may import modules of its own layer or of lower layers, never of higher ones:
 
-  kernel   compiled kernels (_cd, _prox, _cd_multitask) and the leaf modules they
-           and everything else may use (_cancel, _compat, _progress, _param_check,
+  kernel   compiled kernels (_cd, _prox, _cd_multitask, _logistic, and _interrupt,
+           the cancellation state they poll) and the leaf modules they and
+           everything else may use (_cancel, _compat, _progress, _param_check,
            _version);
   data     _data: validation, the Design, the Gram-mode parser, the intercept;
            _chunkstats: statistics of row chunks (for fastlasso.dask);
-  solve    _solve (one solve), then _statsolve (solves from statistics) and
-           _solve_path (paths), then _cv (cross-validation), then _multitask
-           (multi-task solves, paths and CV);
+  solve    _solve (one solve), then _statsolve (solves from statistics),
+           _solve_path (paths) and _solve_logistic (logistic solves and paths),
+           then _cv (cross-validation), then _multitask (multi-task solves, paths
+           and CV) and _logistic_cv, which reuse the CV's pieces;
   public   estimators, path functions, plots, the scikit-learn patch;
   package  fastlasso/__init__.py (public names only);
   client   the command line and what only it uses (the data readers, the peer
@@ -37,6 +39,8 @@ LAYER = {
     "_cd": "kernel",
     "_cd_multitask": "kernel",
     "_prox": "kernel",
+    "_logistic": "kernel",
+    "_interrupt": "kernel",
     "_cancel": "kernel",
     "_compat": "kernel",
     "_progress": "kernel",
@@ -50,9 +54,13 @@ LAYER = {
     "_solve_path": "solve",
     "_cv": "solve",
     "_multitask": "solve",
+    "_solve_logistic": "solve",
+    "_logistic_cv": "solve",
     "_estimators": "public",
     "_estimators_cv": "public",
     "_estimators_multitask": "public",
+    "_estimators_logistic": "public",
+    "_sklearn_logistic": "public",  # scikit-learn's logistic classes, patched
     "_path_functions": "public",
     "plotting": "public",
     "sklearn_patch": "public",
@@ -64,10 +72,12 @@ LAYER = {
     "_io": "client",
     "_bench_peers": "client",
 }
-# within the solve layer: one solve <- solves from statistics, paths <- cross-validation
-# <- multi-task solves, paths and CV (which reuse the CV's selection)
+# within the solve layer: one solve <- solves from statistics, paths, logistic solves
+# <- cross-validation <- multi-task solves, paths and CV, logistic CV (which reuse the
+# CV's folds and selection)
 SOLVE_ORDER = {
-    "_solve": 0, "_statsolve": 1, "_solve_path": 1, "_cv": 2, "_multitask": 3
+    "_solve": 0, "_statsolve": 1, "_solve_path": 1, "_solve_logistic": 1, "_cv": 2,
+    "_multitask": 3, "_logistic_cv": 3,
 }
 
 
@@ -111,7 +121,10 @@ def _imports(path):
 
 def test_every_module_is_in_a_layer():
     for name, _ in _modules():
-        _layer(name)
+        if _layer(name) == "solve":
+            assert name.split(".")[0] in SOLVE_ORDER, (
+                f"fastlasso.{name} is in the solve layer but not in SOLVE_ORDER"
+            )
 
 
 @pytest.mark.parametrize("name", [name for name, _ in _modules()])
@@ -132,8 +145,9 @@ def test_imports_flow_one_way(name):
         top, target_top = name.split(".")[0], target.split(".")[0]
         if layer == target_layer == "solve":
             assert SOLVE_ORDER[target_top] <= SOLVE_ORDER[top], (
-                f"fastlasso.{name} imports fastlasso.{target}: the solve layer goes "
-                "_cv -> _solve_path -> _solve"
+                f"fastlasso.{name} imports fastlasso.{target}, against the order "
+                "of the solve layer (SOLVE_ORDER: _multitask -> _cv -> _solve_path "
+                "-> _solve)"
             )
 
 
