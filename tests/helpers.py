@@ -11,7 +11,8 @@ them all:
 - "LassoCV", "ElasticNetCV": cross-validation over the one-alpha grid [alpha]
   (cv=3); its refit is then the estimator's solution at alpha;
 - and, for several targets at once (MULTITASK_ENTRY_POINTS, not in ENTRY_POINTS):
-  "MultiTaskLasso", "MultiTaskElasticNet", "MultiTaskLassoCV", "MultiTaskElasticNetCV".
+  "MultiTaskLasso", "MultiTaskElasticNet", "MultiTaskLassoCV", "MultiTaskElasticNetCV"
+  and "MultiTask-enet_path" (enet_path with a 2-D y at one alpha, MultiTaskPathFit).
 
 ``entry_point(name, **defaults)`` gives a factory ``make(**params)``; a test module
 collects the ones it runs in a dict (its ESTIMATORS). To cover a new entry point, add
@@ -103,6 +104,43 @@ class PathFit(BaseEstimator):
         return self
 
 
+class MultiTaskPathFit(BaseEstimator):
+    """``enet_path`` with a 2-D y on the one-alpha grid [alpha], as an estimator:
+    coef_ (n_targets, n_features), dual_gap_ and n_iter_ are the path's; intercept_ =
+    ybar - W^T xbar (weighted means) is computed here in float64, since a path
+    does not return one."""
+
+    def __init__(self, alpha=1.0, l1_ratio=1.0, fit_intercept=True, tol=1e-4,
+                 max_iter=1000):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X, y, sample_weight=None):
+        _, coefs, gaps, n_iters = enet_path(
+            X, y, alphas=[self.alpha], l1_ratio=self.l1_ratio,
+            fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter,
+            sample_weight=sample_weight, return_n_iter=True,
+        )
+        if coefs.ndim != 3:  # a 1-D y is the single-task path
+            raise ValueError("MultiTaskPathFit takes a 2-D y")
+        W = coefs[:, :, 0]
+        intercept = 0.0
+        if self.fit_intercept:
+            X64 = check_array(X, accept_sparse=True, dtype=np.float64)
+            X64 = np.ascontiguousarray(X64.toarray() if sp.issparse(X64) else X64)
+            s = None if sample_weight is None else np.broadcast_to(
+                np.asarray(sample_weight, dtype=np.float64), len(X64))
+            Y64 = np.asarray(y, dtype=np.float64)
+            intercept = np.average(Y64 - X64 @ W.T.astype(np.float64), axis=0,
+                                   weights=s)
+        self.coef_, self.intercept_ = W, intercept
+        self.dual_gap_, self.n_iter_ = gaps[0], n_iters[0]
+        return self
+
+
 def _one_alpha_cv(cls):
     def make(alpha=1.0, **params):
         return cls(alphas=[alpha], cv=3, **params)
@@ -126,6 +164,7 @@ _ENTRY_POINTS = {
     "MultiTaskElasticNetCV": (
         _one_alpha_cv(MultiTaskElasticNetCV), {}, "MultiTaskElasticNet"
     ),
+    "MultiTask-enet_path": (MultiTaskPathFit, {}, "MultiTaskElasticNet"),
 }
 MULTITASK_ENTRY_POINTS = tuple(n for n in _ENTRY_POINTS if n.startswith("MultiTask"))
 ENTRY_POINTS = tuple(n for n in _ENTRY_POINTS if n not in MULTITASK_ENTRY_POINTS)

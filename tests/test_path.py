@@ -400,22 +400,55 @@ def test_one_column_y_is_the_path_with_sklearns_multi_output_shape():
 @pytest.mark.parametrize("path", ["lasso_path", "enet_path"])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_several_target_columns_give_sklearns_multi_task_path(path, sparse):
-    """Until fastlasso has a multi-task solver, a y with several columns is
-    scikit-learn's multi-task path, computed by scikit-learn: the same arrays."""
+    """A y with several columns is scikit-learn's multi-task path (the L2,1 penalty
+    on the rows of W): its grid exactly, its coefficients at tight tolerance, its
+    shapes, errors and gaps (each at most the tolerance asked)."""
     X, y, _ = data("tall")
-    Y = np.c_[y, -2 * y + 1.0]
+    Y = np.c_[y, -2 * y + 1.0, X[:, 3]]
     Y = Y - Y.mean(axis=0)
     Xl = sp.csc_matrix(X) if sparse else X
-    got = getattr(fastlasso, path)(Xl, Y, alphas=4, tol=1e-8, return_n_iter=True)
-    ref = getattr(linear_model, path)(Xl, Y, alphas=4, tol=1e-8, return_n_iter=True)
-    assert got[1].shape == (2, X.shape[1], 4)
-    for a, b in zip(got, ref, strict=True):
-        assert_array_equal(a, b)
+    kw = {"l1_ratio": 0.7} if path == "enet_path" else {}
+    got = getattr(fastlasso, path)(Xl, Y, alphas=4, tol=1e-12, return_n_iter=True,
+                                   **kw)
+    ref = getattr(linear_model, path)(Xl, Y, alphas=4, tol=1e-12, max_iter=100_000,
+                                      return_n_iter=True, **kw)
+    assert got[1].shape == ref[1].shape == (3, X.shape[1], 4)
+    assert got[1].dtype == ref[1].dtype
+    assert_allclose(got[0], ref[0], rtol=1e-12)
+    assert_allclose(got[1], ref[1], rtol=1e-7, atol=1e-9 * np.abs(ref[1]).max())
+    assert np.all(got[2] <= 1e-12 * (Y**2).sum() / len(Y))
+    assert len(got[3]) == 4
+    # warm start from coef_init (scikit-learn's (n_targets, n_features)) and Xy
+    # (n_features, n_targets) for the grid
+    again = getattr(fastlasso, path)(Xl, Y, alphas=ref[0][-1:], tol=1e-12,
+                                     coef_init=got[1][:, :, -1], return_n_iter=True,
+                                     **kw)
+    assert again[3] == [0]
+    grid = getattr(fastlasso, path)(Xl, Y, alphas=4, Xy=X.T @ Y, **kw)[0]
+    assert_allclose(grid, ref[0], rtol=1e-12)
     with pytest.raises(ValueError, match=r"positive=True is not allowed for "
                        r"multi-output \(y.ndim != 1\)"):
         getattr(fastlasso, path)(Xl, Y, positive=True)
-    with pytest.raises(ValueError, match="without an intercept"):
-        getattr(fastlasso, path)(Xl, Y, fit_intercept=True)
+    with pytest.raises(ValueError, match="coef_init has shape"):
+        getattr(fastlasso, path)(Xl, Y, coef_init=np.zeros(X.shape[1]))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_multi_task_path_with_intercept_and_weights_is_the_estimators(sparse):
+    """fastlasso's extension: fit_intercept and sample_weight in the multi-task path
+    give, at every alpha, scikit-learn's MultiTaskElasticNet fitted there."""
+    X, y, _ = data("tall")
+    Y = np.c_[y, 3 * y + 2.0, X[:, 1] - 1.0]
+    sw = np.random.default_rng(1).uniform(0.2, 2.0, len(X))
+    alphas, coefs, gaps = fastlasso.enet_path(
+        sp.csc_matrix(X) if sparse else X, Y, l1_ratio=0.6, alphas=3, tol=1e-12,
+        fit_intercept=True, sample_weight=sw)
+    for k, alpha in enumerate(alphas):
+        ref = linear_model.MultiTaskElasticNet(alpha=alpha, l1_ratio=0.6, tol=1e-13,
+                                               max_iter=100_000).fit(
+            X, Y, sample_weight=sw)
+        assert_allclose(coefs[:, :, k], ref.coef_, rtol=1e-7,
+                        atol=1e-9 * max(np.abs(ref.coef_).max(), 1.0))
 
 
 @pytest.mark.parametrize(

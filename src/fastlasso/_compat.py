@@ -12,7 +12,6 @@ part of the same contract.
 """
 
 from sklearn.base import _fit_context
-from sklearn.linear_model._coordinate_descent import enet_path as sklearn_enet_path
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled
 from sklearn.utils.validation import (
@@ -24,9 +23,6 @@ from sklearn.utils.validation import (
 # The module that defines scikit-learn's Lasso family (``sklearn_patch`` reads the
 # originals from it and never patches it).
 SKLEARN_CD_MODULE = "sklearn.linear_model._coordinate_descent"
-# scikit-learn's own enet_path, from that module (so never fastlasso's, patched or
-# not): fastlasso's path functions hand it a y of several columns (the multi-task
-# path) until fastlasso has a multi-task solver (issue 21)
 
 __all__ = [
     "SKLEARN_CD_MODULE",
@@ -38,5 +34,4 @@ __all__ = [
     "_fit_context",
     "_raise_for_params",
     "_routing_enabled",
-    "sklearn_enet_path",
 ]

@@ -8,13 +8,18 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
-from fastlasso._compat import sklearn_enet_path
 from fastlasso._data import (
     check_kernel_layout,
     check_structure,
     gram_mode_from_precompute,
     make_design,
     solver_reads_x,
+)
+from fastlasso._multitask import (
+    center_targets,
+    mt_alpha_max,
+    resolve_mt_alphas,
+    solve_mt_path,
 )
 from fastlasso._solve import n_threads_for
 from fastlasso._solve_path import (
@@ -32,11 +37,12 @@ _DOC_PARAMS = """
         Training data, dense (Fortran order used in place) or any scipy.sparse format
         (CSC used in place). float32 stays float32.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        Target. A 2-D y asks for the multi-task path (scikit-learn's): with one
-        column it is this path, returned with coefs of shape (1, n_features,
-        n_alphas); with several it is computed by scikit-learn's own multi-task
-        solver until fastlasso has one (``fit_intercept`` must then be False and
-        ``positive`` is not allowed).
+        Target. A 2-D y asks for the multi-task path (scikit-learn's): the penalty
+        on the rows of W is alpha * (l1_ratio ||W||_21 + (1 - l1_ratio)/2
+        ||W||_F^2), coefs of shape (n_targets, n_features, n_alphas), sparse X,
+        sample weights and ``fit_intercept`` honoured, ``positive`` not allowed and
+        ``precompute`` not used (see :class:`MultiTaskElasticNet`). With one
+        column it is this path, shaped (1, n_features, n_alphas).
 {l1_ratio}    eps : float, default=1e-3
         Length of the path: alpha_min / alpha_max = eps.
     alphas : int or array-like, default=100
@@ -49,12 +55,12 @@ _DOC_PARAMS = """
     precompute : "auto", bool or array-like of shape (n_features, n_features)
         Gram-matrix use for dense X ("auto": fastlasso decides; a whole path makes the
         full Gram worthwhile for n >> p).
-    Xy : array-like of shape (n_features,), default=None
+    Xy : array-like of shape (n_features,) or (n_features, n_targets), default=None
         X^T y, used for the automatic grid when given.
     copy_X : bool, default=True
         Accepted for compatibility; X is never modified.
-    coef_init : array-like of shape (n_features,), default=None
-        Warm start for the first alpha.
+    coef_init : array-like of shape (n_features,) or (n_targets, n_features)
+        Warm start for the first alpha (default None: zeros).
     verbose : bool or int, default=False
         Print progress on stderr (one line per alpha, a bar on a terminal).
     return_n_iter : bool, default=False
@@ -188,18 +194,13 @@ def enet_path(
     if multi_output and positive:  # scikit-learn's error, verbatim
         raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
     if multi_output and y.shape[1] != 1:
-        if fit_intercept:
-            raise ValueError(
-                f"y has {y.shape[1]} columns: multi-task paths (scikit-learn's solver) "
-                "are computed without an intercept; pass fit_intercept=False and "
-                "centred X and y."
-            )
-        return sklearn_enet_path(
-            X, y, l1_ratio=l1_ratio, eps=eps, alphas=alphas, precompute=precompute,
-            Xy=Xy, copy_X=copy_X, coef_init=coef_init, verbose=verbose,
-            return_n_iter=return_n_iter, check_input=check_input,
-            sample_weight=sample_weight, tol=tol, max_iter=max_iter,
-            random_state=random_state, selection=selection, do_screening=do_screening,
+        check_consistent_length(X, y)
+        return _multitask_path(
+            X, y, l1_ratio=l1_ratio, eps=eps, alphas=alphas, Xy=Xy,
+            coef_init=coef_init, verbose=verbose, return_n_iter=return_n_iter,
+            fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
+            max_iter=max_iter, random_state=random_state, selection=selection,
+            n_jobs=n_jobs, do_screening=do_screening,
         )
     if multi_output:
         y = y[:, 0]
@@ -249,6 +250,42 @@ def enet_path(
     )
     if multi_output:  # scikit-learn's shape for a 2-D y of one column
         coefs = coefs[None]
+    if return_n_iter:
+        return grid, coefs, gaps, n_iters
+    return grid, coefs, gaps
+
+
+def _multitask_path(X, Y, *, l1_ratio, eps, alphas, Xy, coef_init, verbose,
+                    return_n_iter, fit_intercept, sample_weight, tol, max_iter,
+                    random_state, selection, n_jobs, do_screening):
+    """scikit-learn's multi-task path (Y with several columns), by fastlasso's
+    multi-task solver (_multitask): the L2,1 penalty on the rows of W, coefs of shape
+    (n_targets, n_features, n_alphas). ``precompute`` plays no part (scikit-learn has
+    no Gram variant of the multi-task solver either)."""
+    design = make_design(X, sample_weight, fit_intercept)
+    Yc, _, _ = center_targets(design, Y)
+    p, T = design.n_features, Yc.shape[1]
+    if Xy is not None and not isinstance(alphas, (list, tuple, np.ndarray)):
+        Xy = np.asarray(Xy, dtype=np.float64)
+        if Xy.shape != (p, T):
+            raise ValueError(f"Xy has shape {Xy.shape}, expected ({p}, {T}).")
+        grid = geometric_grid(mt_alpha_max(design, Yc, l1_ratio, Xty=Xy), eps,
+                              int(alphas))
+    else:
+        grid = resolve_mt_alphas(design, Yc, alphas, l1_ratio, eps)
+    W0 = None
+    if coef_init is not None:  # scikit-learn's coef_ layout: (n_targets, n_features)
+        W0 = np.asarray(coef_init, dtype=design.dtype)
+        if W0.shape != (T, p):
+            raise ValueError(
+                f"coef_init has shape {W0.shape}, expected ({T}, {p})."
+            )
+        W0 = W0.T
+    coefs, gaps, n_iters, _ = solve_mt_path(
+        design, Yc, grid, l1_ratio, coef_init=W0, verbose=verbose, tol=tol,
+        max_iter=max_iter, selection=selection, random_state=random_state,
+        screening=do_screening, n_threads=n_threads_for(n_jobs),
+    )
     if return_n_iter:
         return grid, coefs, gaps, n_iters
     return grid, coefs, gaps
