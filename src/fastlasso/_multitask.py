@@ -104,11 +104,14 @@ def solve_mt(
     n_threads=1,
     record_history=False,
     yy=None,
+    workspace=None,
     warn=True,
 ):
     """Block coordinate descent from coef_init (p, T) or 0. Returns a Solution whose
     coef is W (p, T, C order: its transpose is scikit-learn's coef_), gap in P's
-    units, n_iter the epochs (passes over a working set)."""
+    units, n_iter the epochs (passes over a working set). workspace (a
+    _cd_multitask.MultiTaskWorkspace for this design and target) is passed from one
+    alpha of a path to the next."""
     n, p = design.X.shape
     T = Yc.shape[1]
     if yy is None:
@@ -145,6 +148,7 @@ def solve_mt(
         seed=seed,
         hist=hist,
         yy_c=yy,
+        workspace=workspace,
     )
     return _certified(
         W, out, hist, n, tol, tol_gap, out["epochs"], "epochs", "", record_history,
@@ -165,8 +169,10 @@ def solve_mt_path(design, Yc, alphas, l1_ratio=1.0, *, coef_init=None, verbose=F
     progress = Progress(k, progress_label, verbose)
     sq = np.asarray(Yc, dtype=np.float64) ** 2
     yy = float(np.sum(sq if design.sw is None else design.sw[:, None] * sq))
+    workspace = _kernels.MultiTaskWorkspace(design.n_samples, p, T)
     for i, alpha in enumerate(alphas):
-        sol = solve_mt(design, Yc, alpha, l1_ratio, coef_init=W, yy=yy, **solve_params)
+        sol = solve_mt(design, Yc, alpha, l1_ratio, coef_init=W, yy=yy,
+                       workspace=workspace, **solve_params)
         coefs[:, :, i] = sol.coef.T
         gaps[i] = sol.gap
         n_iters.append(sol.n_iter)
