@@ -20,18 +20,21 @@ To cover a new estimator, add it to the child's ESTIMATORS; a new entry point, a
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import fastlasso._cancel
+import fastlasso
+from fastlasso import _interrupt
 
 pytestmark = pytest.mark.slow  # a child process per case, seconds each
 
@@ -280,24 +283,75 @@ def test_child_exits_normally_after_all_interrupts(child):
     assert child.close() == 0
 
 
-def test_interrupt_raised_inside_the_cancel_poll_stops_the_fit(monkeypatch):
-    """A SIGINT arriving while the kernels' periodic check runs Python code (the
-    cancellation poll, _cancel.cancelled) has its handler raise KeyboardInterrupt in
-    there. It must stop the fit like any other, not be reported as unraisable and
-    dropped (which let a CI run's fit go on past the 5 s bound). In-process: the poll
-    itself raises, as the handler would; no signal is sent."""
-    polls = []
-
-    def cancelled():
-        polls.append(1)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(fastlasso._cancel, "cancelled", cancelled)
+def test_cancelled_token_stops_only_the_fits_of_its_threads():
+    """Two worker threads with their own cancellation tokens (fastlasso._interrupt, the
+    state the kernels own): cancelling the first token stops the long fit running in
+    the first thread with KeyboardInterrupt at the kernels' next check (in well under
+    the 5 s bound), while the second thread's fit, bound to a token nobody cancels,
+    runs to its end. In-process: no signal is sent."""
     rng = np.random.default_rng(0)
-    X = np.asfortranarray(rng.standard_normal((2000, 1000)))
-    y = X[:, :20] @ rng.standard_normal(20) + rng.standard_normal(2000)
-    est = fastlasso.Lasso(alpha=1e-4, tol=0, max_iter=2000, precompute=False)
-    with pytest.raises(KeyboardInterrupt):
-        est.fit(X, y)
-    assert polls
-    assert not hasattr(est, "coef_")
+    n, p, rho = 1000, 2000, 0.99  # p > n, strongly correlated: the gap stays above 0
+    X = np.empty((n, p), order="F")  # for minutes (3000 epochs: 30 s, gap 7e-5)
+    col = rng.standard_normal(n)
+    for j in range(p):
+        col = rho * col + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+        X[:, j] = col
+    y = X[:, ::40] @ rng.standard_normal(p // 40) + rng.standard_normal(n)
+    long_fit = fastlasso.Lasso(alpha=1e-7, tol=0, max_iter=10**9, precompute=False)
+    short_fit = fastlasso.Lasso(alpha=0.1, precompute=False)
+    first, second = _interrupt.CancelToken(), _interrupt.CancelToken()
+    outcome = {}
+
+    def work(name, token, est, started):
+        previous = _interrupt.bind_token(token)
+        started.set()
+        try:
+            est.fit(X, y)
+            outcome[name] = "fitted"
+        except KeyboardInterrupt:
+            outcome[name] = "interrupted"
+        finally:
+            _interrupt.bind_token(previous)
+
+    threads = []
+    for name, token, est in (("long", first, long_fit), ("short", second, short_fit)):
+        started = threading.Event()
+        args = (name, token, est, started)
+        t = threading.Thread(target=work, args=args, daemon=True)
+        t.start()
+        started.wait()
+        threads.append(t)
+    threads[1].join(60)
+    time.sleep(0.2)
+    start = time.monotonic()
+    first.cancel()
+    threads[0].join(60)
+    latency = time.monotonic() - start
+    assert outcome == {"long": "interrupted", "short": "fitted"}
+    assert latency < BOUND
+    assert first.cancelled and not second.cancelled
+    assert _interrupt.bind_token(None) is None  # the test thread never had a token
+
+
+KERNEL_MODULES = {"_blas", "_enet_math", "_interrupt", "_signals"}
+
+
+def test_kernels_import_no_python_driver_code():
+    """Every fastlasso module a Cython source (.pyx, .pxd, .pxi, their templates)
+    imports or cimports is a kernel-level one: the cancellation state the interrupt
+    check reads lives in _interrupt, not in the Python driver _cancel."""
+    src = Path(fastlasso.__file__).resolve().parent
+    if not (src / "_cd.pyx.tp").exists():  # an installed package without sources
+        src = Path(__file__).resolve().parents[1] / "src" / "fastlasso"
+    pattern = re.compile(
+        r"^\s*(?:from\s+fastlasso\.(\w+)\s+c?import|c?import\s+fastlasso\.(\w+))",
+        re.MULTILINE,
+    )
+    suffixes = (".pyx", ".pxd", ".pxi", ".pyx.tp", ".pxi.tp")
+    sources = [p for p in src.iterdir() if p.name.endswith(suffixes)]
+    assert any(p.name == "_signals.pxd" for p in sources)
+    imported = {
+        (p.name, a or b) for p in sources for a, b in pattern.findall(p.read_text())
+    }
+    assert ("_signals.pxd", "_interrupt") in imported
+    assert {(f, m) for f, m in imported if m not in KERNEL_MODULES} == set()

@@ -1,57 +1,50 @@
 """Ctrl-C for kernels running in worker threads.
 
 Signals reach only the main thread, so a kernel in a worker thread never sees Ctrl-C
-through PyErr_CheckSignals. ``map_threads`` gives its workers a shared token; when the
-main thread's wait is interrupted it cancels the token, and the kernels' periodic
-signal check (see _signals.pxd) polls the token of their thread and raises
-KeyboardInterrupt, so the pool shuts down within one check instead of finishing.
-``map_jobs`` does the same through joblib (so that a joblib backend the caller
-configures, such as Dask's, can run the jobs elsewhere).
+through PyErr_CheckSignals. ``map_threads`` gives its workers a shared cancellation
+token (fastlasso._interrupt, the state the kernels own); when the main thread's wait is
+interrupted it cancels the token, and the kernels' periodic check (_signals.pxd) reads
+the token of their thread and raises KeyboardInterrupt, so the pool shuts down within
+one check instead of finishing. ``map_jobs`` does the same through joblib (so that a
+joblib backend the caller configures, such as Dask's, can run the jobs elsewhere).
 """
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from joblib import Parallel, delayed
 from joblib._parallel_backends import SequentialBackend, ThreadingBackend
 from joblib.parallel import get_active_backend
 
-_local = threading.local()
+from fastlasso._interrupt import CancelToken, bind_token
 
 
-class _Token:
-    cancelled = False
+def _bound_to(token, fn):
+    """fn wrapped to run with ``token`` bound to the thread that runs it."""
 
+    def run(*args):
+        previous = bind_token(token)
+        try:
+            return fn(*args)
+        finally:
+            bind_token(previous)
 
-def cancelled():
-    """True if the calling thread works for a map_threads or map_jobs call that was
-    cancelled."""
-    token = getattr(_local, "token", None)
-    return token is not None and token.cancelled
+    return run
 
 
 def map_threads(fn, jobs, n_threads):
     """[fn(job) for job in jobs] in n_threads threads; an exception (Ctrl-C) in the
     waiting thread cancels the jobs still running and is re-raised."""
-    token = _Token()
-
-    def work(job):
-        _local.token = token
-        try:
-            return fn(job)
-        finally:
-            _local.token = None
-
+    token = CancelToken()
+    work = _bound_to(token, fn)
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
         futures = [pool.submit(work, job) for job in jobs]
         try:
             return [f.result() for f in futures]
         except BaseException:
-            token.cancelled = True
+            token.cancel()
             for f in futures:
                 f.cancel()
             raise
-
 
 
 class CancellableThreading(ThreadingBackend):
@@ -62,24 +55,15 @@ class CancellableThreading(ThreadingBackend):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.token = _Token()
+        self.token = CancelToken()
 
     def submit(self, func, callback=None):
-        token = self.token
-
-        def run():
-            _local.token = token
-            try:
-                return func()
-            finally:
-                _local.token = None
-
-        return super().submit(run, callback=callback)
+        return super().submit(_bound_to(self.token, func), callback=callback)
 
     def abort_everything(self, ensure_ready=True):
-        self.token.cancelled = True
+        self.token.cancel()
         super().abort_everything(ensure_ready=ensure_ready)
-        self.token = _Token()
+        self.token = CancelToken()
 
 
 def map_jobs(fn, jobs, n_jobs):
