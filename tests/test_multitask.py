@@ -428,6 +428,27 @@ def test_cv_sparse_and_weighted(layout):
     assert dense.alpha_ == ref.alpha_
 
 
+@pytest.mark.parametrize("layout", ["dense_F", "csc32"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sw"])
+def test_cv_folds_copied_or_weighted_in_place_match_sklearn(layout, weighted,
+                                                          monkeypatch):
+    """A fold of a small X is a copy of its training rows, of a large X (here: any X)
+    X itself with zero weights on the held-out rows (_cv.fold_rows): both give
+    scikit-learn's held-out errors and choice."""
+    X, Y = _problem(n=45, p=30, seed=21)
+    sw = _weights(len(X), seed=22) if weighted else None
+    params = dict(cv=3, alphas=8, tol=1e-10, max_iter=100_000)
+    ref = sk.MultiTaskLassoCV(**params).fit(X, Y, sample_weight=sw)
+    copied = fastlasso.MultiTaskLassoCV(**params).fit(_layout(X, layout), Y,
+                                                      sample_weight=sw)
+    monkeypatch.setattr(fastlasso._cv, "FOLD_COPY_BYTES", 0)
+    in_place = fastlasso.MultiTaskLassoCV(**params).fit(_layout(X, layout), Y,
+                                                        sample_weight=sw)
+    for est in (copied, in_place):
+        assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-6)
+        assert_allclose(est.alpha_, ref.alpha_, rtol=1e-12)  # sparse: grid to rounding
+
+
 def test_cv_folds_in_threads_give_the_same_result():
     X, Y = _problem(n=45, p=30, seed=20)
     params = dict(cv=3, alphas=10, l1_ratio=[0.5, 1.0])

@@ -140,6 +140,38 @@ def test_explicit_alphas_are_sorted_decreasing():
     assert_coefs_close(coefs, ref, COEF_RTOL[np.float64])
 
 
+@pytest.mark.parametrize("driver", ["one target", "multi-task", "dask"])
+@pytest.mark.parametrize(
+    "alphas, match",
+    [
+        (0, "alphas must be >= 1 when given as a count, got 0"),
+        (-3, "alphas must be >= 1 when given as a count, got -3"),
+        ([], "alphas is empty"),
+        ([0.1, np.nan], "alphas must be finite and non-negative"),
+        ([0.1, -1.0], "alphas must be finite and non-negative"),
+        ([np.inf], "alphas must be finite and non-negative"),
+    ],
+    ids=["zero", "negative count", "empty", "nan", "negative", "inf"],
+)
+def test_every_path_driver_checks_alphas_alike(driver, alphas, match):
+    """The grids of one target, of several tasks and of dask data take ``alphas`` by
+    one rule (_solve_path.check_alphas): the same errors, the same values back."""
+    from fastlasso._multitask import resolve_mt_alphas
+    from fastlasso._solve_path import resolve_alphas
+    from fastlasso.dask._path import resolve_grid
+
+    resolve = {
+        "one target": lambda a: resolve_alphas(None, None, a, 1.0, 1e-3, False),
+        "multi-task": lambda a: resolve_mt_alphas(None, None, a, 1.0, 1e-3),
+        "dask": lambda a: resolve_grid(None, a, 1.0, 1e-3, False),
+    }[driver]
+    with pytest.raises(ValueError, match=match):
+        resolve(alphas)
+    got = resolve([0.01, 0.5, 0.002])  # values: no data needed, sorted decreasing
+    assert got.dtype == np.float64
+    assert_array_equal(got, [0.5, 0.01, 0.002])
+
+
 def test_Xy_sets_the_grid():
     """Xy = X^T y gives the same grid; a different Xy (2 X^T y) doubles alpha_max, as
     in scikit-learn, so Xy is really what the grid is computed from."""

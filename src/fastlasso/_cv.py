@@ -184,10 +184,14 @@ def path_to_csc(coefs):
     return sp.csc_matrix((coefs.T[nz_t], rows, indptr), shape=coefs.shape)
 
 
-def fold_training(X, y, sample_weight, train, fit_intercept):
-    """(design, y_c, y_mean) of a fold's training problem: a copy of the training rows
-    if X takes at most FOLD_COPY_BYTES (the kernels then skip the held-out rows and the
-    weights), else X itself with zero weights on the held-out rows."""
+def fold_rows(X, sample_weight, train):
+    """(X_f, sample_weight_f, rows): the data of a fold's training problem, by the rule
+    of the module docstring. If X takes at most FOLD_COPY_BYTES, X_f is a copy of the
+    training rows (in X's layout: Fortran, or sorted CSR) with their weights (None
+    without sample weights: the kernels then skip the weighting); else X_f is X itself
+    and the weights are zero on the held-out rows. ``rows`` selects the targets that go
+    with X_f's rows (train, or every row). Shared by every CV driver (one target,
+    several tasks, logistic)."""
     size = X.nbytes if not sp.issparse(X) else (
         X.data.nbytes + X.indices.nbytes + X.indptr.nbytes)
     if size <= FOLD_COPY_BYTES:
@@ -197,12 +201,17 @@ def fold_training(X, y, sample_weight, train, fit_intercept):
         else:
             Xf = np.asfortranarray(X.T.take(train, axis=1).T)  # one copy from Fortran X
         sw = None if sample_weight is None else sample_weight[train]
-        design = make_design(Xf, sw, fit_intercept)
-        return design, *design.center(y[train])
+        return Xf, sw, train
     sw = np.zeros(X.shape[0])
     sw[train] = 1.0 if sample_weight is None else sample_weight[train]
-    design = make_design(X, sw, fit_intercept)
-    return design, *design.center(y)
+    return X, sw, slice(None)
+
+
+def fold_training(X, y, sample_weight, train, fit_intercept):
+    """(design, y_c, y_mean) of a fold's training problem (fold_rows)."""
+    Xf, sw, rows = fold_rows(X, sample_weight, train)
+    design = make_design(Xf, sw, fit_intercept)
+    return design, *design.center(y[rows])
 
 
 def fold_path(X, y, sample_weight, k, train, test, fit_intercept, alphas, l1_ratio,
@@ -292,7 +301,8 @@ class CVResult:
     coefficient paths; best: index of the chosen l1_ratio; alpha_min, alpha_1se and
     alpha: indices into grids[best] of the minimum-error alpha, the one-standard-error
     alpha and the one refitted (by alpha_rule); refit: the Solution on all rows at
-    that alpha, with intercept its intercept (float64).
+    that alpha, with intercept its intercept (float64; one per task for the
+    multi-task CV, _multitask.mt_cross_validate, whose paths list is empty).
     """
 
     grids: list

@@ -342,13 +342,17 @@ class Design:
         return yc, y_mean
 
     def weighted_sq_norm(self, v):
-        """||v||_S^2 in float64."""
+        """||v||_S^2 in float64; for v of shape (n, T) (one column per task) the
+        squared weighted Frobenius norm, the sum over its columns."""
         return _weighted_sq_norm(v, self.sw)
 
 
 def _weighted_sq_norm(v, sw):
     v = np.asarray(v, dtype=np.float64)
-    return float(v @ v) if sw is None else float(sw @ (v * v))
+    if v.ndim == 1:
+        return float(v @ v) if sw is None else float(sw @ (v * v))
+    sq = v**2
+    return float(np.sum(sq if sw is None else sw[:, None] * sq))
 
 
 def _centred_unchecked(y, sw, fit_intercept, dtype):

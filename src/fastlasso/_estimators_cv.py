@@ -3,7 +3,8 @@ plus the one-standard-error rule).
 
 Thin: validate the input, make the folds with scikit-learn's splitter (metadata
 routing included), run the CV driver (_cv.cross_validate), shape its arrays into
-scikit-learn's attributes."""
+scikit-learn's attributes. The folds, the l1_ratios and the attributes of the CV
+curve are CrossValidatedMixin's, shared with the multi-task CV estimators."""
 
 from numbers import Integral, Real
 
@@ -36,6 +37,60 @@ from fastlasso._data import (
 from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._path_functions import enet_path, lasso_path
 from fastlasso._solve import n_threads_for
+
+
+def l1_ratios_of(l1_ratio):
+    """The l1_ratios a CV estimator searches: ``l1_ratio`` (a number or a list) as a
+    1-D float64 array, each in [0, 1]."""
+    ratios = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64))
+    if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
+    return ratios
+
+
+class CrossValidatedMixin:
+    """What the in-memory CV estimators share (ElasticNetCV, LassoCV and their
+    multi-task versions): the l1_ratios searched, the folds of ``cv`` (``groups`` and
+    other split parameters routed to the splitter, as in scikit-learn), that routing,
+    and scikit-learn's attributes of the CV curve from a _cv.CVResult."""
+
+    def _l1_ratios(self):
+        return l1_ratios_of(self.l1_ratio)
+
+    def _folds(self, X, y, sample_weight, params):
+        """[(train, test), ...] of ``cv`` on (X, y)."""
+        cv = check_cv(self.cv)
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params = routed.splitter.split
+        else:
+            split_params = {}
+        return list(cv.split(X, y, **split_params))
+
+    def _set_curve_attributes(self, res, l1_ratios):
+        """l1_ratio_ (if the estimator has l1_ratio), alpha_min_, alpha_1se_, alpha_,
+        alphas_, mse_path_, mse_se_ and n_nonzero_path_ in scikit-learn's shapes: one
+        grid per l1_ratio when the grid is automatic, the l1_ratio axis dropped for
+        one l1_ratio, mse_path_ of shape ([n_l1_ratio,] n_alphas, n_folds)."""
+        grids, single = res.grids, len(l1_ratios) == 1
+        if hasattr(self, "l1_ratio"):
+            self.l1_ratio_ = float(l1_ratios[res.best])
+        self.alpha_min_ = float(grids[res.best][res.alpha_min])
+        self.alpha_1se_ = float(grids[res.best][res.alpha_1se])
+        self.alpha_ = float(grids[res.best][res.alpha])
+        explicit = not isinstance(self.alphas, Integral)
+        self.alphas_ = grids[0] if (single or explicit) else np.asarray(grids)
+        self.mse_path_ = np.squeeze(np.moveaxis(res.mse, 2, 1))
+        self.mse_se_ = res.se[0] if single else res.se
+        self.n_nonzero_path_ = res.n_nonzero[0] if single else res.n_nonzero
+
+    def get_metadata_routing(self):
+        """Route ``groups`` (and other split parameters) to the CV splitter."""
+        return MetadataRouter(owner=self).add_self_request(self).add(
+            splitter=check_cv(self.cv),
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
+
 
 _HOW_DOC = """
     Folds are fitted as warm-started paths in parallel threads (``n_jobs``), on a copy
@@ -121,7 +176,8 @@ def _fill_docstring(cls):
 
 
 @_fill_docstring
-class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
+class ElasticNetCV(CrossValidatedMixin, ValidateParamsOnce, RegressorMixin,
+                   BaseEstimator):
     """Elastic Net with alpha (and l1_ratio) chosen by cross-validation.
 
     Same parameters, grid, folds and choice as scikit-learn's ``ElasticNetCV``, plus
@@ -201,12 +257,6 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         self.selection = selection
         self.alpha_rule = alpha_rule
 
-    def _l1_ratios(self):
-        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
-        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
-            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}.")
-        return ratios
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, **params):
         """Choose alpha (and l1_ratio) by cross-validation, then refit on all data.
@@ -246,13 +296,7 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             if check_sample_weight(sample_weight, X.shape[0], np.float64) is not None:
                 raw_sw = np.asarray(sample_weight, dtype=np.float64)
         l1_ratios = self._l1_ratios()
-        cv = check_cv(self.cv)
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            split_params = routed.splitter.split
-        else:
-            split_params = {}
-        folds = list(cv.split(X, y, **split_params))
+        folds = self._folds(X, y, sample_weight, params)
         gram_mode, _ = gram_mode_from_precompute(self.precompute)
         res = cross_validate(
             X, y, raw_sw, folds, l1_ratios, alphas=self.alphas, eps=self.eps,
@@ -263,18 +307,7 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                               positive=self.positive, selection=self.selection,
                               random_state=self.random_state),
         )
-        # scikit-learn's shapes: one grid per l1_ratio when the grid is automatic
-        grids, single = res.grids, len(l1_ratios) == 1
-        if hasattr(self, "l1_ratio"):
-            self.l1_ratio_ = float(l1_ratios[res.best])
-        self.alpha_min_ = float(grids[res.best][res.alpha_min])
-        self.alpha_1se_ = float(grids[res.best][res.alpha_1se])
-        self.alpha_ = float(grids[res.best][res.alpha])
-        explicit = not isinstance(self.alphas, Integral)
-        self.alphas_ = grids[0] if (single or explicit) else np.asarray(grids)
-        self.mse_path_ = np.squeeze(np.moveaxis(res.mse, 2, 1))
-        self.mse_se_ = res.se[0] if single else res.se
-        self.n_nonzero_path_ = res.n_nonzero[0] if single else res.n_nonzero
+        self._set_curve_attributes(res, l1_ratios)
         self.coef_ = res.refit.coef
         self.intercept_ = res.intercept if self.fit_intercept else 0.0
         self.dual_gap_ = res.refit.gap
@@ -288,13 +321,6 @@ class ElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                           accept_large_sparse=True, reset=False,
                           dtype=[np.float64, np.float32])
         return X @ self.coef_ + self.intercept_
-
-    def get_metadata_routing(self):
-        """Route ``groups`` (and other split parameters) to the CV splitter."""
-        return MetadataRouter(owner=self).add_self_request(self).add(
-            splitter=check_cv(self.cv),
-            method_mapping=MethodMapping().add(caller="fit", callee="split"),
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -15,13 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import check_cv
 from sklearn.utils import check_consistent_length
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    process_routing,
-)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastlasso._compat import (
@@ -29,7 +23,6 @@ from fastlasso._compat import (
     StrOptions,
     _fit_context,
     _raise_for_params,
-    _routing_enabled,
 )
 from fastlasso._data import (
     NON_FINITE,
@@ -41,6 +34,7 @@ from fastlasso._data import (
     make_design,
     validate_fit_data,
 )
+from fastlasso._estimators_cv import CrossValidatedMixin
 from fastlasso._multitask import center_targets, mt_cross_validate, solve_mt
 from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._path_functions import enet_path, lasso_path
@@ -306,7 +300,8 @@ MultiTaskElasticNet.__doc__ = MultiTaskElasticNet.__doc__.format(
 MultiTaskLasso.__doc__ = MultiTaskLasso.__doc__.format(objective=_OBJECTIVE_DOC)
 
 
-class MultiTaskElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
+class MultiTaskElasticNetCV(CrossValidatedMixin, ValidateParamsOnce, RegressorMixin,
+                            BaseEstimator):
     """Multi-task Elastic Net with alpha (and l1_ratio) chosen by cross-validation.
 
     Same parameters, grid, folds, error and choice as scikit-learn's
@@ -410,12 +405,6 @@ class MultiTaskElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         self.selection = selection
         self.alpha_rule = alpha_rule
 
-    def _l1_ratios(self):
-        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
-        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
-            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}.")
-        return ratios
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, **params):
         """Choose alpha (and l1_ratio) by cross-validation, then refit on all rows.
@@ -452,13 +441,7 @@ class MultiTaskElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         elif sample_weight is not None:
             check_sample_weight(sample_weight, X.shape[0], np.float64)
         l1_ratios = self._l1_ratios()
-        cv = check_cv(self.cv)
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            split_params = routed.splitter.split
-        else:
-            split_params = {}
-        folds = list(cv.split(X, y, **split_params))
+        folds = self._folds(X, y, sample_weight, params)
         res = mt_cross_validate(
             X, y, raw_sw, folds, l1_ratios, alphas=self.alphas, eps=self.eps,
             fit_intercept=self.fit_intercept, alpha_rule=self.alpha_rule,
@@ -467,22 +450,10 @@ class MultiTaskElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                               selection=self.selection,
                               random_state=self.random_state),
         )
-        grids, single = res["grids"], len(l1_ratios) == 1
-        best = res["best"]
-        if hasattr(self, "l1_ratio"):
-            self.l1_ratio_ = float(l1_ratios[best])
-        self.alpha_min_ = float(grids[best][res["alpha_min"]])
-        self.alpha_1se_ = float(grids[best][res["alpha_1se"]])
-        self.alpha_ = float(grids[best][res["alpha"]])
-        explicit = not isinstance(self.alphas, Integral)
-        self.alphas_ = grids[0] if (single or explicit) else np.asarray(grids)
-        self.mse_path_ = np.squeeze(np.moveaxis(res["mse"], 2, 1))
-        self.mse_se_ = res["se"][0] if single else res["se"]
-        self.n_nonzero_path_ = res["n_nonzero"][0] if single else res["n_nonzero"]
-        sol = res["refit"]
+        self._set_curve_attributes(res, l1_ratios)
+        sol = res.refit
         self.coef_ = sol.coef.T
-        self.intercept_ = (res["intercept"].astype(X.dtype) if self.fit_intercept
-                           else 0.0)
+        self.intercept_ = res.intercept.astype(X.dtype) if self.fit_intercept else 0.0
         self.dual_gap_ = float(sol.gap)
         self.n_iter_ = int(sol.n_iter)
         return self
@@ -494,13 +465,6 @@ class MultiTaskElasticNetCV(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                           accept_large_sparse=True, reset=False,
                           dtype=[np.float64, np.float32])
         return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def get_metadata_routing(self):
-        """Route ``groups`` (and other split parameters) to the CV splitter."""
-        return MetadataRouter(owner=self).add_self_request(self).add(
-            splitter=check_cv(self.cv),
-            method_mapping=MethodMapping().add(caller="fit", callee="split"),
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -19,18 +19,14 @@ arrays.
 """
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.utils import check_random_state
 
 from fastlasso import _cd_multitask as _kernels
 from fastlasso._cancel import map_threads
-from fastlasso._cv import select_alpha, standard_errors
+from fastlasso._cv import CVResult, fold_rows, select_alpha, standard_errors
 from fastlasso._data import check_scale, intercept_of, make_design, weighted_mean
 from fastlasso._progress import Progress
-from fastlasso._solve import Solution, _certified, scaled_penalties
-from fastlasso._solve_path import geometric_grid
-
-FOLD_COPY_BYTES = 2**28
+from fastlasso._solve import Solution, _certified, scaled_penalties, selection_seed
+from fastlasso._solve_path import check_alphas, geometric_grid
 
 
 def center_targets(design, Y):
@@ -46,8 +42,7 @@ def center_targets(design, Y):
         y_mean = np.zeros(T)
     with np.errstate(over="ignore", invalid="ignore"):
         Yc = np.asfortranarray(Y - y_mean, dtype=design.dtype)
-        sq = np.asarray(Yc, dtype=np.float64) ** 2
-        yy = float(np.sum(sq if design.sw is None else design.sw[:, None] * sq))
+        yy = design.weighted_sq_norm(Yc)
     if not np.isfinite(yy):
         yy = np.inf
     check_scale(np.array([yy]), design.dtype, "y")
@@ -74,9 +69,8 @@ def mt_alpha_max(design, Yc, l1_ratio=1.0, Xty=None):
         Xty -= np.outer(design.mu.astype(np.float64), np.sum(Ycw, axis=0))
     Xty = np.asarray(Xty, dtype=np.float64).reshape(design.n_features, -1)
     top = float(np.sqrt(np.max(np.sum(Xty**2, axis=1), initial=0.0)))
-    yy = float(np.sum(np.asarray(Yc, dtype=np.float64) ** 2 * (
-        1.0 if design.sw is None else design.sw[:, None])))
-    bound = np.sqrt(float(np.max(design.norm2, initial=0.0))) * np.sqrt(yy)
+    bound = (np.sqrt(float(np.max(design.norm2, initial=0.0)))
+             * np.sqrt(design.weighted_sq_norm(Yc)))
     if top <= np.finfo(np.float64).resolution * bound:
         return 0.0
     return top / (n * l1_ratio)
@@ -114,9 +108,7 @@ def solve_mt(
     alpha of a path to the next."""
     n, p = design.X.shape
     T = Yc.shape[1]
-    if yy is None:
-        sq = np.asarray(Yc, dtype=np.float64) ** 2
-        yy = float(np.sum(sq if design.sw is None else design.sw[:, None] * sq))
+    yy = design.weighted_sq_norm(Yc) if yy is None else yy
     tol_gap = tol * yy / n
     W = np.zeros((p, T), dtype=design.dtype)
     if coef_init is not None:
@@ -125,9 +117,6 @@ def solve_mt(
         return Solution(np.zeros((p, T), dtype=design.dtype), 0.0, 0.0, 0, True,
                         np.zeros((0, 3)) if record_history else None)
     hist = np.zeros((max(16, 3 * max_iter + 16) if record_history else 0, 3))
-    seed = 1  # cyclic selection draws nothing (numpy's global stream stays untouched)
-    if selection == "random":
-        seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
     kernel = getattr(_kernels, "mtl_cd_" + design.kind)
     out = kernel(
         *design.kernel_args(),
@@ -145,7 +134,7 @@ def solve_mt(
         anderson=anderson,
         n_threads=n_threads,
         shuffle=selection == "random",
-        seed=seed,
+        seed=selection_seed(selection, random_state),
         hist=hist,
         yy_c=yy,
         workspace=workspace,
@@ -167,8 +156,7 @@ def solve_mt_path(design, Yc, alphas, l1_ratio=1.0, *, coef_init=None, verbose=F
     n_iters, converged = [], []
     W = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
     progress = Progress(k, progress_label, verbose)
-    sq = np.asarray(Yc, dtype=np.float64) ** 2
-    yy = float(np.sum(sq if design.sw is None else design.sw[:, None] * sq))
+    yy = design.weighted_sq_norm(Yc)
     workspace = _kernels.MultiTaskWorkspace(design.n_samples, p, T)
     for i, alpha in enumerate(alphas):
         sol = solve_mt(design, Yc, alpha, l1_ratio, coef_init=W, yy=yy,
@@ -184,24 +172,12 @@ def solve_mt_path(design, Yc, alphas, l1_ratio=1.0, *, coef_init=None, verbose=F
 
 
 def resolve_mt_alphas(design, Yc, alphas, l1_ratio, eps, Xty=None):
-    """The grid for ``alphas`` given as a count (None: 100) or as values (sorted
-    decreasingly), as _solve_path.resolve_alphas for one target."""
-    from numbers import Integral
-
-    if alphas is None:
-        alphas = 100
-    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
-        if alphas < 1:
-            raise ValueError(
-                f"alphas must be >= 1 when given as a count, got {alphas}."
-            )
-        return mt_alpha_grid(design, Yc, l1_ratio, eps, int(alphas), Xty)
-    alphas = np.asarray(alphas, dtype=np.float64).ravel()
-    if alphas.size == 0:
-        raise ValueError("alphas is empty.")
-    if not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-        raise ValueError("alphas must be finite and non-negative.")
-    return np.sort(alphas)[::-1]
+    """The grid for ``alphas`` (_solve_path.check_alphas): a count gives
+    mt_alpha_grid, values are the grid."""
+    alphas = check_alphas(alphas)
+    if isinstance(alphas, int):
+        return mt_alpha_grid(design, Yc, l1_ratio, eps, alphas, Xty)
+    return alphas
 
 
 # --------------------------------------------------------------------------------
@@ -209,25 +185,11 @@ def resolve_mt_alphas(design, Yc, alphas, l1_ratio, eps, Xty=None):
 
 
 def _fold_training(X, Y, sample_weight, train, fit_intercept):
-    """(design, Y_c, y_mean) of a fold's training rows: a copy of them if X takes at
-    most FOLD_COPY_BYTES, else X itself with zero weights on the held-out rows (as
-    _cv.fold_training for one target)."""
-    size = X.nbytes if not sp.issparse(X) else (
-        X.data.nbytes + X.indices.nbytes + X.indptr.nbytes)
-    if size <= FOLD_COPY_BYTES:
-        if sp.issparse(X):
-            Xf = X[train]
-            Xf.sort_indices()
-        else:
-            Xf = np.asfortranarray(X.T.take(train, axis=1).T)
-        sw = None if sample_weight is None else sample_weight[train]
-        design = make_design(Xf, sw, fit_intercept)
-        Yc, y_mean, _ = center_targets(design, Y[train])
-        return design, Yc, y_mean
-    sw = np.zeros(X.shape[0])
-    sw[train] = 1.0 if sample_weight is None else sample_weight[train]
-    design = make_design(X, sw, fit_intercept)
-    Yc, y_mean, _ = center_targets(design, Y)
+    """(design, Y_c, y_mean) of a fold's training problem (_cv.fold_rows: a copy of
+    the training rows of a small X, else X with zero weights on the held-out rows)."""
+    Xf, sw, rows = fold_rows(X, sample_weight, train)
+    design = make_design(Xf, sw, fit_intercept)
+    Yc, y_mean, _ = center_targets(design, Y[rows])
     return design, Yc, y_mean
 
 
@@ -271,10 +233,10 @@ def mt_cross_validate(X, Y, sample_weight, folds, l1_ratios, *, alphas, eps,
     fold paths in threads, held-out errors, choice (min or 1-SE) and the refit on all
     rows at the chosen alpha.
 
-    Returns a dict: grids, mse (n_l1, n_folds, n_alphas), se, n_nonzero (mean over
-    folds of the nonzero rows), best, alpha_min, alpha_1se, alpha (indices), refit
-    (Solution, coef W (p, T)), intercept (T,). Fold paths are kept only until
-    their errors are taken."""
+    Returns a _cv.CVResult: grids, mse (n_l1, n_folds, n_alphas), se, n_nonzero
+    (mean over folds of the nonzero rows), best, alpha_min, alpha_1se, alpha
+    (indices), refit (Solution, coef W (p, T)), intercept (T,); no fold paths (they
+    are kept only until their errors are taken)."""
     full = make_design(X, sample_weight, fit_intercept)
     Yc_full, y_mean, yy = center_targets(full, Y)
     grids = [resolve_mt_alphas(full, Yc_full, alphas, r, eps) for r in l1_ratios]
@@ -308,6 +270,6 @@ def mt_cross_validate(X, Y, sample_weight, folds, l1_ratios, *, alphas, eps,
                    **solve_params)
     intercept = np.array([intercept_of(y_mean[t], full.mu, sol.coef[:, t])
                           for t in range(Yc_full.shape[1])])
-    return dict(grids=grids, mse=mse, se=se, n_nonzero=nnz.mean(axis=1), best=best,
-                alpha_min=a_min, alpha_1se=a_1se, alpha=a, refit=sol,
-                intercept=intercept)
+    return CVResult(grids=grids, mse=mse, se=se, n_nonzero=nnz.mean(axis=1), paths=[],
+                    best=best, alpha_min=a_min, alpha_1se=a_1se, alpha=a, refit=sol,
+                    intercept=intercept)

@@ -86,6 +86,15 @@ def n_threads_for(n_jobs):
     return max(1, int(n_jobs))
 
 
+def selection_seed(selection, random_state):
+    """The seed of the kernels' random feature order: drawn from random_state (one
+    draw) for selection="random"; 1 for "cyclic", which draws nothing (numpy's
+    global stream stays untouched, as scikit-learn's cyclic descent leaves it)."""
+    if selection != "random":
+        return 1
+    return int(check_random_state(random_state).randint(1, 2**31 - 1))
+
+
 def resolve_gram_mode(X, gram_mode, n_solves=1):
     """The Gram mode a solve on X uses: gram_mode unless "auto" (or X sparse: "off"),
     else chosen by the cost model of the module docstring for n_solves solves."""
@@ -183,9 +192,6 @@ def solve_cd(
     # else the caller resolved the mode and made the cache (paths, CV)
     sqrt_sw = design.sqrt_sw
     hist = np.zeros((max(16, 2 * max_iter + 16) if record_history else 0, 3))
-    seed = 1  # cyclic selection draws nothing (numpy's global stream stays untouched)
-    if selection == "random":
-        seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
     kernel = getattr(_cd, "enet_cd_" + design.kind)
     out = kernel(
         *design.kernel_args(),
@@ -207,7 +213,7 @@ def solve_cd(
         cache=gram_cache,
         n_threads=n_threads,
         shuffle=selection == "random",
-        seed=seed,
+        seed=selection_seed(selection, random_state),
         hist=hist,
         bounds=gradient_bounds,
         full_gram_max=FULL_GRAM_MAX_PATH,

@@ -66,9 +66,11 @@ def geometric_grid(amax, eps, n_alphas):
     return np.geomspace(amax, amax * eps, num=n_alphas)
 
 
-def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
-    """The grid for ``alphas`` given as a count (or None: 100) or as values (Xty as
-    for alpha_grid)."""
+def check_alphas(alphas):
+    """``alphas`` as every path and CV takes it: a count of grid points (None: 100),
+    returned as an int >= 1, or the values themselves, returned as float64 sorted
+    decreasingly (a path runs from the largest alpha down). ValueError for a count
+    < 1, no values, or values that are not finite and non-negative."""
     if alphas is None:
         alphas = 100
     if isinstance(alphas, Integral) and not isinstance(alphas, bool):
@@ -76,13 +78,22 @@ def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
             raise ValueError(
                 f"alphas must be >= 1 when given as a count, got {alphas}."
             )
-        return alpha_grid(design, yc, l1_ratio, eps, int(alphas), positive, Xty)
+        return int(alphas)
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
     if alphas.size == 0:
         raise ValueError("alphas is empty.")
     if not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
         raise ValueError("alphas must be finite and non-negative.")
     return np.sort(alphas)[::-1]
+
+
+def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
+    """The grid for ``alphas`` (check_alphas): a count gives alpha_grid (Xty as
+    there), values are the grid."""
+    alphas = check_alphas(alphas)
+    if isinstance(alphas, int):
+        return alpha_grid(design, yc, l1_ratio, eps, alphas, positive, Xty)
+    return alphas
 
 
 def gram_cache_for(design, yc, gram_mode, n_solves, gram_matrix=None, gram_xty=None):

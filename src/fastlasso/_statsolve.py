@@ -38,11 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 
 from fastlasso import _cd
 from fastlasso._data import check_scale, intercept_of
-from fastlasso._solve import scaled_penalties
+from fastlasso._solve import scaled_penalties, selection_seed
 
 GAP_ROUNDING = 1e-13  # as the kernels: no restricted solve below this x ||y_c||^2
 MAX_OUTER = 100  # working-set iterations (each a pass or two) of one solve
@@ -227,15 +226,13 @@ class GramModelSolver:
             w[:] = w0
         if self.m == 0 or self.yy == 0.0:
             return np.zeros(self.m, dtype=self.dtype), dict(gap=0.0, epochs=0)
-        seed = 1
-        if selection == "random":
-            seed = int(check_random_state(random_state).randint(1, 2**31 - 1))
         out = _cd.enet_cd_dense(
             self.X, np.zeros(1, dtype=self.dtype), np.empty(0, dtype=self.dtype),
             np.empty(0), self.mu, self.norm2, self.xnorm, w, l1, l2, tol_abs,
             max_iter, positive=positive, use_ws=True, use_screening=True, accel=True,
             gram=_cd.GramMode.GRAM_FULL, cache=self.cache, n_threads=1,
-            shuffle=selection == "random", seed=seed, hist=None, bounds=self.bounds,
+            shuffle=selection == "random",
+            seed=selection_seed(selection, random_state), hist=None, bounds=self.bounds,
             full_gram_max=0, yy_c=self.yy,
         )
         if not np.isfinite(w).all():

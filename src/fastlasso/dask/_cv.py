@@ -21,6 +21,7 @@ from fastlasso._cancel import map_threads
 from fastlasso._chunkstats import merge_moments, tree_reduce
 from fastlasso._compat import Interval, StrOptions, _fit_context
 from fastlasso._cv import select_alpha, standard_errors
+from fastlasso._estimators_cv import l1_ratios_of
 from fastlasso._statsolve import (
     GramBlocks,
     GramModelSolver,
@@ -163,10 +164,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         self.client = client
 
     def _l1_ratios(self):
-        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
-        if ratios.ndim != 1 or ratios.size == 0 or np.any((ratios < 0) | (ratios > 1)):
-            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}.")
-        return ratios
+        return l1_ratios_of(self.l1_ratio)
 
     @staticmethod
     def _local_class():

@@ -9,11 +9,10 @@ pass per working-set iteration plus one when new features enter (their Gram bloc
 """
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 
-from fastlasso._solve_path import geometric_grid
+from fastlasso._solve_path import check_alphas, geometric_grid
 from fastlasso._statsolve import (
     GramBlocks,
     alpha_max,
@@ -31,25 +30,16 @@ def resolve_grid(problem, alphas, l1_ratio, eps, positive, Xy=None):
     """The alphas for ``alphas`` given as a count (None: 100) or as values (sorted
     decreasingly), as fastlasso's paths; Xy (X^T y) replaces the statistics' X~^T S y_c
     in alpha_max if given."""
-    if alphas is None:
-        alphas = 100
-    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
-        if alphas < 1:
+    alphas = check_alphas(alphas)
+    if not isinstance(alphas, int):
+        return alphas
+    if Xy is not None:
+        Xy = np.asarray(Xy, dtype=np.float64).ravel()
+        if Xy.shape != (problem.n_features,):
             raise ValueError(
-                f"alphas must be >= 1 when given as a count, got {alphas}.")
-        if Xy is not None:
-            Xy = np.asarray(Xy, dtype=np.float64).ravel()
-            if Xy.shape != (problem.n_features,):
-                raise ValueError(
-                    f"Xy has shape {Xy.shape}, expected ({problem.n_features},).")
-            problem = _with_xty(problem, Xy)
-        return geometric_grid(alpha_max(problem, l1_ratio, positive), eps, int(alphas))
-    alphas = np.asarray(alphas, dtype=np.float64).ravel()
-    if alphas.size == 0:
-        raise ValueError("alphas is empty.")
-    if not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-        raise ValueError("alphas must be finite and non-negative.")
-    return np.sort(alphas)[::-1]
+                f"Xy has shape {Xy.shape}, expected ({problem.n_features},).")
+        problem = _with_xty(problem, Xy)
+    return geometric_grid(alpha_max(problem, l1_ratio, positive), eps, alphas)
 
 
 def _with_xty(problem, xty):
