@@ -39,6 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare_peers as cp  # noqa: E402  (sets the thread counts before numpy)
 
+# isort: split
+
 import argparse  # noqa: E402
 import importlib.metadata  # noqa: E402
 import math  # noqa: E402
@@ -83,7 +85,8 @@ def make_problem(name, size, seed=0):
         rows = rng.choice(p, 10, replace=False)
         for j in rows:  # smooth, delayed oscillations
             f, d = rng.uniform(2.0, 6.0), rng.uniform(0.1, 0.4)
-            W[j] = np.sin(2 * np.pi * f * (t - d)) * np.exp(-((t - d - 0.2) ** 2) / 0.05)
+            bump = np.exp(-((t - d - 0.2) ** 2) / 0.05)
+            W[j] = np.sin(2 * np.pi * f * (t - d)) * bump
         S = X @ W
         noise = rng.standard_normal((n, T))
         Y = S + noise * np.linalg.norm(S) / (3.0 * np.linalg.norm(noise))
