@@ -21,6 +21,7 @@ from fastlasso._cancel import map_threads
 from fastlasso._chunkstats import merge_moments, tree_reduce
 from fastlasso._compat import Interval, StrOptions, _fit_context
 from fastlasso._cv import select_alpha, standard_errors
+from fastlasso._data import intercept_of
 from fastlasso._estimators_cv import l1_ratios_of
 from fastlasso._statsolve import (
     GramBlocks,
@@ -249,7 +250,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
                                  **params)
         self._set_input_attrs(data)
         self.coef_ = fit.coef
-        self.intercept_ = (float(full.y_mean - full.mu @ fit.coef.astype(np.float64))
+        self.intercept_ = (float(intercept_of(full.y_mean, full.mu, fit.coef))
                            if self.fit_intercept else 0.0)
         self.dual_gap_ = fit.gap
         self.n_iter_ = fit.n_iter

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from fastlasso._compat import Interval, StrOptions, _fit_context
+from fastlasso._data import intercept_of
 from fastlasso._statsolve import (
     GramBlocks,
     GramModelSolver,
@@ -312,7 +313,7 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         dtype = problem.dtype.type
         self.coef_ = fit.coef
         self.intercept_ = (
-            dtype(problem.y_mean - problem.mu @ fit.coef.astype(np.float64))
+            dtype(intercept_of(problem.y_mean, problem.mu, fit.coef))
             if self.fit_intercept else 0.0)
         self.dual_gap_ = dtype(fit.gap)
         self.n_iter_ = int(fit.n_iter)
