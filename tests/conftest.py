@@ -166,14 +166,23 @@ def gaussian_data(
 LAYOUTS = ("dense_F", "dense_C", "csc", "csr")
 
 
-def as_layout(X, layout):
-    """X in one input layout: Fortran / C dense, CSC or CSR sparse matrix."""
-    if layout == "dense_F":
+def as_layout(X, layout, dtype=None):
+    """X (dense) in one input layout, in ``dtype`` if given: "dense_F" (or "dense") /
+    "dense_C" arrays, a "csc" (or "csc32": int32 indices) / "csc64" (int64 indices) or
+    "csr" matrix."""
+    if dtype is not None:
+        X = np.asarray(X, dtype=dtype)
+    if layout in ("dense_F", "dense"):
         return np.asfortranarray(X)
     if layout == "dense_C":
         return np.ascontiguousarray(X)
-    if layout == "csc":
+    if layout in ("csc", "csc32"):
         return sp.csc_matrix(X)
+    if layout == "csc64":
+        A = sp.csc_matrix(X)
+        A.indices = A.indices.astype(np.int64)
+        A.indptr = A.indptr.astype(np.int64)
+        return A
     if layout == "csr":
         return sp.csr_matrix(X)
     raise ValueError(layout)

@@ -14,6 +14,8 @@ from sklearn.linear_model import ElasticNet
 
 from fastlasso import _bench_peers as bp
 
+from conftest import gaussian_data
+
 
 def _objective(X, y, coef, b, alpha, r):
     res = y - X @ coef - b
@@ -23,10 +25,9 @@ def _objective(X, y, coef, b, alpha, r):
 
 
 def _data(n, p, seed=0):
-    rng = np.random.default_rng(seed)
-    X = np.asfortranarray(rng.standard_normal((n, p)))
-    y = X[:, :4] @ np.array([2.0, -1.5, 1.0, 0.5]) + rng.standard_normal(n) + 3.0
-    return X, y
+    X, y = gaussian_data(n, p, seed=seed, coef=(2.0, -1.5, 1.0, 0.5), noise=1.0,
+                         intercept=3.0)
+    return np.asfortranarray(X), y
 
 
 def _solver(cls):

@@ -25,6 +25,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 import fastlasso
 
+from conftest import as_layout
+
 MODELS = {"MultiTaskLasso": 1.0, "MultiTaskElasticNet": 0.4}
 LAYOUTS = ["dense_F", "dense_C", "csc32", "csc64", "csr"]
 
@@ -39,21 +41,6 @@ def _problem(n=40, p=60, T=4, seed=0, rho=0.5, offset=2.0):
     W[rng.choice(p, 6, replace=False)] = rng.standard_normal((6, T))
     Y = X @ W + 0.5 * rng.standard_normal((n, T)) + offset
     return X, Y
-
-
-def _layout(X, layout, dtype=np.float64):
-    X = np.asarray(X, dtype=dtype)
-    if layout == "dense_F":
-        return np.asfortranarray(X)
-    if layout == "dense_C":
-        return np.ascontiguousarray(X)
-    if layout == "csr":
-        return sp.csr_matrix(X)
-    Xs = sp.csc_matrix(X)
-    if layout == "csc64":
-        Xs.indices = Xs.indices.astype(np.int64)
-        Xs.indptr = Xs.indptr.astype(np.int64)
-    return Xs
 
 
 def _weights(n, seed=1):
@@ -149,7 +136,7 @@ def test_matches_sklearn_and_certificate_float64(name, layout, fit_intercept, we
                 fit_intercept=fit_intercept)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        est.fit(_layout(X, layout), Y, sample_weight=sw)
+        est.fit(as_layout(X, layout), Y, sample_weight=sw)
     scale = np.abs(ref.coef_).max()
     assert est.coef_.shape == ref.coef_.shape == (Y.shape[1], X.shape[1])
     assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-8 * scale)
@@ -180,10 +167,10 @@ def test_float32_kept_and_certified(name, layout, weighted):
     alpha = _alpha(X, Y, 0.1)
     ref = _reference(name, X, Y, alpha, sw)
     est = _ours(name, alpha=alpha, tol=1e-6).fit(
-        _layout(X, layout, np.float32), Y.astype(np.float32), sample_weight=sw)
+        as_layout(X, layout, np.float32), Y.astype(np.float32), sample_weight=sw)
     assert est.coef_.dtype == np.float32
     assert est.intercept_.dtype == np.float32
-    assert est.predict(_layout(X, layout, np.float32)).dtype == np.float32
+    assert est.predict(as_layout(X, layout, np.float32)).dtype == np.float32
     rho = MODELS[name]
     X32 = X.astype(np.float32).astype(np.float64)
     Y32 = Y.astype(np.float32).astype(np.float64)
@@ -202,7 +189,7 @@ def test_same_answer_in_every_layout(name, fit_intercept):
     alpha = _alpha(X, Y, 0.05)
     fits = {
         layout: _ours(name, alpha=alpha, tol=1e-12, max_iter=100_000,
-                      fit_intercept=fit_intercept).fit(_layout(X, layout), Y,
+                      fit_intercept=fit_intercept).fit(as_layout(X, layout), Y,
                                                       sample_weight=sw)
         for layout in LAYOUTS
     }
@@ -231,17 +218,17 @@ def test_sample_weights_are_repeated_rows(layout):
     k = np.random.default_rng(8).integers(0, 3, len(X))  # 0, 1 or 2 copies
     alpha = _alpha(X, Y, 0.1)
     weighted = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
-    weighted.fit(_layout(X, layout), Y, sample_weight=k.astype(float))
+    weighted.fit(as_layout(X, layout), Y, sample_weight=k.astype(float))
     rows = np.repeat(np.arange(len(X)), k)
     repeated = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
-    repeated.fit(_layout(X[rows], layout), Y[rows])
+    repeated.fit(as_layout(X[rows], layout), Y[rows])
     scale = np.abs(repeated.coef_).max()
     assert_allclose(weighted.coef_, repeated.coef_, atol=1e-9 * scale)
     assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-9 * scale)
     ones = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
-    ones.fit(_layout(X, layout), Y, sample_weight=np.full(len(X), 3.0))
+    ones.fit(as_layout(X, layout), Y, sample_weight=np.full(len(X), 3.0))
     none = fastlasso.MultiTaskElasticNet(alpha=alpha, tol=1e-13, max_iter=100_000)
-    none.fit(_layout(X, layout), Y)
+    none.fit(as_layout(X, layout), Y)
     assert_allclose(ones.coef_, none.coef_, atol=1e-10 * scale)
 
 
@@ -257,7 +244,7 @@ def test_every_option_reaches_the_same_minimiser(name):
     rho = MODELS[name]
     ref = _reference(name, X, Y, alpha)
     for layout in ("dense_F", "csc32"):
-        design = make_design(_layout(X, layout), None, True)
+        design = make_design(as_layout(X, layout), None, True)
         Yc, _, yy = center_targets(design, Y)
         for ws in (True, False):
             for screen in (True, False):
@@ -361,7 +348,7 @@ def test_inputs_not_modified():
     X, Y = _problem(seed=15)
     sw = _weights(len(X))
     for layout in LAYOUTS:
-        Xl = _layout(X, layout)
+        Xl = as_layout(X, layout)
         parts = ("data", "indices", "indptr") if sp.issparse(Xl) else ()
         before = [np.array(getattr(Xl, k)) for k in parts] or [np.array(Xl)]
         Yb, swb = Y.copy(), sw.copy()
@@ -419,7 +406,7 @@ def test_cv_sparse_and_weighted(layout):
     sw = _weights(len(X), seed=19)
     params = dict(cv=3, alphas=8, tol=1e-10, max_iter=100_000)
     dense = fastlasso.MultiTaskElasticNetCV(**params).fit(X, Y, sample_weight=sw)
-    sparse = fastlasso.MultiTaskElasticNetCV(**params).fit(_layout(X, layout), Y,
+    sparse = fastlasso.MultiTaskElasticNetCV(**params).fit(as_layout(X, layout), Y,
                                                             sample_weight=sw)
     assert_allclose(sparse.mse_path_, dense.mse_path_, rtol=1e-8)
     assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-10)
@@ -439,10 +426,10 @@ def test_cv_folds_copied_or_weighted_in_place_match_sklearn(layout, weighted,
     sw = _weights(len(X), seed=22) if weighted else None
     params = dict(cv=3, alphas=8, tol=1e-10, max_iter=100_000)
     ref = sk.MultiTaskLassoCV(**params).fit(X, Y, sample_weight=sw)
-    copied = fastlasso.MultiTaskLassoCV(**params).fit(_layout(X, layout), Y,
+    copied = fastlasso.MultiTaskLassoCV(**params).fit(as_layout(X, layout), Y,
                                                       sample_weight=sw)
     monkeypatch.setattr(fastlasso._cv, "FOLD_COPY_BYTES", 0)
-    in_place = fastlasso.MultiTaskLassoCV(**params).fit(_layout(X, layout), Y,
+    in_place = fastlasso.MultiTaskLassoCV(**params).fit(as_layout(X, layout), Y,
                                                         sample_weight=sw)
     for est in (copied, in_place):
         assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-6)

@@ -15,6 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 import fastlasso
 
+from conftest import gaussian_data
+
 NOT_CONVERGED = (
     "Objective did not converge. You might want to increase the number of iterations, "
     "check the scale of the features or consider increasing regularisation."
@@ -23,10 +25,7 @@ PATHS = ["lasso_path", "enet_path"]
 
 
 def _data(n=30, p=8, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p))
-    y = X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.3 * rng.standard_normal(n)
-    return X, y
+    return gaussian_data(n, p, seed=seed)
 
 
 # ------------------------------------------------------------------ warnings and errors

@@ -49,7 +49,7 @@ from fastlasso._data import make_design, make_design_for_target
 from fastlasso._solve import bounds_at_zero, solve_cd
 from fastlasso._solve_path import solve_path
 
-from conftest import make_regression_data
+from conftest import as_layout, make_regression_data
 
 PLAIN = {
     "working_sets": False,
@@ -192,16 +192,6 @@ def _text_like(n, p, seed):
     return X, y, rng.uniform(0.3, 3.0, n)
 
 
-def _as_layout(X, layout):
-    if layout == "dense":
-        return np.asfortranarray(X)
-    A = sp.csc_matrix(X)
-    if layout == "csc64":
-        A.indices = A.indices.astype(np.int64)
-        A.indptr = A.indptr.astype(np.int64)
-    return A
-
-
 # lazy Gram blocks need n >= 1024; "tall" (n >= 4 p) switches lazy to the full Gram
 # matrix once a working set holds a quarter of the features, "mid" keeps the blocks
 SHAPES = {"wide": (40, 100), "mid": (1030, 260), "tall": (1100, 24)}
@@ -254,7 +244,7 @@ def problem(shape, dtype, model, variant, alpha_fraction=0.05, seed=0):
 
 
 def _solve(X, y, sw, fit_intercept, params, layout, **options):
-    design = make_design(_as_layout(X, layout), sw, fit_intercept)
+    design = make_design(as_layout(X, layout), sw, fit_intercept)
     target, _ = design.center(y)
     return _solve_design(design, target, params, **options)
 
@@ -536,7 +526,7 @@ def test_newton_steps_take_in_violators_along_a_sparse_path(
     X, y, sw, fit_intercept, params, _, _ = problem(
         "text", np.float64, "Lasso", variant
     )
-    design = make_design(_as_layout(X, layout), sw, fit_intercept)
+    design = make_design(as_layout(X, layout), sw, fit_intercept)
     target, _ = design.center(y)
     Xc, yc, s = _centred(X, y, sw, fit_intercept)
     alphas = params["alpha"] * np.geomspace(20, 0.02, 40)  # alpha_max / 1000
@@ -600,7 +590,7 @@ def test_first_gradient_from_the_column_statistics(layout, dtype, variant):
     are really read: all-zero ones make w = 0 look optimal."""
     case = problem("text", dtype, "Lasso", variant)
     X, y, sw, fit_intercept, params, ref, w_ref = case
-    A = _as_layout(X, layout)
+    A = as_layout(X, layout)
     design, yc, y_mean, xty = make_design_for_target(A, y, sw, fit_intercept)
     yc_alone, y_mean_alone = make_design(A, sw, fit_intercept).center(y)
     assert_array_equal(yc, yc_alone)
@@ -667,7 +657,7 @@ def test_ridge_limit_matches_the_closed_form(layout, fit_intercept):
         Xc.T @ (s[:, None] * Xc) / n + alpha * np.eye(30), Xc.T @ (s * yc) / n
     )
     for mode in modes(layout):
-        design = make_design(_as_layout(X, layout), sw, fit_intercept)
+        design = make_design(as_layout(X, layout), sw, fit_intercept)
         target, _ = design.center(y)
         sol = solve_cd(design, target, alpha, 0.0, tol=1e-13, max_iter=10**6, **mode)
         what = _mode_id(mode)
@@ -784,7 +774,7 @@ def test_paths_in_every_mode_match_the_plain_path(layout, shape):
     X, y, sw, fit_intercept, params, _, _ = problem(
         shape, np.float64, "ElasticNet", "intercept+weights"
     )
-    design = make_design(_as_layout(X, layout), sw, fit_intercept)
+    design = make_design(as_layout(X, layout), sw, fit_intercept)
     target, _ = design.center(y)
     Xc, yc, s = _centred(X, y, sw, fit_intercept)
     alphas = params["alpha"] * np.geomspace(15, 0.1, 15)
@@ -823,7 +813,7 @@ def test_paths_carry_the_residual_between_alphas(layout, dtype):
     X, y, sw, fit_intercept, params, _, _ = problem(
         "wide", dtype, "ElasticNet", "intercept+weights"
     )
-    design = make_design(_as_layout(X, layout), sw, fit_intercept)
+    design = make_design(as_layout(X, layout), sw, fit_intercept)
     target, _ = design.center(y)
     Xc, yc, s = _centred(X, y, sw, fit_intercept)
     alphas = params["alpha"] * np.geomspace(15, 0.1, 15)

@@ -26,7 +26,7 @@ import fastlasso
 from fastlasso._data import make_design
 from fastlasso._solve import lipschitz_constant, solve_prox
 
-from conftest import make_regression_data
+from conftest import as_layout, make_regression_data
 
 # ------------------------------------------------------------------------------------
 # numpy references
@@ -81,17 +81,6 @@ def _data(n, p, seed=0, density=0.4):
     return make_regression_data(n, p, seed=seed, density=density)
 
 
-def _layout(X, layout):
-    if layout == "dense":
-        return np.asfortranarray(X)
-    if layout == "csr":  # converted to CSC int32
-        return sp.csr_matrix(X)
-    A = sp.csc_matrix(X)
-    A.indices = A.indices.astype(np.int64)
-    A.indptr = A.indptr.astype(np.int64)
-    return A
-
-
 @functools.cache
 def _reference(model, weighted, fit_intercept, positive, shape=(50, 30)):
     """(X, y, sw, alpha, l1_ratio, scikit-learn's coef at tol=1e-14, P*) in float64."""
@@ -132,7 +121,7 @@ def test_proximal_solvers_reach_the_coordinate_descent_solution(
         model, weighted, fit_intercept, positive
     )
     tol = 1e-10 if dtype == np.float64 else 1e-5
-    Xl = _layout(X.astype(dtype), layout)
+    Xl = as_layout(X.astype(dtype), layout)
     common = {"fit_intercept": fit_intercept, "positive": positive, "tol": tol,
               "max_iter": 20_000}
     with warnings.catch_warnings():
@@ -173,7 +162,7 @@ def test_proximal_solvers_satisfy_optimality_conditions_on_wide_data(solver, lay
     X, y, _ = _data(40, 150, seed=3)
     alpha = 0.05 * _alpha_max(X, y, None, True)
     est = fastlasso.Lasso(alpha=alpha, solver=solver, tol=1e-12, max_iter=100_000)
-    est.fit(_layout(X, layout), y)
+    est.fit(as_layout(X, layout), y)
     assert _kkt_violation(X, y, est.coef_, alpha, 1.0, None, True, False) < 1e-5 * alpha
     assert 0 < np.count_nonzero(est.coef_) < 40
 
@@ -192,7 +181,7 @@ def test_ridge_limit_matches_the_closed_form(solver, layout):
         warnings.simplefilter("error", ConvergenceWarning)
         est = fastlasso.ElasticNet(alpha=alpha, l1_ratio=0.0, solver=solver, tol=1e-12,
                                    max_iter=100_000, step_schedule="constant")
-        est.fit(_layout(X, layout), y, sample_weight=sw)
+        est.fit(as_layout(X, layout), y, sample_weight=sw)
     np.testing.assert_allclose(est.coef_, w_ref, rtol=1e-5)
 
 
@@ -239,7 +228,7 @@ def test_subgradient_approaches_the_optimum_without_exact_zeros(
     X, y, sw, alpha, l1_ratio, coef_ref, P_ref = _reference(
         model, weighted, True, False
     )
-    Xl = _layout(X.astype(dtype), layout)
+    Xl = as_layout(X.astype(dtype), layout)
     params = {"solver": "subgradient", "tol": 1e-12, "max_iter": 20_000}
     with pytest.warns(ConvergenceWarning, match="subgradient method converges slowly"):
         raw = _fit(model, Xl, y.astype(dtype), sw, alpha, l1_ratio, **params)
@@ -295,7 +284,7 @@ def test_subgradient_iterates_follow_the_textbook_rule(
         w = w - eta * g
         if positive:
             w = np.maximum(w, 0)
-    design = make_design(_layout(X, layout), sw, fit_intercept)
+    design = make_design(as_layout(X, layout), sw, fit_intercept)
     yc_k, _ = design.center(y)
     with pytest.warns(ConvergenceWarning):
         sol = solve_prox(design, yc_k, alpha, l1_ratio, method="subgradient", tol=0.0,
@@ -324,7 +313,7 @@ def test_ista_iterates_follow_soft_thresholding(layout, weighted, positive):
         u = np.maximum(v - thr, 0) if positive else np.sign(v) * np.maximum(
             np.abs(v) - thr, 0)
         w = u / (1 + alpha * (1 - l1_ratio) / L)
-    design = make_design(_layout(X, layout), sw, True)
+    design = make_design(as_layout(X, layout), sw, True)
     yc_k, _ = design.center(y)
     with pytest.warns(ConvergenceWarning):
         sol = solve_prox(design, yc_k, alpha, l1_ratio, method="ista", tol=0.0,
@@ -364,7 +353,7 @@ def test_power_iteration_matches_the_largest_eigenvalue(
     sw = sw if weighted else None
     Xc, _, s = _centred(X, np.zeros(shape[0]), sw, fit_intercept)
     expected = np.linalg.eigvalsh(Xc.T @ (s[:, None] * Xc) / shape[0]).max()
-    design = make_design(_layout(X.astype(dtype), layout), sw, fit_intercept)
+    design = make_design(as_layout(X.astype(dtype), layout), sw, fit_intercept)
     L = lipschitz_constant(design)
     np.testing.assert_allclose(L, expected, rtol=1e-3 if dtype == np.float64 else 2e-3)
     assert L <= expected * (1 + (1e-12 if dtype == np.float64 else 1e-5))
@@ -387,7 +376,7 @@ def test_too_small_lipschitz_constant_is_raised_by_backtracking(solver, layout):
     X, y, sw, alpha, _l1_ratio, coef_ref, _ = _reference("Lasso", True, True, False)
     Xc, _, s = _centred(X, y, sw, True)
     lam = np.linalg.eigvalsh(Xc.T @ (s[:, None] * Xc) / len(y)).max()
-    design = make_design(_layout(X, layout), sw, True)
+    design = make_design(as_layout(X, layout), sw, True)
     yc, _ = design.center(y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -404,7 +393,7 @@ def test_history_rows_are_iterations_objectives_and_true_gap_bounds(solver, layo
     X, y, sw, alpha, l1_ratio, _, P_ref = _reference("ElasticNet", True, True, False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = _fit("ElasticNet", _layout(X, layout), y, sw, alpha, l1_ratio,
+        est = _fit("ElasticNet", as_layout(X, layout), y, sw, alpha, l1_ratio,
                    solver=solver, tol=1e-8, max_iter=500, record_history=True)
     h = est.objective_history_
     assert h.shape[1] == 3
@@ -509,7 +498,7 @@ def test_polyak_converges_with_a_certificate(layout, dtype, weighted, fit_interc
                                              positive):
     X, y, sw, alpha, l1_ratio, _, P_ref = _reference("Lasso", weighted, fit_intercept,
                                                      positive)
-    Xl = _layout(X.astype(dtype), layout)
+    Xl = as_layout(X.astype(dtype), layout)
     # a certificate of 1e-3 (relative to ||y - ybar||^2 / n) is reached and stops the
     # fit before its budget; it bounds the suboptimality of the returned weights
     est = _fit("Lasso", Xl, y.astype(dtype), sw, alpha, l1_ratio, solver="subgradient",
