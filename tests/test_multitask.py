@@ -326,13 +326,34 @@ def test_fitted_attributes_match_sklearn_types_and_shapes():
             assert est.predict(X).shape == ref.predict(X).shape
 
 
-def test_one_column_target_equals_the_lasso():
+@pytest.mark.parametrize("layout", ["dense_F", "csc32"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sw"])
+def test_one_column_target_is_the_elastic_net_to_the_bit(layout, weighted):
+    """With one task the L2,1 norm is the L1 norm: the multi-task estimators and path
+    give ElasticNet's / ElasticNetCV's numbers exactly (scikit-learn's tests compare
+    them at 7 decimals)."""
     X, Y = _problem(T=1, seed=13)
+    Xl = as_layout(X, layout)
+    sw = _weights(len(X), seed=14) if weighted else None
     alpha = _alpha(X, Y, 0.1)
-    mt = fastlasso.MultiTaskElasticNet(alpha=alpha, l1_ratio=0.7, tol=1e-12).fit(X, Y)
-    st = fastlasso.ElasticNet(alpha=alpha, l1_ratio=0.7, tol=1e-12).fit(X, Y[:, 0])
-    assert_allclose(mt.coef_[0], st.coef_, rtol=1e-8, atol=1e-10)
-    assert_allclose(mt.intercept_[0], st.intercept_, rtol=1e-8)
+    mt = fastlasso.MultiTaskElasticNet(alpha=alpha, l1_ratio=0.7).fit(
+        Xl, Y, sample_weight=sw)
+    st = fastlasso.ElasticNet(alpha=alpha, l1_ratio=0.7).fit(
+        Xl, Y[:, 0], sample_weight=sw)
+    assert mt.coef_.shape == (1, X.shape[1])
+    assert_array_equal(mt.coef_[0], st.coef_)
+    assert_array_equal(mt.intercept_[0], st.intercept_)
+    assert mt.dual_gap_ == st.dual_gap_
+    cv_mt = fastlasso.MultiTaskLassoCV(cv=3, alphas=8).fit(Xl, Y, sample_weight=sw)
+    cv_st = fastlasso.LassoCV(cv=3, alphas=8).fit(Xl, Y[:, 0], sample_weight=sw)
+    assert cv_mt.alpha_ == cv_st.alpha_
+    assert_array_equal(cv_mt.mse_path_, cv_st.mse_path_)
+    assert_array_equal(cv_mt.coef_[0], cv_st.coef_)
+    assert_array_equal(cv_mt.intercept_[0], cv_st.intercept_)
+    # against an independent reference too
+    ref = sk.ElasticNet(alpha=alpha, l1_ratio=0.7, tol=1e-12).fit(
+        X, Y[:, 0], sample_weight=sw)
+    assert_allclose(mt.coef_[0], ref.coef_, atol=1e-3 * np.abs(ref.coef_).max())
 
 
 def test_warm_start_continues_from_coef():

@@ -18,14 +18,28 @@ functions for 2-D targets (_path_functions); takes a validated Design and return
 arrays.
 """
 
+import dataclasses
+
 import numpy as np
 
 from fastlasso import _cd_multitask as _kernels
-from fastlasso._cancel import map_threads
-from fastlasso._cv import CVResult, fold_rows, select_alpha, standard_errors
+from fastlasso._cancel import map_jobs
+from fastlasso._cv import (
+    CVResult,
+    cross_validate,
+    fold_rows,
+    select_alpha,
+    standard_errors,
+)
 from fastlasso._data import check_scale, intercept_of, make_design, weighted_mean
 from fastlasso._progress import Progress
-from fastlasso._solve import Solution, _certified, scaled_penalties, selection_seed
+from fastlasso._solve import (
+    Solution,
+    _certified,
+    scaled_penalties,
+    selection_seed,
+    solve_cd,
+)
 from fastlasso._solve_path import check_alphas, geometric_grid
 
 
@@ -116,6 +130,18 @@ def solve_mt(
     if yy == 0.0:  # Y constant on the weighted rows: W = 0 is optimal for every alpha
         return Solution(np.zeros((p, T), dtype=design.dtype), 0.0, 0.0, 0, True,
                         np.zeros((0, 3)) if record_history else None)
+    if T == 1:
+        # one task: the L2,1 norm of a row of one entry is its absolute value, and the
+        # problem is the Elastic Net, solved by its own kernel (the same answer as
+        # ElasticNet/Lasso on that column, to the bit)
+        sol = solve_cd(design, np.ascontiguousarray(Yc[:, 0]), alpha, l1_ratio,
+                       coef_init=None if coef_init is None else W[:, 0], tol=tol,
+                       max_iter=max_iter, selection=selection,
+                       random_state=random_state, working_sets=working_sets,
+                       screening=screening, acceleration=anderson, n_threads=n_threads,
+                       record_history=record_history, yy=yy, warn=warn)
+        sol.coef = sol.coef.reshape(p, 1)
+        return sol
     hist = np.zeros((max(16, 3 * max_iter + 16) if record_history else 0, 3))
     kernel = getattr(_kernels, "mtl_cd_" + design.kind)
     out = kernel(
@@ -230,13 +256,24 @@ def mt_fold_path(X, Y, sample_weight, train, test, fit_intercept, alphas, l1_rat
 def mt_cross_validate(X, Y, sample_weight, folds, l1_ratios, *, alphas, eps,
                       fit_intercept, alpha_rule, solve_params, n_jobs=1, verbose=False):
     """Cross-validated multi-task Elastic Net: grids (on the full data, per l1_ratio),
-    fold paths in threads, held-out errors, choice (min or 1-SE) and the refit on all
-    rows at the chosen alpha.
+    fold paths through joblib (_cancel.map_jobs, as _cv's), held-out errors, choice
+    (min or 1-SE) and the refit on all rows at the chosen alpha. One task is the
+    Elastic Net's cross-validation (_cv.cross_validate), so that a one-column
+    MultiTaskElasticNetCV gives ElasticNetCV's numbers.
 
     Returns a _cv.CVResult: grids, mse (n_l1, n_folds, n_alphas), se, n_nonzero
     (mean over folds of the nonzero rows), best, alpha_min, alpha_1se, alpha
     (indices), refit (Solution, coef W (p, T)), intercept (T,); no fold paths (they
     are kept only until their errors are taken)."""
+    if Y.shape[1] == 1:  # the Elastic Net's cross-validation (see solve_mt)
+        res = cross_validate(
+            X, np.ascontiguousarray(Y[:, 0]), sample_weight, folds, l1_ratios,
+            alphas=alphas, eps=eps, fit_intercept=fit_intercept, gram_mode="auto",
+            alpha_rule=alpha_rule, n_jobs=n_jobs, verbose=verbose,
+            solve_params=dict(solve_params, positive=False),
+        )
+        res.refit.coef = res.refit.coef.reshape(-1, 1)
+        return dataclasses.replace(res, paths=[], intercept=np.array([res.intercept]))
     full = make_design(X, sample_weight, fit_intercept)
     Yc_full, y_mean, yy = center_targets(full, Y)
     grids = [resolve_mt_alphas(full, Yc_full, alphas, r, eps) for r in l1_ratios]
@@ -251,10 +288,7 @@ def mt_cross_validate(X, Y, sample_weight, folds, l1_ratios, *, alphas, eps,
         progress.step(f"l1_ratio={l1_ratios[i]:g} fold {k + 1}/{len(folds)}")
         return out
 
-    if n_jobs == 1 or len(jobs) == 1:
-        results = [run(job) for job in jobs]
-    else:
-        results = map_threads(run, jobs, min(n_jobs, len(jobs)))
+    results = map_jobs(run, jobs, n_jobs)
     n_alphas = len(grids[0])
     mse = np.empty((len(l1_ratios), len(folds), n_alphas))
     nnz = np.empty((len(l1_ratios), len(folds), n_alphas))
