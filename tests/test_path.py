@@ -172,6 +172,41 @@ def test_every_path_driver_checks_alphas_alike(driver, alphas, match):
     assert_array_equal(got, [0.5, 0.01, 0.002])
 
 
+@pytest.mark.parametrize("driver", ["in memory", "dask"])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"l1_ratio": 1.5}, r"l1_ratio must be in \[0, 1\], got 1.5"),
+        ({"l1_ratio": np.nan}, r"l1_ratio must be in \[0, 1\], got nan"),
+        ({"eps": 0.0}, "eps must be > 0, got 0.0"),
+        ({"tol": -1.0}, "tol must be >= 0, got -1.0"),
+        ({"tol": np.nan}, "tol must be >= 0, got nan"),
+        ({"max_iter": 2.5}, "max_iter must be an integer >= 1, got 2.5"),
+        ({"max_iter": 0}, "max_iter must be an integer >= 1, got 0"),
+        ({"selection": "greedy"}, "selection must be 'cyclic' or 'random', got 'gr"),
+        ({"positive": None}, "positive must be a bool, got None"),
+        ({"fit_intercept": "yes"}, "fit_intercept must be a bool, got 'yes'"),
+    ],
+    ids=["l1_ratio", "l1_ratio nan", "eps", "tol", "tol nan", "max_iter float",
+         "max_iter 0", "selection", "positive", "fit_intercept"],
+)
+def test_every_path_function_checks_its_parameters_alike(driver, params, match):
+    """fastlasso.enet_path and fastlasso.dask.enet_path take their scalar parameters
+    by one rule (_solve_path.check_path_params): the same errors, raised before any
+    data is read (no cluster needed)."""
+    X, y, _ = data("tall")
+    if driver == "dask":
+        import dask.array as da
+
+        import fastlasso.dask as fld
+
+        path, X, y = fld.enet_path, da.from_array(X), da.from_array(y)
+    else:
+        path = fastlasso.enet_path
+    with pytest.raises(ValueError, match=match):
+        path(X, y, **{"l1_ratio": 0.5, "alphas": 3, **params})
+
+
 def test_Xy_sets_the_grid():
     """Xy = X^T y gives the same grid; a different Xy (2 X^T y) doubles alpha_max, as
     in scikit-learn, so Xy is really what the grid is computed from."""

@@ -24,6 +24,7 @@ from fastlasso._multitask import (
 from fastlasso._solve import n_threads_for
 from fastlasso._solve_path import (
     alpha_max,
+    check_path_params,
     geometric_grid,
     gram_cache_for,
     resolve_alphas,
@@ -163,22 +164,10 @@ def enet_path(
             )
     if params:  # scikit-learn's error, verbatim
         raise ValueError("Unexpected parameters in params", params.keys())
-    if not 0 <= l1_ratio <= 1:
-        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}.")
-    if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol}.")
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
-    if selection not in ("cyclic", "random"):
-        raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
-    flags = dict(positive=positive, fit_intercept=fit_intercept, copy_X=copy_X,
-                 return_n_iter=return_n_iter, check_input=check_input,
-                 do_screening=do_screening)
-    for name, value in flags.items():
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be a bool, got {value!r}.")
+    check_path_params(l1_ratio, eps, tol, max_iter, selection, positive=positive,
+                      fit_intercept=fit_intercept, copy_X=copy_X,
+                      return_n_iter=return_n_iter, check_input=check_input,
+                      do_screening=do_screening)
     if not (n_jobs is None or isinstance(n_jobs, (int, np.integer))):
         raise ValueError(f"n_jobs must be None or an integer, got {n_jobs!r}.")
     if not check_input:

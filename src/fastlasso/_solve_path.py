@@ -87,6 +87,26 @@ def check_alphas(alphas):
     return np.sort(alphas)[::-1]
 
 
+def check_path_params(l1_ratio, eps, tol, max_iter, selection, **flags):
+    """The scalar parameters of every path function (in memory and fastlasso.dask),
+    by one rule: ValueError naming the parameter for l1_ratio outside [0, 1], eps not
+    > 0, tol not >= 0 (NaN fails each), max_iter not an integer >= 1, selection not
+    "cyclic" or "random", or a flag (given by keyword) that is not a bool."""
+    if not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}.")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol}.")
+    if not (isinstance(max_iter, (Integral, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if selection not in ("cyclic", "random"):
+        raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be a bool, got {value!r}.")
+
+
 def resolve_alphas(design, yc, alphas, l1_ratio, eps, positive, Xty=None):
     """The grid for ``alphas`` (check_alphas): a count gives alpha_grid (Xty as
     there), values are the grid."""

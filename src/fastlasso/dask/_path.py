@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from fastlasso._solve_path import check_alphas, geometric_grid
+from fastlasso._solve_path import check_alphas, check_path_params, geometric_grid
 from fastlasso._statsolve import (
     GramBlocks,
     alpha_max,
@@ -146,19 +146,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
     >>> (coefs != 0).sum(axis=0), n_passes  # 2 passes for the whole path
     (array([ 0,  9, 10, 10, 10]), 2)
     """
-    if not 0 <= l1_ratio <= 1:
-        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}.")
-    if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol}.")
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
-    if selection not in ("cyclic", "random"):
-        raise ValueError(f"selection must be 'cyclic' or 'random', got {selection!r}.")
-    for name, value in dict(positive=positive, fit_intercept=fit_intercept).items():
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be a bool, got {value!r}.")
+    check_path_params(l1_ratio, eps, tol, max_iter, selection, positive=positive,
+                      fit_intercept=fit_intercept)
     if n_alphas is not None:
         warnings.warn(
             "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as "
