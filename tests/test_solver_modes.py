@@ -46,7 +46,7 @@ import fastlasso._solve as solve_module
 import fastlasso._solve_path as path_module
 from fastlasso import _cd
 from fastlasso._data import make_design, make_design_for_target
-from fastlasso._solve import bounds_at_zero, solve_cd
+from fastlasso._solve import solve_cd, workspace_at_zero
 from fastlasso._solve_path import solve_path
 
 from conftest import as_layout, make_regression_data
@@ -586,7 +586,7 @@ def test_direct_newton_steps_on_dense_data(dtype, model, variant):
 def test_first_gradient_from_the_column_statistics(layout, dtype, variant):
     """Sparse X: make_design_for_target returns Design.center's y_c and, from the pass
     of the column statistics, X^T S y_c; a solve from w = 0 given it as its first
-    gradient (bounds_at_zero) reaches the plain optimum in every mode. The gradients
+    gradient (workspace_at_zero) reaches the plain optimum in every mode. The gradients
     are really read: all-zero ones make w = 0 look optimal."""
     case = problem("text", dtype, "Lasso", variant)
     X, y, sw, fit_intercept, params, ref, w_ref = case
@@ -602,12 +602,12 @@ def test_first_gradient_from_the_column_statistics(layout, dtype, variant):
     assert_allclose(xty, X64.T @ syc, rtol=0, atol=1e-13 * scale)
     tol = 1e-5 if dtype == np.float32 else TOL[dtype]  # see the Newton test
     for mode in modes(layout):
-        bounds = bounds_at_zero(design, xty)
-        sol = _solve_design(design, yc, params, tol=tol, gradient_bounds=bounds, **mode)
+        bounds = workspace_at_zero(design, xty)
+        sol = _solve_design(design, yc, params, tol=tol, workspace=bounds, **mode)
         assert_same_optimum(ref, w_ref, sol, dtype, _mode_id(mode), exact_zeros=True)
     assert np.count_nonzero(w_ref) > 0
-    bounds = bounds_at_zero(design, np.zeros_like(xty))
-    fooled = _solve_design(design, yc, params, tol=tol, gradient_bounds=bounds)
+    bounds = workspace_at_zero(design, np.zeros_like(xty))
+    fooled = _solve_design(design, yc, params, tol=tol, workspace=bounds)
     assert not fooled.coef.any()
 
 
@@ -618,9 +618,9 @@ def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
     have one gradient per feature."""
     X, y, _ = _data(60, 30, seed=2)
     used = []
-    real = _estimators.bounds_at_zero
+    real = _estimators.workspace_at_zero
     monkeypatch.setattr(
-        _estimators, "bounds_at_zero",
+        _estimators, "workspace_at_zero",
         lambda design, xty: used.append(xty is not None) or real(design, xty),
     )
     sparse = fastlasso.Lasso(alpha=0.05, tol=1e-12, warm_start=True)
@@ -632,12 +632,12 @@ def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
     fastlasso.Lasso(alpha=0.05, solver="fista").fit(sp.csc_matrix(X), y)
     assert used == [True, False, False, False]  # a prox solver has no use for it
     assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
-    bounds = _cd.GradientBounds(60, 30)
+    bounds = _cd.PathWorkspace(60, 30)
     with pytest.raises(ValueError, match="one gradient per feature"):
         bounds.start_at_zero(np.zeros(29))
     design = make_design(X, None, True)
     yc, _ = design.center(y)
-    solve_cd(design, yc, 0.05, gradient_bounds=bounds)
+    solve_cd(design, yc, 0.05, workspace=bounds)
     with pytest.raises(ValueError, match="fresh bounds"):
         bounds.start_at_zero(np.zeros(30))
 
@@ -722,7 +722,7 @@ def test_lazy_gram_cache_budget_white_box(slots):
     Xc, yc, _ = _centred(X, y, None, True)
     amax = np.abs(Xc.T @ yc).max() / len(y)
     cache = _cd.GramCache(300, slots)
-    bounds = _cd.GradientBounds(1100, 300)
+    bounds = _cd.PathWorkspace(1100, 300)
     cached, gram_used, w = [], [], None
     for alpha in amax * np.geomspace(0.9, 0.004, 12):
         sol = solve_cd(
@@ -733,7 +733,7 @@ def test_lazy_gram_cache_budget_white_box(slots):
             tol=1e-12,
             gram_mode="lazy",
             gram_cache=cache,
-            gradient_bounds=bounds,
+            workspace=bounds,
             max_iter=10**6,
         )
         plain = solve_cd(design, target, alpha, tol=1e-14, max_iter=10**6, **PLAIN)

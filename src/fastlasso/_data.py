@@ -401,7 +401,7 @@ def make_design_for_target(X, y, sample_weight, fit_intercept, estimator_name=No
                            first_gradient=True):
     """(design, y_c, y_mean, xty): make_design, then Design.center(y); for sparse X
     and first_gradient, the column statistics also give xty = X^T S y_c in the same
-    pass over X (the solver's first gradient from w = 0, see _solve.bounds_at_zero),
+    pass over X (the solver's first gradient from w = 0, see _solve.workspace_at_zero),
     else xty is None. (Dense X is left out: the extra dot product read the column
     from memory again, costing as much as the solver's pass it saved.)"""
     return _build_design(X, sample_weight, fit_intercept, estimator_name, y,

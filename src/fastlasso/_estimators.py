@@ -30,7 +30,7 @@ from fastlasso._data import (
 )
 from fastlasso._param_check import ValidateParamsOnce
 from fastlasso._path_functions import enet_path
-from fastlasso._solve import SOLVERS, bounds_at_zero, n_threads_for, solve
+from fastlasso._solve import SOLVERS, n_threads_for, solve, workspace_at_zero
 
 _OBJECTIVE_DOC = """
     Minimises, for each target, ::
@@ -221,7 +221,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         intercept = np.zeros(n_targets, dtype=X.dtype)
         gaps = np.zeros(n_targets, dtype=X.dtype)
         n_iter, history, n_thresholded = [], [], []
-        bounds = bounds_at_zero(design, xty)
+        workspace = workspace_at_zero(design, xty)
         for k in range(n_targets):
             if n_targets > 1:
                 yc, y_mean = design.center(Y[:, k])
@@ -244,7 +244,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
                 step_size=self.step_size,
                 step_schedule=self.step_schedule,
                 threshold=self.threshold,
-                gradient_bounds=bounds,
+                workspace=workspace,
             )
             coef[k] = sol.coef
             intercept[k] = intercept_of(y_mean, design.mu, sol.coef)

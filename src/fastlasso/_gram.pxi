@@ -112,7 +112,7 @@ cdef void _gram_grad(GramCache cache, const floating* w, const int32_t* alive,
 
 
 cdef void _gram_gradients(GramCache cache, const floating* w, const Features* f,
-                          GradientBounds b, double yy, double* R2, double* Ry,
+                          PathWorkspace b, double yy, double* R2, double* Ry,
                           Stats* st) noexcept nogil:
     """Phase 1 in full mode: the gradients of every alive feature (exact) and
     R2 = ||r||_S^2, Ry = r^T S y_c from the cache: Ry = yy - w.(X~^T S y_c) and
@@ -133,7 +133,7 @@ cdef void _gram_gradients(GramCache cache, const floating* w, const Features* f,
     st.work += f.n_alive * (f.n_supp + 1)
 
 
-cdef bint _gram_keep_xty(const Features* f, GradientBounds b, double* xty) noexcept nogil:
+cdef bint _gram_keep_xty(const Features* f, PathWorkspace b, double* xty) noexcept nogil:
     """At w = 0, if every alive gradient is exact, they are X~^T S y_c, which full
     mode needs (_promote_to_full): copy them to xty and return True."""
     cdef Py_ssize_t t

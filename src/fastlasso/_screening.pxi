@@ -10,7 +10,7 @@
 # the solve. For the Elastic Net x_j is a column of the extended design (X~ stacked on
 # sqrt(l2) I), whose norm is col_norm_j = sqrt(||x~_j||_S^2 + l2) and whose correlation
 # with the dual point is x~_j^T S r - l2 w_j. Features whose gradient is known only by
-# its bound (GradientBounds) are tested with the bound, which is safe: it can only keep
+# its bound (PathWorkspace) are tested with the bound, which is safe: it can only keep
 # a feature that the exact value would drop.
 
 from cython cimport floating
@@ -19,7 +19,7 @@ from libc.stdint cimport int32_t
 
 
 cdef Py_ssize_t gap_safe_screen(
-    const floating* w, Features* f, GradientBounds b, const double* xnorm,
+    const floating* w, Features* f, PathWorkspace b, const double* xnorm,
     const double* col_norm, const Settings* o, double gap, double dnorm,
     int32_t* dropped, Stats* st,
 ) noexcept nogil:

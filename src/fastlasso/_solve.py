@@ -136,14 +136,14 @@ def make_gram_cache(design, yc, gram_mode, gram_matrix=None, gram_xty=None):
     return _cd.GramCache(p, LAZY_GRAM_MAX_SLOTS)
 
 
-def bounds_at_zero(design, xty):
-    """GradientBounds for a solve from w = 0 whose first gradient X~^T S y_c = xty came
+def workspace_at_zero(design, xty):
+    """PathWorkspace for a solve from w = 0 whose first gradient X~^T S y_c = xty came
     with the column statistics (make_design_for_target); None without xty."""
     if xty is None:
         return None
-    bounds = _cd.GradientBounds(*design.X.shape)
-    bounds.start_at_zero(xty)
-    return bounds
+    workspace = _cd.PathWorkspace(*design.X.shape)
+    workspace.start_at_zero(xty)
+    return workspace
 
 
 def solve_cd(
@@ -167,15 +167,15 @@ def solve_cd(
     acceleration=True,
     n_threads=1,
     record_history=False,
-    gradient_bounds=None,
+    workspace=None,
     yy=None,
     warn=True,
 ):
     """Coordinate descent (working sets, Gap Safe screening, Anderson, Gram modes).
 
     gram_cache, if given, must have been made by make_gram_cache(design, yc, gram_mode)
-    with gram_mode already resolved; it is reused (paths, CV). gradient_bounds (a
-    _cd.GradientBounds for this design and target) is passed from one alpha of a path
+    with gram_mode already resolved; it is reused (paths, CV). workspace (a
+    _cd.PathWorkspace for this design and target) is passed from one alpha of a path
     to the next; yy is ||y_c||_S^2 if already known. Returns a Solution.
     """
     n, p = design.X.shape
@@ -206,16 +206,17 @@ def solve_cd(
         tol * yy,
         max_iter,
         positive=positive,
-        use_ws=working_sets,
-        use_screening=screening,
-        accel=acceleration,
-        gram=_KERNEL_GRAM_MODE[gram_mode],
+        working_sets=working_sets,
+        screening=screening,
+        anderson=acceleration,
+        newton=acceleration,
+        gram_mode=_KERNEL_GRAM_MODE[gram_mode],
         cache=gram_cache,
         n_threads=n_threads,
         shuffle=selection == "random",
         seed=selection_seed(selection, random_state),
         hist=hist,
-        bounds=gradient_bounds,
+        workspace=workspace,
         full_gram_max=FULL_GRAM_MAX_PATH,
         yy_c=yy,
     )
@@ -257,7 +258,7 @@ STEP_SCHEDULES = ("decaying", "constant", "polyak")
 # so callers such as the estimators can pass one set of options whatever the solver)
 _CD_ONLY = {"selection", "random_state", "gram_mode", "gram_matrix", "gram_xty",
             "gram_cache",
-            "working_sets", "screening", "acceleration", "gradient_bounds"}
+            "working_sets", "screening", "acceleration", "workspace"}
 _PROX_ONLY = {"step_size", "step_schedule", "threshold", "lipschitz", "gap_freq"}
 
 

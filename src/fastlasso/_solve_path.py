@@ -5,7 +5,7 @@ validated Design and centred target, returns plain arrays. Used by the public pa
 functions and by every cross-validation fold (_cv).
 
 Each alpha starts from the previous solution and from the gradients X~^T S r of the
-previous passes with bounds on how far they moved (_cd.GradientBounds), so it recomputes
+previous passes with bounds on how far they moved (_cd.PathWorkspace), so it recomputes
 only the features near the boundary instead of a whole pass over X; the first outer
 iteration already screens with a small duality gap (Gap Safe rules drop most features)
 and its working set starts from the previous support plus the features nearest to
@@ -151,11 +151,11 @@ def solve_path(
     n_iters, converged = [], []
     w = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
     progress = Progress(k, "path", verbose)
-    bounds = _cd.GradientBounds(design.n_samples, p)
+    workspace = _cd.PathWorkspace(design.n_samples, p)
     yy = design.weighted_sq_norm(yc)
     for i, alpha in enumerate(alphas):
         sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=w, gram_mode=gram_mode,
-                       gram_cache=gram_cache, gradient_bounds=bounds, yy=yy,
+                       gram_cache=gram_cache, workspace=workspace, yy=yy,
                        **solve_params)
         coefs[i] = sol.coef
         gaps[i] = sol.gap

@@ -217,7 +217,7 @@ class GramModelSolver:
                 np.ascontiguousarray(G, dtype=np.float64),
                 np.ascontiguousarray(b, dtype=np.float64),
             )
-        self.bounds = _cd.GradientBounds(rows, max(m, 1))
+        self.workspace = _cd.PathWorkspace(rows, max(m, 1))
 
     def solve(self, w0, l1, l2, tol_abs, max_iter, positive, selection, random_state):
         """(w, kernel output) from warm start w0 (length m), in the kernels' units."""
@@ -229,10 +229,11 @@ class GramModelSolver:
         out = _cd.enet_cd_dense(
             self.X, np.zeros(1, dtype=self.dtype), np.empty(0, dtype=self.dtype),
             np.empty(0), self.mu, self.norm2, self.xnorm, w, l1, l2, tol_abs,
-            max_iter, positive=positive, use_ws=True, use_screening=True, accel=True,
-            gram=_cd.GramMode.GRAM_FULL, cache=self.cache, n_threads=1,
-            shuffle=selection == "random",
-            seed=selection_seed(selection, random_state), hist=None, bounds=self.bounds,
+            max_iter, positive=positive, working_sets=True, screening=True,
+            anderson=True, newton=True, gram_mode=_cd.GramMode.GRAM_FULL,
+            cache=self.cache, n_threads=1, shuffle=selection == "random",
+            seed=selection_seed(selection, random_state), hist=None,
+            workspace=self.workspace,
             full_gram_max=0, yy_c=self.yy,
         )
         if not np.isfinite(w).all():

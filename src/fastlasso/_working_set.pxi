@@ -26,7 +26,7 @@ cdef Py_ssize_t score_features(
     """ws = alive, with score[j] = -inf on the support (n_supp of them), else the dual
     distance (l1 - |XtA_j|) / col_norm_j where the gradient is exact (d_at[j] == D),
     or the lower bound (l1 - bound_j) / col_norm_j from the gradient bound
-    |g_j| + xnorm_j (D - d_at_j) (see GradientBounds). Returns how many features
+    |g_j| + xnorm_j (D - d_at_j) (see PathWorkspace). Returns how many features
     violate their optimality condition (negative score)."""
     cdef Py_ssize_t t, j, n_viol = 0
     n_supp[0] = 0

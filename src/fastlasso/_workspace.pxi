@@ -7,7 +7,7 @@ from libc.stdint cimport int32_t
 import numpy as np
 
 
-cdef class GradientBounds:
+cdef class PathWorkspace:
     """Gradients g_j = x~_j^T S r from earlier passes and how far r moved since.
 
     With D the sum of ||r_t - r_(t-1)||_S over the outer iterations so far and d_j the
@@ -68,11 +68,11 @@ cdef class GradientBounds:
         self.d_at[:] = self.D
 
 
-cdef inline double _bound(GradientBounds b, const double* xnorm, Py_ssize_t j) noexcept nogil:
+cdef inline double _bound(PathWorkspace b, const double* xnorm, Py_ssize_t j) noexcept nogil:
     return fabs(b.g[j]) + xnorm[j] * (b.D - b.d_at[j])
 
 
-cdef inline bint _kept_residual_fits(GradientBounds b, const floating* w,
+cdef inline bint _kept_residual_fits(PathWorkspace b, const floating* w,
                                      const int32_t* supp, Py_ssize_t n_supp) noexcept nogil:
     """Whether b's kept residual is that of w (nonzero exactly on supp)."""
     cdef Py_ssize_t t
