@@ -59,7 +59,29 @@ def _mono_task_error(estimator):
     return ValueError(f"For mono-task outputs, use {name}")
 
 
-class MultiTaskElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
+class MultiTaskPredictMixin:
+    """What every multi-task estimator (one fit and CV) shares: ``predict`` and the
+    tags (sparse X accepted; a Y of several columns, not one)."""
+
+    def predict(self, X):
+        """Predict: ``X @ coef_.T + intercept_``, of shape (n_samples, n_targets)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, check_structure(X), accept_sparse=True, accept_large_sparse=True,
+            reset=False, dtype=[np.float64, np.float32],
+        )
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+
+class MultiTaskElasticNet(MultiTaskPredictMixin, ValidateParamsOnce, RegressorMixin,
+                          BaseEstimator):
     """Multi-task Elastic Net with the L1/L2 mixed-norm penalty (drop-in for
     scikit-learn's).
     {objective}
@@ -218,22 +240,6 @@ class MultiTaskElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
             return sp.csr_array(self.coef_)
         return sp.csr_matrix(self.coef_)
 
-    def predict(self, X):
-        """Predict: ``X @ coef_.T + intercept_``, of shape (n_samples, n_targets)."""
-        check_is_fitted(self)
-        X = validate_data(
-            self, check_structure(X), accept_sparse=True, accept_large_sparse=True,
-            reset=False, dtype=[np.float64, np.float32],
-        )
-        return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        return tags
-
 
 class MultiTaskLasso(MultiTaskElasticNet):
     """Multi-task Lasso with the L1/L2 mixed-norm penalty (drop-in for scikit-learn's).
@@ -300,8 +306,8 @@ MultiTaskElasticNet.__doc__ = MultiTaskElasticNet.__doc__.format(
 MultiTaskLasso.__doc__ = MultiTaskLasso.__doc__.format(objective=_OBJECTIVE_DOC)
 
 
-class MultiTaskElasticNetCV(CrossValidatedMixin, ValidateParamsOnce, RegressorMixin,
-                            BaseEstimator):
+class MultiTaskElasticNetCV(MultiTaskPredictMixin, CrossValidatedMixin,
+                            ValidateParamsOnce, RegressorMixin, BaseEstimator):
     """Multi-task Elastic Net with alpha (and l1_ratio) chosen by cross-validation.
 
     Same parameters, grid, folds, error and choice as scikit-learn's
@@ -457,21 +463,6 @@ class MultiTaskElasticNetCV(CrossValidatedMixin, ValidateParamsOnce, RegressorMi
         self.dual_gap_ = float(sol.gap)
         self.n_iter_ = int(sol.n_iter)
         return self
-
-    def predict(self, X):
-        """Predict with the refitted model: ``X @ coef_.T + intercept_``."""
-        check_is_fitted(self)
-        X = validate_data(self, check_structure(X), accept_sparse=True,
-                          accept_large_sparse=True, reset=False,
-                          dtype=[np.float64, np.float32])
-        return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        return tags
 
 
 class MultiTaskLassoCV(MultiTaskElasticNetCV):
