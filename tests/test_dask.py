@@ -7,7 +7,9 @@ also meet the tolerance. Fits run on the session's LocalCluster (2 worker proces
 """
 
 import pickle
+import warnings
 
+import dask
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 import fastlasso
 import fastlasso.dask as fld
@@ -138,8 +141,17 @@ def test_warm_start_and_convergence_warning(dask_client):
     assert est.n_iter_ < cold_iter
     local = fastlasso.Lasso(alpha=0.049, tol=1e-10).fit(X, y)
     check_against_local(X, y, None, est, local, 0.049, 1.0)
-    with pytest.warns(ConvergenceWarning, match="from a pass over the data"):
+    with pytest.warns(ConvergenceWarning, match="from a pass over the data") as rec:
         fld.Lasso(alpha=1e-4, tol=1e-14, max_iter=2, precompute=False).fit(dX, dy)
+    assert rec[0].filename == __file__  # the warning points at the user's call
+    with pytest.warns(ConvergenceWarning, match="alphas") as rec:
+        fld.lasso_path(dX, dy, alphas=[1e-3, 1e-4], tol=1e-14, max_iter=2,
+                       precompute=False)
+    assert rec[0].filename == __file__
+    with pytest.warns(ConvergenceWarning, match="fold") as rec:
+        fld.LassoCV(alphas=[1e-3, 1e-4], cv=2, tol=1e-14, max_iter=2,
+                    precompute=False).fit(dX, dy)
+    assert rec[0].filename == __file__
 
 
 @pytest.mark.parametrize("precompute", ["auto", False])
@@ -244,13 +256,23 @@ def test_sparse_predict_is_lazy_and_pickle_drops_client(dask_client):
 
 
 def test_default_client_and_local_schedulers(dask_client):
-    """client=None uses the default client; without one (inside a config that asks for
-    the synchronous scheduler, with no client given) the same coefficients."""
+    """client=None uses the default client; inside a dask configuration that names
+    another scheduler (synchronous, threads), that scheduler: the same coefficients
+    (bitwise: the statistics do not depend on the scheduler)."""
+    from distributed import get_task_stream
+
     X, y, _ = data(n=900, p=8)
     dX, dy, _ = to_dask(X, y, rows=100)
-    est = fld.Lasso(alpha=0.01).fit(dX, dy)
+    with get_task_stream(dask_client) as ts:
+        est = fld.Lasso(alpha=0.01).fit(dX, dy)
+    assert len(ts.data) > 0  # ran on the cluster
     est2 = fld.Lasso(alpha=0.01, client=dask_client).fit(dX, dy)
     np.testing.assert_array_equal(est.coef_, est2.coef_)
+    for scheduler in ("synchronous", "threads"):
+        with get_task_stream(dask_client) as ts, dask.config.set(scheduler=scheduler):
+            est3 = fld.Lasso(alpha=0.01).fit(dX, dy)
+        assert len(ts.data) == 0  # not on the cluster
+        np.testing.assert_array_equal(est3.coef_, est.coef_)
 
 
 def test_chunking_problems(dask_client):
@@ -279,8 +301,76 @@ def test_chunking_problems(dask_client):
         fld.Lasso().fit(dX, da.stack([dy, dy], axis=1))
     with pytest.raises(ValueError, match="'precompute' parameter of Lasso must be"):
         fld.Lasso(precompute=np.eye(5)).fit(dX, dy)
-    with pytest.raises(NotImplementedError, match="n >> p"):
-        fld.LassoCV().fit(dX[:, :4].rechunk((100, 4))[:10], dy[:10])
+
+
+@pytest.fixture
+def synchronous():
+    """dask's synchronous scheduler for fits with client=None (no cluster: their
+    passes cost milliseconds; the cluster's own tests are the others here)."""
+    with dask.config.set(scheduler="synchronous"):
+        yield
+
+
+def test_other_warnings_point_at_the_call(synchronous):
+    """The alpha=0 advice and the n_alphas deprecation point at the user's line too
+    (not at scikit-learn's fit wrapper or at lasso_path inside fastlasso)."""
+    X, y, _ = data(n=120, p=6)
+    dX, dy, _ = to_dask(X, y, rows=50)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fld.Lasso(alpha=0.0, max_iter=3).fit(dX, dy)
+    advice = [w for w in rec if "alpha=0" in str(w.message)]
+    assert len(advice) == 1 and advice[0].filename == __file__
+    with pytest.warns(FutureWarning, match="n_alphas") as rec:
+        fld.lasso_path(dX, dy, n_alphas=3)
+    assert rec[0].filename == __file__
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_working_set_cv_equals_in_memory(layout, weighted, fit_intercept, synchronous):
+    """Wide data (n < 4 p): every fold's path runs with working sets, the folds sharing
+    each pass; the grid, errors and choices equal the in-memory LassoCV's (tight tol:
+    both paths are then exact to about 1e-11), in fewer passes than two separate
+    paths on the full data would take (K separate fold paths: about K times one)."""
+    X, y, sw = data(n=300, p=240, layout=layout, density=0.1, seed=9)
+    sw = sw if weighted else None
+    dX, dy, dsw = to_dask(X, y, sw, rows=70)  # chunks straddle the folds
+    kw = dict(cv=4, alphas=20, tol=1e-12, fit_intercept=fit_intercept,
+              alpha_rule="1se")
+    est = fld.LassoCV(**kw).fit(dX, dy, sample_weight=dsw)
+    with threadpool_limits(1):  # the dense reference's small BLAS calls: no threads
+        local = fastlasso.LassoCV(**kw).fit(X, y, sample_weight=sw)
+    assert local.alpha_1se_ > local.alpha_min_  # the two rules choose differently
+    np.testing.assert_allclose(est.alphas_, local.alphas_, rtol=1e-12)
+    assert est.alpha_ == pytest.approx(local.alpha_, rel=1e-12)
+    assert est.alpha_1se_ == pytest.approx(local.alpha_1se_, rel=1e-12)
+    assert est.alpha_min_ == pytest.approx(local.alpha_min_, rel=1e-12)
+    np.testing.assert_allclose(est.mse_path_, local.mse_path_, rtol=1e-9)
+    np.testing.assert_allclose(est.mse_se_, local.mse_se_, rtol=1e-7)
+    np.testing.assert_allclose(est.n_nonzero_path_, local.n_nonzero_path_)
+    check_against_local(X, y, sw, est, local, est.alpha_, 1.0,
+                        fit_intercept=fit_intercept)
+    _, _, _, path_passes = fld.lasso_path(
+        dX, dy, alphas=est.alphas_, tol=1e-12, sample_weight=dsw,
+        fit_intercept=fit_intercept, return_n_passes=True)
+    assert est.n_passes_ < 2 * path_passes
+
+
+def test_working_set_elastic_net_cv_l1_ratios_positive(dask_client):
+    """Several l1_ratios (their paths share the passes too), positive coefficients,
+    on the cluster."""
+    X, y, sw = data(n=240, p=200, layout="csr", density=0.15, seed=9)
+    dX, dy, dsw = to_dask(X, y, sw, rows=50)
+    kw = dict(cv=3, l1_ratio=[0.5, 1.0], alphas=10, tol=1e-12, positive=True)
+    est = fld.ElasticNetCV(**kw).fit(dX, dy, sample_weight=dsw)
+    local = fastlasso.ElasticNetCV(**kw).fit(X, y, sample_weight=sw)
+    assert est.l1_ratio_ == local.l1_ratio_
+    assert est.alpha_ == pytest.approx(local.alpha_, rel=1e-12)
+    np.testing.assert_allclose(est.alphas_, local.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(est.mse_path_, local.mse_path_, rtol=1e-9)
+    check_against_local(X, y, sw, est, local, est.alpha_, est.l1_ratio_, positive=True)
 
 
 @pytest.mark.parametrize("layout", ["dense", "csr"])

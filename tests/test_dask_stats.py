@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from fastlasso import _chunkstats as chunkstats
 from fastlasso._chunkstats import (
     ChunkDataError,
     chunk_gram_block,
@@ -116,10 +117,59 @@ def test_residual_products_and_gram_blocks(layout, weighted):
     np.testing.assert_allclose(ry, (s * (y - 0.7)) @ R, rtol=1e-12)
     mu = rng.standard_normal(X.shape[1])
     rows, cols = np.array([4, 0, 9]), np.array([1, 4, 2, 11])
-    A, u = chunk_gram_block(X, y, sw, rows, cols, mu)
+    A = chunk_gram_block(X, y, sw, rows, cols, mu)
     Za, Zb = Xd[:, rows] - mu[rows], Xd[:, cols] - mu[cols]
     np.testing.assert_allclose(A, Za.T @ (s[:, None] * Zb), rtol=1e-10, atol=1e-8)
-    np.testing.assert_allclose(u, Za.T @ s, rtol=1e-10, atol=1e-8)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_chunk_pass_with_folds(layout, weighted, monkeypatch):
+    """One read of a chunk that straddles folds: per column, the residual products
+    with the rows of its held-out fold zero-weighted and their squared error apart;
+    per fold, the Gram blocks of its rows (scratch blocks of ROWS rows)."""
+    monkeypatch.setattr(chunkstats, "ROWS", 37)  # several row blocks per segment
+    monkeypatch.setattr(chunkstats, "BLOCK_BYTES", 1)  # 64 rows per residual block
+    X, y, sw = data(layout, np.float64, weighted)
+    Xd = X.toarray() if sp.issparse(X) else X
+    s = np.ones(X.shape[0]) if sw is None else sw
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((X.shape[1], 4)) * (rng.random((X.shape[1], 4)) < 0.4)
+    b, ybars = rng.standard_normal(4), rng.standard_normal(4)
+    held = np.array([-1, 2, 5, 2])
+    segments = [(2, 0, 150), (5, 150, 400), (6, 400, 503)]
+    resid = (W, b, ybars, held)
+    rows, cols = np.array([4, 0, 9]), np.array([1, 4, 2, 11, 0])
+    mu = rng.standard_normal(X.shape[1])
+    (G, sr, rr, ry, hs), gram = chunkstats.chunk_pass(
+        X, y, sw, resid=resid, gram=(rows, cols, mu), segments=segments)
+    R = y[:, None] - Xd @ W - b
+    M = np.repeat(s[:, None], 4, axis=1)
+    M[0:150, [1, 3]] = 0.0
+    M[150:400, 2] = 0.0
+    np.testing.assert_allclose(G, Xd.T @ (M * R), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(sr, (M * R).sum(axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rr, (M * R * R).sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(ry, (M * R * (y[:, None] - ybars)).sum(axis=0),
+                               rtol=1e-12)
+    H = s[:, None] * R * R
+    np.testing.assert_allclose(
+        hs, [0.0, H[:150, 1].sum(), H[150:400, 2].sum(), H[:150, 3].sum()],
+        rtol=1e-12)
+    assert sorted(gram) == [2, 5, 6]
+    for key, a, bnd in segments:
+        Za = Xd[a:bnd, rows] - mu[rows]
+        Zb = Xd[a:bnd, cols] - mu[cols]
+        np.testing.assert_allclose(gram[key], Za.T @ (s[a:bnd, None] * Zb),
+                                   rtol=1e-10, atol=1e-8)
+    # merged results: the residual parts summed, the Gram parts key by key
+    other = chunkstats.chunk_pass(X[:100], y[:100], None if sw is None else sw[:100],
+                                  resid=resid, gram=(rows, cols, mu),
+                                  segments=[(5, 0, 100)])
+    (G2, *_), gram2 = chunkstats.merge_pass(((G, sr, rr, ry, hs), gram), other)
+    np.testing.assert_array_equal(G2, G + other[0][0])
+    np.testing.assert_array_equal(gram2[5], gram[5] + other[1][5])
+    np.testing.assert_array_equal(gram2[2], gram[2])
 
 
 def test_cross_validation_segments_split_chunks():
@@ -132,6 +182,73 @@ def test_cross_validation_segments_split_chunks():
     merged = merge_moments(out[0], out[1])
     direct = chunk_moments(X[:100], y[:100], sw[:100], gram=True)
     np.testing.assert_allclose(merged.C, direct.C, rtol=1e-12, atol=1e-9)
+
+
+def at_offset(a, offset):
+    """A copy of array a whose data start ``offset`` float64s after a 64-byte
+    boundary."""
+    buf = chunkstats.aligned_empty((a.size + 8,))
+    out = buf[offset:offset + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize("active", ["few", "all"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_chunk_results_do_not_depend_on_memory_alignment(active, weighted,
+                                                         monkeypatch):
+    """The same chunk (X, y, weights) at 8 different addresses modulo 64 bytes each
+    (and X Fortran-ordered): bitwise the same moments, residual products and Gram
+    blocks (every BLAS operand copied aligned, one BLAS thread), so that chunks
+    recomputed elsewhere (a lost worker, another scheduler) merge to the same totals."""
+    monkeypatch.setattr(chunkstats, "BLOCK_BYTES", 1)  # blocks of 64 rows
+    X, y, sw = data("dense", np.float64, weighted, n=700, p=40)
+    W = np.zeros((40, 2))
+    W[[3, 7] if active == "few" else slice(None)] = 0.25
+    resid = (W, np.array([0.1, -0.2]), np.array([0.3, 0.3]), np.array([-1, 1]))
+    gram = (np.array([1, 5, 9]), np.arange(0, 40, 3), np.linspace(0, 1, 40))
+    segments = [(0, 0, 300), (1, 300, 700)]
+    results = []
+    for offset in range(8):
+        Xo, yo = at_offset(X, offset), at_offset(y, (offset + 3) % 8)
+        so = None if sw is None else at_offset(sw, (offset + 5) % 8)
+        if offset == 7:
+            Xo = np.asfortranarray(Xo)
+        results.append((
+            chunkstats.chunk_pass(Xo, yo, so, resid=resid, gram=gram,
+                                  segments=segments),
+            chunkstats.chunk_moments(Xo, yo, so, gram=True, segments=segments)))
+    (r0, g0), m0 = results[0]
+    for (r, g), m in results[1:]:
+        for a, b in zip(r, r0, strict=True):
+            np.testing.assert_array_equal(a, b)
+        for key in g0:
+            np.testing.assert_array_equal(g[key], g0[key])
+        for key in m0:
+            for field in ("xbar", "C", "cxy", "xm2", "ybar", "cyy", "S"):
+                np.testing.assert_array_equal(getattr(m[key], field),
+                                              getattr(m0[key], field))
+
+
+def test_chunk_results_do_not_depend_on_blas_threads():
+    """A chunk long enough for OpenBLAS to split its products between threads: the
+    same results whatever threads the calling process allows BLAS (the chunk functions
+    run it on one)."""
+    from threadpoolctl import threadpool_limits
+
+    X, y, sw = data("dense", np.float64, True, n=60_000, p=8)
+    W = np.full((8, 1), 0.3)
+    resid = (W, np.array([0.1]), np.array([0.2]), np.array([-1]))
+    out = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            out.append((chunkstats.chunk_moments(X, y, sw, gram=True),
+                        chunkstats.chunk_pass(X, y, sw, resid=resid)[0]))
+    (m1, r1), (m2, r2) = out
+    for field in ("xbar", "C", "cxy", "xm2", "ybar", "cyy", "S"):
+        np.testing.assert_array_equal(getattr(m1, field), getattr(m2, field))
+    for a, b in zip(r1, r2, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def sync_moments(X, y, sw):

@@ -18,16 +18,22 @@ Two chunks merge by the parallel-variance update (Chan, Golub & LeVeque 1979)
 so one pass gives the means and the centred Gram matrix, with no cancellation between
 chunks however large the means are.
 
-Residual products (``chunk_residual_products``): for coefficient columns W and
-intercepts b, r = y - X W - b and X^T S r, s^T r, s^T r^2, (S (y - ybar))^T r: all a
-duality gap needs (see fastlasso._statsolve). Gram blocks (``chunk_gram_block``):
-X~_A^T S X~_B for two feature sets, centred by given means.
+Passes of the solves (``chunk_pass``): for coefficient columns W and intercepts b,
+r = y - X W - b and X^T S r, s^T r, s^T r^2, (S (y - ybar))^T r: all a duality gap
+needs (see fastlasso._statsolve), with the rows of a cross-validation fold zero-weighted
+per column and their squared error returned apart (the held-out error); and Gram blocks
+X~_A^T S X~_B of two feature sets, centred by given means, per fold of rows. One pass
+serves the requests of several problems at once (the K folds of cross-validation).
 
-Determinism: each dense chunk is first copied into a 64-byte-aligned float64 buffer
-and the BLAS calls run on one thread, so a chunk's result does not depend on where
-its memory landed or on how many threads the worker has; with a merge tree fixed by
-chunk index (``tree_reduce``) the totals are then bitwise reproducible across
-schedulers and after recomputation (e.g. when a worker is lost).
+Determinism: every matrix a BLAS call reads (a dense chunk, or blocks of its rows
+kept in cache) is first copied into a 64-byte-aligned float64 buffer, so are the
+vectors and outputs, and all the work of a chunk runs with BLAS on one thread: a
+chunk's result then does not depend on where its memory landed (OpenBLAS's kernels
+round differently at different alignments: 1e-9 relative in X^T v) or on how many
+threads the process has (a threaded dot product sums in another order). With a merge
+tree fixed by chunk index (``tree_reduce``) the totals are bitwise reproducible across
+schedulers, in the client's process and on workers, and after recomputation (e.g. when
+a worker is lost).
 
 Bad data raise ``ChunkDataError`` (a ValueError) naming the chunk.
 """
@@ -59,6 +65,13 @@ def aligned_empty(shape, order="C"):
     buf = np.empty(size + ALIGN // 8, dtype=np.float64)
     start = (-buf.ctypes.data % ALIGN) // 8
     return buf[start:start + size].reshape(shape, order=order)
+
+
+def aligned_ones(n):
+    """A 64-byte-aligned float64 vector of n ones."""
+    out = aligned_empty((n,))
+    out[...] = 1.0
+    return out
 
 
 def aligned_copy(X, order="C"):
@@ -160,60 +173,106 @@ def _empty_moments(n, p, gram):
 
 
 def _moments_rows(X, y, s, gram):
-    """Moments of (X, y, s) already checked by as_chunk (s: None or float64)."""
+    """Moments of (X, y, s) already checked by as_chunk (s: None or float64); called
+    with BLAS on one thread. Dense rows go by blocks (_moments_dense)."""
     n, p = X.shape
+    if not sp.issparse(X):
+        return _moments_dense(X, y, s, gram)
     pos = None if s is None else s > 0
     n_pos = n if s is None else int(np.count_nonzero(pos))
     if n_pos == 0:
         return _empty_moments(n, p, gram)
-    sv = np.ones(n) if s is None else s
+    # every vector a BLAS call reads or writes is 64-byte aligned (module docstring)
+    sv = aligned_ones(n) if s is None else aligned_copy(s)
+    y = aligned_copy(y)
     S = float(n) if s is None else float(s.sum())
     ys = y if pos is None or n_pos == n else y[pos]
     ymin, ymax = float(ys.min()), float(ys.max())
-    ybar = float(sv @ y) / S
-    yc = y - ybar
-    syc = sv * yc
-    cyy = float(syc @ yc)
-    if sp.issparse(X):
-        Xp = X if pos is None or n_pos == n else X[pos]
-        xmin = np.asarray(Xp.min(axis=0).toarray(), dtype=np.float64).ravel()
-        xmax = np.asarray(Xp.max(axis=0).toarray(), dtype=np.float64).ravel()
-        xbar = np.asarray(X.T @ sv, dtype=np.float64).ravel() / S
-        cxy = np.asarray(X.T @ syc, dtype=np.float64).ravel() - xbar * float(syc.sum())
-        # centred squares as the in-memory column statistics form them: stored entries
-        # (x - xbar)^2, then the implicit zeros' weight times xbar^2
-        rows = np.repeat(np.arange(n), np.diff(X.indptr))
-        cols = X.indices
-        dev = X.data.astype(np.float64) - xbar[cols]
-        xm2 = np.bincount(cols, weights=sv[rows] * dev * dev, minlength=p)
-        stored_w = np.bincount(cols, weights=sv[rows], minlength=p)
-        stored = np.bincount(cols[sv[rows] > 0], minlength=p)
-        implicit = np.where(stored < n_pos, np.maximum(S - stored_w, 0.0), 0.0)
-        xm2 += implicit * xbar * xbar
-        C = None
-        if gram:
-            Xs = X.multiply(np.sqrt(sv)[:, None]).tocsr() if s is not None else X
-            A = (Xs.T @ Xs).toarray().astype(np.float64)
-            C = A - S * np.outer(xbar, xbar)
-            C[np.diag_indices(p)] = xm2
+    ybar = float(np.dot(sv, y)) / S
+    yc, syc = aligned_empty(n), aligned_empty(n)
+    np.subtract(y, ybar, out=yc)
+    np.multiply(sv, yc, out=syc)
+    cyy = float(np.dot(syc, yc))
+    Xp = X if pos is None or n_pos == n else X[pos]
+    xmin = np.asarray(Xp.min(axis=0).toarray(), dtype=np.float64).ravel()
+    xmax = np.asarray(Xp.max(axis=0).toarray(), dtype=np.float64).ravel()
+    xbar = np.asarray(X.T @ sv, dtype=np.float64).ravel() / S
+    cxy = np.asarray(X.T @ syc, dtype=np.float64).ravel() - xbar * float(syc.sum())
+    # centred squares as the in-memory column statistics form them: stored entries
+    # (x - xbar)^2, then the implicit zeros' weight times xbar^2
+    rows = np.repeat(np.arange(n), np.diff(X.indptr))
+    cols = X.indices
+    dev = X.data.astype(np.float64) - xbar[cols]
+    xm2 = np.bincount(cols, weights=sv[rows] * dev * dev, minlength=p)
+    stored_w = np.bincount(cols, weights=sv[rows], minlength=p)
+    stored = np.bincount(cols[sv[rows] > 0], minlength=p)
+    implicit = np.where(stored < n_pos, np.maximum(S - stored_w, 0.0), 0.0)
+    xm2 += implicit * xbar * xbar
+    C = None
+    if gram:
+        Xs = X.multiply(np.sqrt(sv)[:, None]).tocsr() if s is not None else X
+        A = (Xs.T @ Xs).toarray().astype(np.float64)
+        C = A - S * np.outer(xbar, xbar)
+        C[np.diag_indices(p)] = xm2
+    return Moments(n, n_pos, S, xbar, ybar, xm2, cxy, cyy, xmin, xmax, ymin, ymax, C)
+
+
+def _moments_dense(X, y, s, gram):
+    """Moments of dense rows, read once: blocks of rows (BLOCK_BYTES, at least 64 and
+    p rows, a multiple of 8) are copied into one 64-byte-aligned buffer, their moments
+    formed in cache (_moments_block) and merged block after block (merge_moments: the
+    parallel-variance update, so each block is centred by its own means). The blocks
+    are fixed by row index: the result does not depend on where memory landed."""
+    n, p = X.shape
+    rows = -(-max(64, p, BLOCK_BYTES // (8 * p)) // 8) * 8
+    buf = aligned_empty((min(rows, n), p))
+    sv = None if s is None else aligned_copy(s)
+    y = aligned_copy(y)
+    out = None
+    for u in range(0, n, rows):
+        v = min(u + rows, n)
+        Z = buf[: v - u]
+        Z[...] = X[u:v]
+        m = _moments_block(Z, y[u:v], None if sv is None else sv[u:v], gram)
+        out = m if out is None else merge_moments(out, m)
+    return out
+
+
+def _moments_block(Z, y, s, gram):
+    """Moments of an aligned C-ordered block Z (overwritten) with aligned y and s."""
+    n, p = Z.shape
+    pos = None if s is None else s > 0
+    n_pos = n if s is None else int(np.count_nonzero(pos))
+    if n_pos == 0:
+        return _empty_moments(n, p, gram)
+    sv = aligned_ones(n) if s is None else s
+    S = float(n) if s is None else float(s.sum())
+    Zp = Z if pos is None or n_pos == n else Z[pos]
+    xmin, xmax = Zp.min(axis=0), Zp.max(axis=0)
+    ys = y if pos is None or n_pos == n else y[pos]
+    ymin, ymax = float(ys.min()), float(ys.max())
+    ybar = float(np.dot(sv, y)) / S
+    yc, syc = aligned_empty(n), aligned_empty(n)
+    np.subtract(y, ybar, out=yc)
+    np.multiply(sv, yc, out=syc)
+    cyy = float(np.dot(syc, yc))
+    xbar, cxy = aligned_empty(p), aligned_empty(p)
+    np.matmul(sv, Z, out=xbar)
+    xbar /= S
+    Z -= xbar
+    np.matmul(syc, Z, out=cxy)
+    if s is not None:
+        Z *= np.sqrt(sv)[:, None]
+    if gram:
+        C = aligned_empty((p, p), order="F")
+        C[...] = 0.0
+        # Z^T Z as (Z^T)(Z^T)^T: Z^T is a Fortran-ordered view, no copy
+        C = dsyrk(1.0, Z.T, beta=0.0, c=C, trans=0, lower=0, overwrite_c=1)
+        C = np.triu(C) + np.triu(C, 1).T
+        xm2 = np.diag(C).copy()
     else:
-        Xp = X if pos is None or n_pos == n else X[pos]
-        xmin = np.asarray(Xp.min(axis=0), dtype=np.float64)
-        xmax = np.asarray(Xp.max(axis=0), dtype=np.float64)
-        Z = aligned_copy(X, order="F")
-        with _blas1():
-            xbar = (sv @ Z) / S
-            Z -= xbar
-            cxy = syc @ Z
-            if s is not None:
-                Z *= np.sqrt(sv)[:, None]
-            if gram:
-                C = dsyrk(1.0, Z, trans=1, lower=0)
-                C = np.triu(C) + np.triu(C, 1).T
-                xm2 = np.diag(C).copy()
-            else:
-                C = None
-                xm2 = np.einsum("ij,ij->j", Z, Z)
+        C = None
+        xm2 = np.einsum("ij,ij->j", Z, Z)
     return Moments(n, n_pos, S, xbar, ybar, xm2, cxy, cyy, xmin, xmax, ymin, ymax, C)
 
 
@@ -226,11 +285,13 @@ def chunk_moments(X, y, sw=None, *, gram=False, segments=None, where=None):
     {key: Moments} with one entry per segment, merged per key by ``merge_moments``.
     """
     X, y, s = as_chunk(X, y, sw, where)
-    if segments is None:
-        return _moments_rows(X, y, s, gram)
-    out = {}
-    for key, a, b in segments:
-        out[key] = _moments_rows(X[a:b], y[a:b], None if s is None else s[a:b], gram)
+    with _blas1():
+        if segments is None:
+            return _moments_rows(X, y, s, gram)
+        out = {}
+        for key, a, b in segments:
+            out[key] = _moments_rows(X[a:b], y[a:b], None if s is None else s[a:b],
+                                     gram)
     return out
 
 
@@ -268,31 +329,185 @@ def merge_moments(a, b):
     )
 
 
+ROWS = 4096  # rows of a dense chunk gathered at a time for Gram blocks
+BLOCK_BYTES = 1 << 19  # a block of dense rows kept in cache for both residual products
+
+
+def _segments(n, segments):
+    """The chunk's (key, start, stop) row ranges, or one range (0, 0, n) of all rows."""
+    return [(0, 0, n)] if segments is None else list(segments)
+
+
+def _dense_products(X, y, W, b, M, active):
+    """(R, X^T (M * R)) with R = y - X W - b, for a dense chunk X read ONCE: blocks of
+    rows (BLOCK_BYTES, at least 64) are copied into a 64-byte-aligned float64 buffer
+    that stays in cache for both products (X W, or X_active W_active when few features
+    are active, then the block's X^T (M R)). No copy of the chunk or of its columns; the
+    blocks are fixed by row index, so the result does not depend on where memory
+    landed (see the module docstring)."""
+    n, p = X.shape
+    c = W.shape[1]
+    rows = max(64, BLOCK_BYTES // (8 * p)) // 8 * 8  # R's blocks stay aligned
+    gather = 4 * active.size < p
+    Wp = aligned_copy(W[active] if gather else W)
+    buf = aligned_empty((min(rows, n), p))
+    gbuf = aligned_empty((min(rows, n), active.size)) if gather else None
+    sbuf = aligned_empty((min(rows, n), c))
+    R = aligned_empty((n, c))
+    G = np.zeros((p, c))
+    gout = aligned_empty((p, c))
+    for u in range(0, n, rows):
+        v = min(u + rows, n)
+        Zb, SRb = buf[: v - u], sbuf[: v - u]
+        Zb[...] = X[u:v]
+        Rb = R[u:v]
+        if active.size == 0:
+            Rb[...] = 0.0
+        elif gather:
+            Zg = gbuf[: v - u]
+            np.take(Zb, active, axis=1, out=Zg)
+            np.matmul(Zg, Wp, out=Rb)
+        else:
+            np.matmul(Zb, Wp, out=Rb)
+        np.subtract(y[u:v, None], Rb, out=Rb)
+        Rb -= b
+        np.multiply(Rb, M[u:v], out=SRb)
+        np.matmul(Zb.T, SRb, out=gout)
+        G += gout
+    return R, G
+
+
+def _residual_part(X, y, sv, segs, W, intercepts, ybars, held):
+    """(X^T S_c r_c (p, c), s_c^T r_c, r_c^T S_c r_c, (S_c (y - ybar_c))^T r_c, and
+    sum s r_c^2 over the rows of segment held_c), r_c = y - X w_c - b_c, S_c = the
+    weights with the rows of segment held_c set to 0 (all rows when held_c < 0)."""
+    n, c = X.shape[0], W.shape[1]
+    active = np.flatnonzero(np.any(W != 0, axis=1))
+    M = np.repeat(sv[:, None], c, axis=1)
+    held_rows = []
+    for key, a, b in segs:
+        cols = np.flatnonzero(held == key)
+        if cols.size:
+            M[a:b, cols] = 0.0
+            held_rows.append((cols, a, b))
+    if sp.issparse(X):
+        XA = X[:, active] if active.size < X.shape[1] else X
+        R = -np.asarray(XA @ W[active], dtype=np.float64).reshape(n, -1)
+        R += y[:, None]
+        R -= intercepts
+        SR = aligned_empty(R.shape)
+        np.multiply(R, M, out=SR)
+        G = np.asarray(X.T @ SR, dtype=np.float64)
+    else:
+        R, G = _dense_products(X, y, W, intercepts, M, active)
+        SR = R * M
+    held_sse = np.zeros(c)
+    for cols, a, b in held_rows:
+        Rh = R[a:b, cols]
+        held_sse[cols] = (Rh * Rh * sv[a:b, None]).sum(axis=0)
+    sr = SR.sum(axis=0)
+    rr = np.einsum("ik,ik->k", SR, R)
+    ry = np.einsum("ik,ik->k", SR, y[:, None] - ybars)
+    return G, sr, rr, ry, held_sse
+
+
+def _gram_part(X, sv, weighted, segs, rows, cols, shift):
+    """{key: X~_rows^T S X~_cols over the rows of segment key} with X~ = X - shift
+    (dense rows gathered ROWS at a time into aligned buffers; sparse: the products of
+    the raw columns, then sum s (x_a - m_a)(x_b - m_b) = A_ab - m_a u_b - u_a m_b
+    + S m_a m_b with u = X^T s)."""
+    out = {}
+    if sp.issparse(X):
+        Xc = X.tocsc()
+        Xa, Xb = Xc[:, rows].tocsr(), Xc[:, cols].tocsr()
+        ma, mb = shift[rows], shift[cols]
+        for key, a, b in segs:
+            s = sv[a:b]
+            A_seg, B_seg = Xa[a:b], Xb[a:b]
+            ua = np.asarray(A_seg.T @ s).ravel()
+            ub = np.asarray(B_seg.T @ s).ravel()
+            Bs = B_seg.multiply(s[:, None]).tocsr() if weighted else B_seg
+            A = np.asarray((A_seg.T @ Bs).toarray(), dtype=np.float64)
+            A -= np.outer(ma, ub) + np.outer(ua, mb) - float(s.sum()) * np.outer(ma, mb)
+            out[key] = A
+        return out
+    ra = min(ROWS, X.shape[0])
+    buf_a = aligned_empty((ra, rows.size))
+    buf_b = aligned_empty((ra, cols.size))
+    prod = aligned_empty((rows.size, cols.size))
+    for key, a, b in segs:
+        A = np.zeros((rows.size, cols.size))
+        for u in range(a, b, ROWS):
+            v = min(u + ROWS, b)
+            Za, Zb = buf_a[: v - u], buf_b[: v - u]
+            Za[...] = X[u:v, rows]
+            Zb[...] = X[u:v, cols]
+            Za -= shift[rows]
+            Zb -= shift[cols]
+            if weighted:
+                Zb *= sv[u:v, None]
+            np.matmul(Za.T, Zb, out=prod)
+            A += prod
+        out[key] = A
+    return out
+
+
+def chunk_pass(X, y, sw, resid=None, gram=None, segments=None, where=None):
+    """One read of a chunk for the requests of a round of distributed solves.
+
+    resid = (W (p, c), intercepts (c,), ybars (c,), held (c,) segment keys or -1): for
+    each column c, r = y - X w_c - b_c and, with S_c the weights s with the rows of
+    segment held_c set to 0 (a cross-validation fold's held-out rows),
+    (X^T S_c r (p, c), s_c^T r, r^T S_c r, (S_c (y - ybar_c))^T r, sum over the rows of
+    segment held_c of s r^2 (the held-out squared error; 0 for held_c = -1)).
+    gram = (rows, cols, shift): {key: sum s (x_rows - m)(x_cols - m)^T over the rows of
+    each segment}, m = shift.
+    segments: the chunk's (key, start, stop) row ranges (fold_segments), or None for
+    one segment (key 0) of all rows. Returns (residual part or None, gram part or None);
+    merged by ``merge_pass``.
+    """
+    X, y, s = as_chunk(X, y, sw, where)
+    n = X.shape[0]
+    sv = aligned_ones(n) if s is None else aligned_copy(s)
+    segs = _segments(n, segments)
+    out_r = out_g = None
+    with _blas1():
+        if resid is not None:
+            W, b, ybars, held = resid
+            out_r = _residual_part(
+                X, y, sv, segs, np.asarray(W, dtype=np.float64),
+                np.asarray(b, dtype=np.float64), np.asarray(ybars, dtype=np.float64),
+                np.asarray(held, dtype=np.int64))
+        if gram is not None:
+            rows, cols, shift = gram
+            out_g = _gram_part(
+                X, sv, s is not None, segs, np.asarray(rows, dtype=np.intp),
+                np.asarray(cols, dtype=np.intp), np.asarray(shift, dtype=np.float64))
+    return out_r, out_g
+
+
+def merge_pass(a, b):
+    """Sum of two chunk_pass results (the Gram parts key by key, in sorted order)."""
+    ra, ga = a
+    rb, gb = b
+    r = rb if ra is None else (ra if rb is None else merge_sums(ra, rb))
+    if ga is None or gb is None:
+        return r, (gb if ga is None else ga)
+    g = dict(ga)
+    for key in sorted(gb):
+        g[key] = g[key] + gb[key] if key in g else gb[key]
+    return r, dict(sorted(g.items()))
+
+
 def chunk_residual_products(X, y, sw, W, intercepts, ybar, where=None):
     """For coefficient columns W (p, k) and intercepts b (k,), with r = y - X W - b:
-    (X^T S r (p, k), s^T r (k,), s^T r^2 (k,), (S (y - ybar))^T r (k,)), in float64."""
-    X, y, s = as_chunk(X, y, sw, where)
+    (X^T S r (p, k), s^T r (k,), s^T r^2 (k,), (S (y - ybar))^T r (k,)), in float64
+    (chunk_pass for all rows)."""
     W = np.asarray(W, dtype=np.float64)
-    n = X.shape[0]
-    active = np.flatnonzero(np.any(W != 0, axis=1))
-    with _blas1():
-        if sp.issparse(X):
-            XA = X[:, active] if active.size < X.shape[1] else X
-            R = -np.asarray(XA @ W[active], dtype=np.float64)
-        else:
-            Z = aligned_copy(X, order="C")
-            R = (-(Z[:, active] @ W[active]) if active.size
-                 else np.zeros((n, W.shape[1])))
-        R += y[:, None]
-        R -= np.asarray(intercepts, dtype=np.float64)
-        SR = R if s is None else R * s[:, None]
-        if sp.issparse(X):
-            G = np.asarray(X.T @ SR, dtype=np.float64)
-        else:
-            G = Z.T @ SR
-        sr = SR.sum(axis=0)
-        rr = np.einsum("ik,ik->k", SR, R)
-        ry = (y - ybar) @ SR
+    k = W.shape[1]
+    held = np.full(k, -1)
+    (G, sr, rr, ry, _), _ = chunk_pass(
+        X, y, sw, resid=(W, intercepts, np.full(k, float(ybar)), held), where=where)
     return G, sr, rr, ry
 
 
@@ -302,36 +517,10 @@ def merge_sums(a, b):
 
 
 def chunk_gram_block(X, y, sw, rows, cols, mu, where=None):
-    """(X~_A^T S X~_B, X~_A^T s) for the feature sets A = rows, B = cols, with
-    X~ = X - mu (dense chunks are centred, sparse ones corrected:
-    sum s (x_a - mu_a)(x_b - mu_b) = A_ab - mu_a u_b - u_a mu_b + S mu_a mu_b with
-    u = X^T s). The second part is for checks only (0 up to rounding when mu are
-    the weighted means)."""
-    X, _, s = as_chunk(X, y, sw, where)
-    rows = np.asarray(rows, dtype=np.intp)
-    cols = np.asarray(cols, dtype=np.intp)
-    mu = np.asarray(mu, dtype=np.float64)
-    n = X.shape[0]
-    sv = np.ones(n) if s is None else s
-    with _blas1():
-        if sp.issparse(X):
-            Xc = X.tocsc()
-            Xa, Xb = Xc[:, rows], Xc[:, cols]
-            ua = np.asarray(Xa.T @ sv).ravel()
-            ub = np.asarray(Xb.T @ sv).ravel()
-            Xbs = Xb if s is None else Xb.multiply(sv[:, None]).tocsc()
-            A = np.asarray((Xa.T @ Xbs).toarray(), dtype=np.float64)
-            S = float(sv.sum())
-            ma, mb = mu[rows], mu[cols]
-            A -= np.outer(ma, ub) + np.outer(ua, mb) - S * np.outer(ma, mb)
-            return A, ua - S * ma
-        Za = aligned_copy(X[:, rows], order="C")
-        Za -= mu[rows]
-        Zb = aligned_copy(X[:, cols], order="C")
-        Zb -= mu[cols]
-        if s is not None:
-            Zb *= sv[:, None]
-        return Za.T @ Zb, Za.T @ sv
+    """X~_A^T S X~_B for the feature sets A = rows, B = cols with X~ = X - mu, over all
+    rows of the chunk (chunk_pass)."""
+    _, g = chunk_pass(X, y, sw, gram=(rows, cols, mu), where=where)
+    return g[0]
 
 
 def tree_reduce(items, merge):

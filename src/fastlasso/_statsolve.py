@@ -1,12 +1,17 @@
 """Certified Elastic Net solves from sufficient statistics and passes over the data.
 
 The client side of distributed fits (fastlasso.dask), independent of the scheduler: the
-data are reached only through a ``passes`` object with two methods, each one pass over
-the rows (see fastlasso._chunkstats for the per-chunk work):
+data are reached only through a ``passes`` object whose method
+``run(resid=None, gram=None)`` makes one pass over the rows and returns the summed
+``fastlasso._chunkstats.chunk_pass`` results (residual products at coefficient columns,
+with a cross-validation fold's rows zero-weighted per column; Gram blocks of new
+working-set features per fold of rows).
 
-- ``residuals(W, intercepts, ybar)`` -> (X^T S r (p, k), s^T r, s^T r^2,
-  (S (y - ybar))^T r), r = y - X W - b, summed over all rows with the raw weights s;
-- ``gram_block(rows, cols, mu)`` -> (X~_rows^T S X~_cols, X~_rows^T s).
+Solves are generators of requests (``Residuals``: the gradient and gap at a point;
+``GramFetch``: Gram blocks of new features) and ``run_rounds`` drives several of them
+in lockstep, answering each round's requests with ONE pass: the K folds of
+cross-validation (and their l1_ratios) share every pass, so passes grow with the
+working-set iterations of the slowest fold, not with K.
 
 Units. As in memory, weights are rescaled to sum to n (factor n / S for the raw sums)
 and the kernels minimise F(w) = n P(w) = 1/2 ||y_c - X~ w||_S^2 + l1 ||w||_1
@@ -33,6 +38,7 @@ their working-set cap (at most that many rows) acts as in memory. The placeholde
 NaN-filled: were a kernel ever to read it, the result would be NaN, and rejected.
 """
 
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -40,8 +46,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from fastlasso import _cd
+from fastlasso._cancel import map_threads
 from fastlasso._data import check_scale, intercept_of
-from fastlasso._solve import scaled_penalties, selection_seed
+from fastlasso._solve import NOT_CONVERGED, scaled_penalties, selection_seed
 
 GAP_ROUNDING = 1e-13  # as the kernels: no restricted solve below this x ||y_c||^2
 MAX_OUTER = 100  # working-set iterations (each a pass or two) of one solve
@@ -57,7 +64,9 @@ class StatsProblem:
     G (p, p) = X~^T S X~ (None in regime B), xty = X~^T S y_c, yy = ||y_c||_S^2,
     norm2 = diag(G) with exact zeros for features constant on the weighted rows, mu the
     weighted column means and y_mean the weighted mean of y (zeros without intercept),
-    n rows, n_rows of them with positive weight, S the raw weight sum.
+    n rows, n_rows of them with positive weight, S the raw weight sum; held_out the
+    segment (cross-validation fold) of rows that carry zero weight in this problem, -1
+    if none.
     """
 
     n: int
@@ -71,6 +80,7 @@ class StatsProblem:
     y_mean: float
     dtype: np.dtype
     fit_intercept: bool
+    held_out: int = -1
 
     @property
     def n_features(self):
@@ -138,31 +148,143 @@ def alpha_max(problem, l1_ratio=1.0, positive=False):
 
 
 # --------------------------------------------------------------------------------------
-# duality gap from a pass
+# passes: what a solve asks of the data
 
 
 @dataclass
 class PassState:
-    """What a pass gives at w (units of the problem): g = X~^T S r, R2, Ry."""
+    """What a pass gives at w (units of the problem): g = X~^T S r, R2, Ry, and the raw
+    weighted squared error sum s r^2 over the problem's held-out rows (0 if none)."""
 
     w: np.ndarray
     g: np.ndarray
     R2: float
     Ry: float
+    held_sse: float = 0.0
 
 
-def residual_states(problem, passes, W):
-    """PassStates at the columns of W (p, k): one pass over the data."""
-    W = np.atleast_2d(np.asarray(W, dtype=np.float64).T).T
-    b = intercept_of(problem.y_mean, problem.mu, W)
-    G, sr, rr, ry = passes.residuals(W, b, problem.y_mean)
+@dataclass
+class Residuals:
+    """A request: the PassStates of ``problem`` at the columns of W (p, c)."""
+
+    problem: StatsProblem
+    W: np.ndarray
+
+
+@dataclass
+class GramFetch:
+    """A request: the Gram blocks of features ``feats`` for every view of ``store``."""
+
+    store: "GramStore"
+    feats: np.ndarray
+
+
+def serve(requests, passes):
+    """Answer a round of requests (Residuals, GramFetch) with one pass over the data:
+    every Residuals column (of any problem) and the union of the features to fetch go
+    into the same pass. Returns the answers in order: a list of PassStates for a
+    Residuals, None for a GramFetch (its store is updated). Fetches for a second store
+    (not made by the drivers here) take a pass of their own."""
+    resid = [r for r in requests if isinstance(r, Residuals)]
+    fetches = [f for f in requests if isinstance(f, GramFetch)]
+    stores = []
+    for f in fetches:
+        if not any(f.store is st for st in stores):
+            stores.append(f.store)
+    spec = None
+    if resid:
+        W = np.hstack([np.asarray(r.W, dtype=np.float64).reshape(r.W.shape[0], -1)
+                       for r in resid])
+        b, ybars, held = [], [], []
+        for r in resid:
+            Wr = np.asarray(r.W, dtype=np.float64).reshape(r.W.shape[0], -1)
+            pr = r.problem
+            b.append(np.atleast_1d(intercept_of(pr.y_mean, pr.mu, Wr)))
+            ybars += [pr.y_mean] * Wr.shape[1]
+            held += [pr.held_out] * Wr.shape[1]
+        spec = (W, np.concatenate(b), np.array(ybars), np.array(held))
+    out_r = None
+    for i, store in enumerate(stores or [None]):
+        gram = None
+        if store is not None:
+            new = np.unique(np.concatenate(
+                [f.feats for f in fetches if f.store is store]))
+            new = new[store.slot[new] < 0]
+            if new.size:
+                gram = (new, np.concatenate([store.feats, new]), store.shift)
+        if gram is None and (i > 0 or spec is None):
+            continue
+        r, g = passes.run(resid=spec if i == 0 else None, gram=gram)
+        if i == 0:
+            out_r = r
+        if gram is not None:
+            store.add(gram[0], g)
+    answers, col = [], 0
+    for req in requests:
+        if isinstance(req, GramFetch):
+            answers.append(None)
+            continue
+        c = np.asarray(req.W).reshape(req.W.shape[0], -1).shape[1]
+        answers.append(_states(req.problem, req.W, out_r, slice(col, col + c)))
+        col += c
+    return answers
+
+
+def _states(problem, W, raw, cols):
+    """PassStates of problem at the columns of W from the summed chunk_pass results
+    raw (the columns ``cols`` of them), in the problem's units."""
+    G, sr, rr, ry, hs = (a[..., cols] for a in raw)
+    W = np.asarray(W).reshape(W.shape[0], -1)
     c = problem.scale
     states = []
     for k in range(W.shape[1]):
         g = c * (G[:, k] - problem.mu * sr[k])
         g[problem.norm2 == 0] = 0.0
-        states.append(PassState(W[:, k], g, c * float(rr[k]), c * float(ry[k])))
+        states.append(PassState(W[:, k], g, c * float(rr[k]), c * float(ry[k]),
+                                float(hs[k])))
     return states
+
+
+def residual_states(problem, passes, W):
+    """PassStates at the columns of W (p, k): one pass over the data."""
+    W = np.atleast_2d(np.asarray(W, dtype=problem.dtype).T).T
+    return serve([Residuals(problem, W)], passes)[0]
+
+
+def run_rounds(steps, passes, n_jobs=1):
+    """Drive generators of requests (``certify_steps``, ``path_steps``) in lockstep:
+    each round collects the pending request of every unfinished generator and answers
+    them all with one pass (``serve``). Returns the generators' return values. With K
+    folds of cross-validation as generators, the passes are those of the slowest fold,
+    not K times as many. n_jobs > 1 advances the generators of a round in threads
+    (their client solves release the GIL; between passes they only read the stores)."""
+    results = [None] * len(steps)
+    pending = {}
+
+    def advance(item):
+        i, value = item
+        try:
+            return i, steps[i].send(value), None
+        except StopIteration as stop:
+            return i, None, stop
+
+    def step_all(items):
+        if n_jobs > 1 and len(items) > 1:
+            out = map_threads(advance, items, min(n_jobs, len(items)))
+        else:
+            out = [advance(item) for item in items]
+        for i, request, stop in out:
+            if stop is None:
+                pending[i] = request
+            else:
+                results[i] = stop.value
+
+    step_all([(i, None) for i in range(len(steps))])
+    while pending:
+        order = sorted(pending)
+        answers = serve([pending.pop(i) for i in order], passes)
+        step_all(list(zip(order, answers, strict=True)))
+    return results
 
 
 def gap_of(problem, state, alpha, l1_ratio, positive):
@@ -256,46 +378,72 @@ def anchored_model(G, state, feats):
 # Gram blocks of a growing working set (regime B), or the whole Gram (regime A)
 
 
-class GramBlocks:
-    """Client-side cache of X~_F^T S X~_F for the features F seen so far; new features
-    are fetched with one gram_block pass (their rows against all cached features)."""
+class FullGram:
+    """The whole Gram matrix of a problem (regime A): nothing to fetch."""
 
-    def __init__(self, problem, passes, full=False):
-        self.problem, self.passes = problem, passes
-        p = problem.n_features
+    full = True
+
+    def __init__(self, problem):
+        self.G = problem.G
+
+    def missing(self, feats):
+        return np.zeros(0, dtype=np.intp)
+
+    def sub(self, view, feats):
+        return self.G[np.ix_(feats, feats)]
+
+
+class GramStore:
+    """Client-side X~_F^T S X~_F of the features F fetched so far, for one or several
+    problems on the same rows (views: a fit, or the folds of cross-validation and the
+    refit). A pass computes, per segment j of rows (a fold), the sums
+    A_j = sum s (x - m)(x - m)^T of the new features against F and them, about one
+    shift m (the weighted mean of all rows, or 0 without intercept); a view v whose
+    training rows T_v are segments, with weighted mean mu_v and weight sum S_v, takes
+        X~^T S X~ = n/S_v (sum_(j in T_v) A_j - S_v d d^T),  d = mu_v - m,
+    (the centred sums of its rows, without cancellation against large means: d is
+    the small difference of two means). Memory: |F|^2 per view."""
+
+    full = False
+
+    def __init__(self, problems, train, shift):
+        p = problems[0].n_features
+        self.problems, self.train = list(problems), [list(t) for t in train]
+        self.shift = np.asarray(shift, dtype=np.float64)
         self.slot = np.full(p, -1, dtype=np.intp)
         self.feats = np.zeros(0, dtype=np.intp)
-        self.G = np.zeros((0, 0))
-        if full:
-            self.feats = np.arange(p)
-            self.slot[:] = self.feats
-            self.G = problem.G
+        self.G = [np.zeros((0, 0)) for _ in self.problems]
 
-    def ensure(self, feats):
-        """Fetch the missing features of feats (one pass if any). Returns whether a
-        pass was made."""
+    def missing(self, feats):
         feats = np.asarray(feats, dtype=np.intp)
-        new = feats[self.slot[feats] < 0]
-        if new.size == 0:
-            return False
-        allf = np.concatenate([self.feats, new])
-        block, _ = self.passes.gram_block(new, allf, self.problem.mu)
-        block = self.problem.scale * np.asarray(block, dtype=np.float64)
-        m_old, m = self.feats.size, allf.size
-        G = np.empty((m, m))
-        G[:m_old, :m_old] = self.G
-        G[m_old:, :] = block
-        G[:m_old, m_old:] = block[:, :m_old].T
-        # the new-new block symmetrised (rounding of the two triangles)
-        nn = G[m_old:, m_old:]
-        G[m_old:, m_old:] = 0.5 * (nn + nn.T)
-        self.G, self.feats = G, allf
-        self.slot[new] = np.arange(m_old, m)
-        return True
+        return feats[self.slot[feats] < 0]
 
-    def sub(self, feats):
+    def add(self, new, blocks):
+        """Insert the fetched blocks {segment: A_j (|new|, |F| + |new|)}."""
+        allf = np.concatenate([self.feats, new])
+        m_old, m = self.feats.size, allf.size
+        for v, (pr, segs) in enumerate(zip(self.problems, self.train, strict=True)):
+            block = np.zeros((new.size, m))
+            for j in segs:
+                if j in blocks:
+                    block += blocks[j]
+            if pr.fit_intercept:
+                d = pr.mu - self.shift
+                block -= pr.S * np.outer(d[new], d[allf])
+            block *= pr.scale
+            G = np.empty((m, m))
+            G[:m_old, :m_old] = self.G[v]
+            G[m_old:, :] = block
+            G[:m_old, m_old:] = block[:, :m_old].T
+            nn = G[m_old:, m_old:]  # symmetrised (rounding of the two triangles)
+            G[m_old:, m_old:] = 0.5 * (nn + nn.T)
+            self.G[v] = G
+        self.feats = allf
+        self.slot[new] = np.arange(m_old, m)
+
+    def sub(self, view, feats):
         s = self.slot[feats]
-        return self.G[np.ix_(s, s)]
+        return self.G[view][np.ix_(s, s)]
 
 
 # --------------------------------------------------------------------------------------
@@ -335,28 +483,30 @@ def working_set(problem, state, l1, l2, positive, ws_prev):
     return np.sort(np.concatenate([supp, cand[order[:take]]]))
 
 
-def solve_certified(problem, passes, blocks, alpha, l1_ratio, state, *, tol=1e-4,
-                    max_iter=1000, positive=False, selection="cyclic",
-                    random_state=None, full_first=None, warn=True):
+def certify_steps(problem, store, view, alpha, l1_ratio, state, *, tol=1e-4,
+                   max_iter=1000, positive=False, selection="cyclic",
+                   random_state=None, full_first=None):
     """Minimise P from state (exact at state.w, from a pass or the statistics) until the
-    gap from a pass is <= tol_gap. blocks: GramBlocks (full or working-set). If
-    full_first is a GramModelSolver (regime A), its solve comes first and is then
-    certified by one pass. Returns (Fit, passes used)."""
+    gap from a pass is <= tol_gap: a generator of requests (Residuals, GramFetch) that
+    returns the Fit (run it with ``run_rounds``). store: FullGram (regime A) or a
+    GramStore whose view ``view`` is this problem's. If full_first is a
+    GramModelSolver (regime A), its solve comes first and is then certified by one
+    pass. Each outer iteration solves on the working set's Gram model and asks for the
+    gradient and gap at the new point (a pass), after fetching the Gram blocks of
+    features new to the store (a pass, shared with the other problems of the round)."""
     n = problem.n
     l1, l2 = scaled_penalties(n, alpha, l1_ratio)
     tol_abs = tol * problem.yy
     tol_gap = tol_abs / n
     epochs = 0
-    n_pass = 0
     if problem.yy == 0.0:
         return Fit(np.zeros(problem.n_features, dtype=problem.dtype), 0.0, 0.0, 0,
-                   True, None), 0
+                   True, None)
     if full_first is not None:
         w, out = full_first.solve(state.w, l1, l2, tol_abs, max_iter, positive,
                                   selection, random_state)
         epochs += out["epochs"]
-        state = residual_states(problem, passes, w)[0]
-        n_pass += 1
+        state = (yield Residuals(problem, w[:, None]))[0]
     best, stall, ws_prev = np.inf, 0, 0
     for _ in range(MAX_OUTER):
         gap, _ = gap_of(problem, state, alpha, l1_ratio, positive)
@@ -368,13 +518,14 @@ def solve_certified(problem, passes, blocks, alpha, l1_ratio, state, *, tol=1e-4
             stall += 1
             if stall >= STALL_OUTER:
                 break
-        if blocks.feats.size == problem.n_features:
+        if store.full:
             feats = np.flatnonzero(problem.norm2 > 0)
         else:
             feats = working_set(problem, state, l1, l2, positive, ws_prev)
             ws_prev = feats.size
-            n_pass += blocks.ensure(feats)
-        G = blocks.sub(feats)
+            if store.missing(feats).size:
+                yield GramFetch(store, feats)
+        G = store.sub(view, feats)
         b, yy_model = anchored_model(G, state, feats)
         solver = GramModelSolver(G, b, yy_model, problem.norm2[feats], problem.n_rows,
                                  problem.dtype)
@@ -384,25 +535,79 @@ def solve_certified(problem, passes, blocks, alpha, l1_ratio, state, *, tol=1e-4
         epochs += out["epochs"]
         w = np.zeros(problem.n_features, dtype=problem.dtype)
         w[feats] = wW
-        state = residual_states(problem, passes, w)[0]
-        n_pass += 1
+        state = (yield Residuals(problem, w[:, None]))[0]
     else:
         gap, _ = gap_of(problem, state, alpha, l1_ratio, positive)
-    converged = gap <= tol_abs
-    if warn and not converged:
-        warn_gap(gap / n, tol_gap, tol, epochs)
     coef = np.asarray(state.w, dtype=problem.dtype)
-    return Fit(coef, gap / n, tol_gap, epochs, converged, state), n_pass
+    return Fit(coef, gap / n, tol_gap, epochs, gap <= tol_abs, state)
 
 
-def warn_gap(gap, tol_gap, tol, epochs):
+def solve_certified(problem, passes, store, alpha, l1_ratio, state, *, view=0,
+                    warn=True, **params):
+    """certify_steps run alone (one problem); warns (ConvergenceWarning) if the gap
+    from the data misses the tolerance. Returns the Fit."""
+    fit = run_rounds([certify_steps(problem, store, view, alpha, l1_ratio, state,
+                                    **params)], passes)[0]
+    if warn and not fit.converged:
+        warn_gap(fit.gap, fit.tol_gap, params.get("tol", 1e-4), fit.n_iter)
+    return fit
+
+
+@dataclass
+class PathFit:
+    """A warm-started path of certified fits: coefs (p, k) in the problem dtype, gaps
+    (k,) in P units from the data, epochs per alpha, converged flags, and the held-out
+    squared errors sum s r^2 over the problem's held-out rows (cross-validation)."""
+
+    coefs: np.ndarray
+    gaps: np.ndarray
+    n_iters: list
+    converged: np.ndarray
+    held_sse: np.ndarray
+
+
+def path_steps(problem, store, view, grid, l1_ratio, state, params):
+    """certify_steps for each alpha of grid (decreasing), each starting from the last
+    one's solution and exact gradient (no pass): a generator returning a PathFit."""
+    p, k = problem.n_features, len(grid)
+    coefs = np.zeros((p, k), dtype=problem.dtype)
+    gaps, sse = np.zeros(k), np.zeros(k)
+    conv = np.ones(k, dtype=bool)
+    n_iters = []
+    for i, alpha in enumerate(grid):
+        fit = yield from certify_steps(problem, store, view, alpha, l1_ratio, state,
+                                       **params)
+        coefs[:, i] = fit.coef
+        gaps[i], conv[i] = fit.gap, fit.converged
+        n_iters.append(fit.n_iter)
+        if fit.state is not None:
+            state = fit.state
+        sse[i] = state.held_sse
+    return PathFit(coefs, gaps, n_iters, conv, sse)
+
+
+def user_stacklevel():
+    """The stacklevel of a warning issued by the caller of this function that points at
+    the first frame outside fastlasso and scikit-learn's wrappers (its fit context
+    and parameter validation): the user's call."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not (name == "fastlasso" or name.startswith("fastlasso.")
+                or name in ("sklearn.base", "sklearn.utils._param_validation")):
+            return level
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_gap(gap, tol_gap, tol, epochs, what=""):
+    """ConvergenceWarning of a distributed fit, at the user's call."""
     warnings.warn(
-        f"Objective did not converge after {epochs} epochs: duality gap {gap:.3e} "
-        f"(from a pass over the data) > tolerance {tol_gap:.3e} "
-        f"(tol={tol:g} x ||y - mean(y)||^2 / n). Increase max_iter, scale the "
-        "features, or increase alpha.",
+        f"{NOT_CONVERGED} Duality gap{what}: {gap:.3e} (from a pass over the data), "
+        f"tolerance: {tol_gap:.3e} (tol={tol:g} x ||y - mean(y)||^2 / n), after "
+        f"{epochs} epochs.",
         ConvergenceWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
 
 

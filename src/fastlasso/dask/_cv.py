@@ -1,16 +1,29 @@
-"""LassoCV and ElasticNetCV on dask data: K-fold paths from one pass of statistics.
+"""LassoCV and ElasticNetCV on dask data: K-fold paths with passes shared by the folds.
 
 Folds are contiguous (scikit-learn's KFold without shuffling), so a fold is a range of
-rows; chunks that straddle a fold boundary are split. One pass computes the moments and
-centred Gram matrix of every fold's rows (fastlasso._chunkstats); a fold's training
-statistics are the merge of the other folds' (no subtraction, so no cancellation), its
+rows; chunks that straddle a fold boundary are split into segments. One pass computes
+the moments of every fold's rows (fastlasso._chunkstats); a fold's training statistics
+are the merge of the other folds' (no subtraction, so no cancellation).
+
+n >> p (regime A): the moments include each fold's centred Gram matrix; every fold's
 path runs on the client in full-Gram mode (fastlasso._statsolve.gram_path) and its
 held-out errors come from its own moments (held_out_mse): the data are not read again.
-The model refitted at the chosen alpha is certified by one more pass. Totals: two passes
-for any number of folds, alphas and l1_ratios (wide data, which would need working sets
-per fold, are not supported yet).
+The model refitted at the chosen alpha is certified by one more pass. Two passes for any
+number of folds, alphas and l1_ratios.
+
+Wide or sparse data (regime B): fold k is the problem on all rows with zero weight on
+its held-out rows (as the in-memory CV of a large X), and its path runs with working
+sets (fastlasso._statsolve.path_steps). The K fold paths (times the l1_ratios) run in
+lockstep and share every pass: one pass computes X~^T S_k r_k for all of them at once
+(X is read once for K columns), the held-out squared errors come with it (the rows of
+fold k are in the same chunks), and the Gram blocks of features new to any fold's
+working set are fetched once per fold of rows and combined per problem (GramStore).
+Passes: 1 (moments) + the working-set rounds of the slowest fold + the refit's (which
+starts with the Gram blocks the folds fetched).
 """
 
+
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,13 +37,18 @@ from fastlasso._cv import select_alpha, standard_errors
 from fastlasso._data import intercept_of
 from fastlasso._estimators_cv import l1_ratios_of
 from fastlasso._statsolve import (
-    GramBlocks,
+    FullGram,
     GramModelSolver,
+    GramStore,
     PassState,
     gram_path,
     held_out_mse,
+    path_steps,
     problem_from_moments,
+    residual_states,
+    run_rounds,
     solve_certified,
+    warn_gap,
 )
 from fastlasso.dask._estimators import _DaskEstimatorMixin, choose_regime
 from fastlasso.dask._passes import DaskData
@@ -67,6 +85,64 @@ def fold_bounds(n, k):
     return np.concatenate([[0], np.cumsum(sizes)])
 
 
+def gram_folds(trains, blocks, grids, l1_ratios, params, n_jobs):
+    """Regime A: every (l1_ratio, fold) path on its training Gram matrix, held-out
+    errors from the fold's moments. Returns mse (L, K, n_alphas), coefficient paths
+    [l1][fold] and all-converged (the paths' Gram gaps are certified by the refit's
+    pass only through the choice: no fold warning)."""
+    k = len(trains)
+
+    def run(job):
+        i, f = job
+        coefs, _, _ = gram_path(trains[f], grids[i], l1_ratios[i], **params)
+        return held_out_mse(blocks[f], trains[f], coefs), coefs
+
+    jobs = [(i, f) for i in range(len(l1_ratios)) for f in range(k)]
+    results = (map_threads(run, jobs, min(n_jobs, len(jobs))) if n_jobs > 1
+               else [run(job) for job in jobs])
+    return collect(jobs, results, len(l1_ratios), k, len(grids[0]))
+
+
+def collect(jobs, results, n_l1, k, n_alphas):
+    mse = np.empty((n_l1, k, n_alphas))
+    paths = [[None] * k for _ in range(n_l1)]
+    for (i, f), (m, c) in zip(jobs, results, strict=True):
+        mse[i, f] = m
+        paths[i][f] = c
+    return mse, paths
+
+
+def held_sse_at_zero(block, train):
+    """sum s (y - b)^2 over the rows of Moments block for w = 0 (intercept b =
+    train.y_mean: 0 without intercept)."""
+    d = block.ybar - train.y_mean
+    return float(block.cyy + block.S * d * d)
+
+
+def working_set_folds(data, full, trains, blocks, grids, l1_ratios, params, n_jobs):
+    """Regime B: the (l1_ratio, fold) paths in lockstep, every round of requests one
+    pass (module docstring). Returns mse, paths, the GramStore (its last view is the
+    full problem's, for the refit) and the number of (fold, alpha) fits that missed
+    tol (with the largest such gap and its tolerance)."""
+    k = len(trains)
+    train = [[j for j in range(k) if j != f] for f in range(k)] + [list(range(k))]
+    store = GramStore(trains + [full], train, full.mu)
+    jobs = [(i, f) for i in range(len(l1_ratios)) for f in range(k)]
+    steps = []
+    for i, f in jobs:
+        t = trains[f]
+        state = PassState(np.zeros(t.n_features, dtype=t.dtype), t.xty.copy(), t.yy,
+                          t.yy, held_sse_at_zero(blocks[f], t))
+        steps.append(path_steps(t, store, f, grids[i], l1_ratios[i], state, params))
+    fits = run_rounds(steps, data, n_jobs=n_jobs)
+    results = [(fit.held_sse / blocks[f].S, fit.coefs)
+               for (_, f), fit in zip(jobs, fits, strict=True)]
+    missed = [(fit.gaps[~fit.converged].max(), int(np.count_nonzero(~fit.converged)))
+              for fit in fits if not fit.converged.all()]
+    mse, paths = collect(jobs, results, len(l1_ratios), k, len(grids[0]))
+    return mse, paths, store, missed
+
+
 class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
     """Elastic Net with alpha (and l1_ratio) chosen by K-fold cross-validation on a Dask
     cluster: the same grid, folds (contiguous KFold), errors and choice as
@@ -75,7 +151,8 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 
     For n >> p (n >= 4 p, p <= 4096): two passes over the data whatever the number of
     folds and alphas (module docstring); the refitted model's duality gap comes from the
-    second pass.
+    second pass. Wider or sparse data: working sets, the folds' paths sharing every
+    pass (a pass or two per alpha of the slowest fold).
 
     Parameters
     ----------
@@ -83,13 +160,18 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         As in :class:`fastlasso.ElasticNetCV`.
     random_state, selection, alpha_rule :
         As in :class:`fastlasso.ElasticNetCV`.
-    precompute : "auto" or True, default="auto"
+    precompute : "auto" or bool, default="auto"
+        True: the Gram regime; False: working sets; "auto" chooses (as
+        :class:`fastlasso.dask.ElasticNet`).
     cv : int, KFold(shuffle=False) or None, default=None
         Number of contiguous folds (None: 5).
     n_jobs : int or None, default=None
-        Client threads over the (l1_ratio, fold) paths.
+        Client threads over the (l1_ratio, fold) paths' solves.
     client : distributed.Client or None, default=None
         See :class:`fastlasso.dask.ElasticNet`.
+    persist : bool, default=False
+        See :class:`fastlasso.dask.ElasticNet` (wide data: the passes of every
+        working-set round then read memory).
 
     Attributes
     ----------
@@ -139,6 +221,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         "selection": [StrOptions({"cyclic", "random"})],
         "alpha_rule": [StrOptions({"min", "1se"})],
         "client": "no_validation",
+        "persist": ["boolean"],
     }
 
     path = staticmethod(enet_path)
@@ -146,7 +229,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True,
                  verbose=0, n_jobs=None, positive=False, random_state=None,
-                 selection="cyclic", alpha_rule="min", client=None):
+                 selection="cyclic", alpha_rule="min", client=None, persist=False):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -163,6 +246,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         self.selection = selection
         self.alpha_rule = alpha_rule
         self.client = client
+        self.persist = persist
 
     def _l1_ratios(self):
         return l1_ratios_of(self.l1_ratio)
@@ -187,16 +271,13 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : object
         """
-        data = DaskData(X, y, sample_weight, self.client)
+        data = DaskData(X, y, sample_weight, self.client, self.persist)
         n, p = data.n_samples, data.n_features
         k = n_folds(self.cv, n)
-        if choose_regime(n, p, self.precompute) != "gram":
-            raise NotImplementedError(
-                "fastlasso.dask cross-validation needs n >> p (n >= 4 p, p <= 4096); "
-                f"got {n} x {p}. For wider data, fit fastlasso.dask.enet_path per "
-                "fold.")
+        regime = choose_regime(n, p, self.precompute)
         l1_ratios = self._l1_ratios()
-        blocks = data.moments(gram=True, fold_bounds=fold_bounds(n, k))
+        bounds = fold_bounds(n, k)
+        blocks = data.moments(gram=regime == "gram", fold_bounds=bounds)
         blocks = [blocks[i] for i in range(k)]
         full = problem_from_moments(tree_reduce(blocks, merge_moments),
                                     self.fit_intercept, data.dtype)
@@ -204,24 +285,22 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
                  for r in l1_ratios]
         params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
                       selection=self.selection, random_state=self.random_state)
-        trains = [problem_from_moments(
+        trains = [replace(problem_from_moments(
             tree_reduce([b for j, b in enumerate(blocks) if j != i], merge_moments),
-            self.fit_intercept, data.dtype, n=n, check=False) for i in range(k)]
-
-        def run(job):
-            i, f = job
-            coefs, _, _ = gram_path(trains[f], grids[i], l1_ratios[i], **params)
-            return held_out_mse(blocks[f], trains[f], coefs), coefs
-
-        jobs = [(i, f) for i in range(len(l1_ratios)) for f in range(k)]
-        n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        results = (map_threads(run, jobs, min(n_jobs, len(jobs))) if n_jobs > 1
-                   else [run(job) for job in jobs])
-        mse = np.empty((len(l1_ratios), k, len(grids[0])))
-        paths = [[None] * k for _ in l1_ratios]
-        for (i, f), (m, c) in zip(jobs, results, strict=True):
-            mse[i, f] = m
-            paths[i][f] = c
+            self.fit_intercept, data.dtype, n=n, check=False), held_out=i)
+            for i in range(k)]
+        n_jobs = 1 if self.n_jobs is None else max(1, self.n_jobs)
+        if regime == "gram":
+            mse, paths = gram_folds(trains, blocks, grids, l1_ratios, params, n_jobs)
+        else:
+            data.use_folds(bounds)
+            mse, paths, store, missed = working_set_folds(
+                data, full, trains, blocks, grids, l1_ratios, params, n_jobs)
+            if missed:
+                gap = max(m[0] for m in missed)
+                warn_gap(gap, self.tol * full.yy / n, self.tol, self.max_iter,
+                         what=f" of a fold's path ({sum(m[1] for m in missed)} fold "
+                              "fits missed tol)")
         se = standard_errors(mse)
         i, a_min, a_1se = select_alpha(mse.mean(axis=1), se)
         a = a_min if self.alpha_rule == "min" else a_1se
@@ -240,14 +319,22 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         nnz = nnz.mean(axis=1)
         self.n_nonzero_path_ = nnz[0] if len(l1_ratios) == 1 else nnz
 
+        # the refit on all rows starts from the mean of the folds' solutions (as in
+        # memory) and is certified by a pass over the data
         warm = np.mean([paths[i][f][:, a] for f in range(k)], axis=0)
         warm[full.norm2 == 0] = 0.0
-        solver = GramModelSolver(full.G, full.xty, full.yy, full.norm2, full.n_rows,
-                                 full.dtype)
-        state = PassState(warm.astype(full.dtype), None, 0.0, 0.0)
-        fit, _ = solve_certified(full, data, GramBlocks(full, data, full=True),
-                                 self.alpha_, l1_ratios[i], state, full_first=solver,
-                                 **params)
+        warm = warm.astype(full.dtype)
+        if regime == "gram":
+            solver = GramModelSolver(full.G, full.xty, full.yy, full.norm2,
+                                     full.n_rows, full.dtype)
+            fit = solve_certified(full, data, FullGram(full), self.alpha_,
+                                  l1_ratios[i], PassState(warm, None, 0.0, 0.0),
+                                  full_first=solver, **params)
+        else:
+            state = residual_states(full, data, warm[:, None])[0] if np.any(warm) \
+                else PassState(warm, full.xty.copy(), full.yy, full.yy)
+            fit = solve_certified(full, data, store, self.alpha_, l1_ratios[i], state,
+                                  view=k, **params)
         self._set_input_attrs(data)
         self.coef_ = fit.coef
         self.intercept_ = (float(intercept_of(full.y_mean, full.mu, fit.coef))
@@ -265,7 +352,8 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
 
 class LassoCV(ElasticNetCV):
     """Lasso with alpha chosen by contiguous K-fold CV on a Dask cluster (as
-    :class:`fastlasso.LassoCV`): two passes over the data for n >> p.
+    :class:`fastlasso.LassoCV`): two passes over the data for n >> p; working sets
+    whose passes the folds share for wider data.
 
     Parameters
     ----------
@@ -273,14 +361,18 @@ class LassoCV(ElasticNetCV):
         As in :class:`fastlasso.LassoCV`.
     random_state, selection, alpha_rule :
         As in :class:`fastlasso.LassoCV`.
-    precompute : "auto" or True, default="auto"
-        The Gram regime (the only one cross-validation supports yet).
+    precompute : "auto" or bool, default="auto"
+        True: the Gram regime; False: working sets; "auto" chooses (as
+        :class:`fastlasso.dask.ElasticNet`).
     cv : int, KFold(shuffle=False) or None, default=None
         Number of contiguous folds (None: 5).
     n_jobs : int or None, default=None
-        Client threads over the fold paths.
+        Client threads over the fold paths' solves.
     client : distributed.Client or None, default=None
         See :class:`fastlasso.dask.ElasticNet`.
+    persist : bool, default=False
+        See :class:`fastlasso.dask.ElasticNet` (wide data: the passes of every
+        working-set round then read memory).
 
     Attributes
     ----------
@@ -320,7 +412,7 @@ class LassoCV(ElasticNetCV):
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
                  max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False,
                  n_jobs=None, positive=False, random_state=None, selection="cyclic",
-                 alpha_rule="min", client=None):
+                 alpha_rule="min", client=None, persist=False):
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -336,6 +428,7 @@ class LassoCV(ElasticNetCV):
         self.selection = selection
         self.alpha_rule = alpha_rule
         self.client = client
+        self.persist = persist
 
     def _l1_ratios(self):
         return np.ones(1)

@@ -26,12 +26,14 @@ from sklearn.utils.validation import check_is_fitted
 from fastlasso._compat import Interval, StrOptions, _fit_context
 from fastlasso._data import intercept_of
 from fastlasso._statsolve import (
-    GramBlocks,
+    FullGram,
     GramModelSolver,
+    GramStore,
     PassState,
     problem_from_moments,
     residual_states,
     solve_certified,
+    user_stacklevel,
 )
 from fastlasso.dask._passes import DaskData
 
@@ -71,19 +73,23 @@ def start_state(problem, data, regime, coef_init):
     return residual_states(problem, data, w)[0]
 
 
+def gram_store(problem, regime):
+    """Where a fit's Gram blocks come from: the whole Gram matrix (regime A) or a
+    GramStore of working-set blocks fetched from the data, centred by the means."""
+    if regime == "gram":
+        return FullGram(problem)
+    return GramStore([problem], [[0]], problem.mu)
+
+
 def fit_one(data, problem, regime, alpha, l1_ratio, coef_init, params):
-    """Certified solve of one alpha; returns (Fit, solver epochs)."""
+    """Certified solve of one alpha (warns if the gap misses tol); returns the Fit."""
     state = start_state(problem, data, regime, coef_init)
     first = None
     if regime == "gram":
-        blocks = GramBlocks(problem, data, full=True)
         first = GramModelSolver(problem.G, problem.xty, problem.yy, problem.norm2,
                                 problem.n_rows, problem.dtype)
-    else:
-        blocks = GramBlocks(problem, data)
-    fit, _ = solve_certified(problem, data, blocks, alpha, l1_ratio, state,
-                             full_first=first, **params)
-    return fit
+    return solve_certified(problem, data, gram_store(problem, regime), alpha,
+                           l1_ratio, state, full_first=first, **params)
 
 
 class _DaskEstimatorMixin:
@@ -205,8 +211,16 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         True: statistics with the full Gram matrix (one pass, p^2 floats per chunk);
         False: working sets; "auto" chooses.
     client : distributed.Client or None, default=None
-        None uses the default client (``distributed.default_client()``) or, without
-        one, dask's current scheduler. Not pickled.
+        None uses the default client (``distributed.default_client()``), unless dask's
+        configuration names another scheduler (``dask.config.set(scheduler=...)``),
+        or, without a client, dask's current scheduler. Not pickled.
+    persist : bool, default=False
+        Keep X, y and the weights in the workers' memory for the fit (computed once,
+        by the first pass, released after): the later passes (the certificate,
+        working-set iterations) then read memory instead of recomputing X's graph
+        (reading files, generating chunks). Use it when the data fit in the
+        cluster's memory and their graph is costly; data persisted beforehand
+        (``X = X.persist()``) need nothing more.
 
     Attributes
     ----------
@@ -251,12 +265,13 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "selection": [StrOptions({"cyclic", "random"})],
         "client": "no_validation",
+        "persist": ["boolean"],
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True,
                  precompute="auto", max_iter=1000, copy_X=True, tol=1e-4,
                  warm_start=False, positive=False, random_state=None,
-                 selection="cyclic", client=None):
+                 selection="cyclic", client=None, persist=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -269,6 +284,7 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.selection = selection
         self.client = client
+        self.persist = persist
 
     def _l1_ratio(self):
         return self.l1_ratio
@@ -296,8 +312,8 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         if self.alpha == 0:
             warnings.warn(
                 "With alpha=0, this algorithm does not converge well. You are advised "
-                "to use the LinearRegression estimator", stacklevel=2)
-        data = DaskData(X, y, sample_weight, self.client)
+                "to use the LinearRegression estimator", stacklevel=user_stacklevel())
+        data = DaskData(X, y, sample_weight, self.client, self.persist)
         regime = choose_regime(data.n_samples, data.n_features, self.precompute)
         moments = data.moments(gram=regime == "gram")
         problem = problem_from_moments(moments, self.fit_intercept, data.dtype)
@@ -342,8 +358,16 @@ class Lasso(ElasticNet):
         True: statistics with the full Gram matrix (one pass, p^2 floats per chunk);
         False: working sets; "auto" chooses.
     client : distributed.Client or None, default=None
-        None uses the default client (``distributed.default_client()``) or, without
-        one, dask's current scheduler. Not pickled.
+        None uses the default client (``distributed.default_client()``), unless dask's
+        configuration names another scheduler (``dask.config.set(scheduler=...)``),
+        or, without a client, dask's current scheduler. Not pickled.
+    persist : bool, default=False
+        Keep X, y and the weights in the workers' memory for the fit (computed once,
+        by the first pass, released after): the later passes (the certificate,
+        working-set iterations) then read memory instead of recomputing X's graph
+        (reading files, generating chunks). Use it when the data fit in the
+        cluster's memory and their graph is costly; data persisted beforehand
+        (``X = X.persist()``) need nothing more.
 
     Attributes
     ----------
@@ -384,7 +408,8 @@ class Lasso(ElasticNet):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, precompute="auto",
                  max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic", client=None):
+                 random_state=None, selection="cyclic", client=None,
+                 persist=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.precompute = precompute
@@ -396,6 +421,7 @@ class Lasso(ElasticNet):
         self.random_state = random_state
         self.selection = selection
         self.client = client
+        self.persist = persist
 
     def _l1_ratio(self):
         return 1.0

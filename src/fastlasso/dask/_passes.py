@@ -16,21 +16,25 @@ from dask.delayed import delayed
 
 from fastlasso._chunkstats import (
     ChunkDataError,
-    chunk_gram_block,
     chunk_moments,
-    chunk_residual_products,
+    chunk_pass,
     merge_moments,
-    merge_sums,
+    merge_pass,
 )
 
 RETRIES = 2  # automatic reruns of a failed task (a lost worker does not count)
 
 
 def resolve_client(client):
-    """The client given, else distributed's default client, else None (dask's current
-    scheduler: synchronous, threads or processes, as configured)."""
+    """The client given; else, if dask's configuration names a scheduler other than
+    distributed's (``dask.config.set(scheduler="synchronous")``, as for any dask
+    computation), None: that scheduler; else distributed's default client, or None
+    without one (dask's default scheduler)."""
     if client is not None:
         return client
+    scheduler = dask.config.get("scheduler", None)
+    if scheduler is not None and scheduler != "dask.distributed":
+        return None
     try:
         from distributed import default_client
 
@@ -112,7 +116,7 @@ class DaskData:
     (rechunked if not); y and the weights chunked like X's rows. ``count`` is the number
     of passes over the data so far (counting one made to learn unknown chunk sizes)."""
 
-    def __init__(self, X, y, sample_weight, client):
+    def __init__(self, X, y, sample_weight, client, persist=False):
         self.client = resolve_client(client)
         self.count = 0
         X, self.feature_names, self.count = _as_dask_array(X, "X")
@@ -159,9 +163,20 @@ class DaskData:
         self.X, self.y, self.sw = X, y, sw
         self.n_samples, self.n_features = int(n), int(p)
         self.starts = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
-        self._xb = X.to_delayed().ravel()
-        self._yb = y.to_delayed().ravel()
-        self._sb = sw.to_delayed().ravel() if sw is not None else [None] * len(self._xb)
+        # the three graphs optimised together, without dask's low-level fusion:
+        # chunks of X, y and the weights made by one task (a file read, a generator)
+        # are then made once per pass (linear fusion copies such a task into each of
+        # its dependents, and it would run twice)
+        arrays = [a for a in (X, y, sw) if a is not None]
+        if persist:  # computed by the first pass, kept in the workers' memory
+            arrays = (self.client.persist(arrays) if self.client is not None
+                      else list(dask.persist(*arrays)))
+        with dask.config.set({"optimization.fuse.active": False}):
+            arrays = dask.optimize(*arrays)
+        blocks = [a.to_delayed(optimize_graph=False).ravel() for a in arrays]
+        self._xb, self._yb = blocks[0], blocks[1]
+        self._sb = blocks[2] if sw is not None else [None] * len(self._xb)
+        self.segments = None
 
     @property
     def n_chunks(self):
@@ -243,15 +258,31 @@ class DaskData:
         leaves = self._leaves(chunk_moments, gram=gram, segments=segments)
         return self._run(leaves, merge_moments)
 
-    def residuals(self, W, intercepts, ybar):
-        """Summed chunk_residual_products at the columns of W. One pass."""
-        leaves = self._leaves(chunk_residual_products, np.asarray(W, dtype=np.float64),
-                              np.asarray(intercepts, dtype=np.float64), float(ybar))
-        return self._run(leaves, merge_sums)
+    def use_folds(self, bounds):
+        """Cut the later passes' chunks at the row offsets ``bounds`` (K + 1, from 0 to
+        n): their segments are the folds of cross-validation (keys 0..K-1)."""
+        self.segments = None if bounds is None else self.fold_segments(bounds)
 
-    def gram_block(self, rows, cols, mu):
-        """Summed chunk_gram_block for features rows x cols. One pass."""
-        leaves = self._leaves(chunk_gram_block, np.asarray(rows, dtype=np.intp),
-                              np.asarray(cols, dtype=np.intp),
-                              np.asarray(mu, dtype=np.float64))
-        return self._run(leaves, merge_sums)
+    def run(self, resid=None, gram=None):
+        """Summed fastlasso._chunkstats.chunk_pass results for the requests ``resid``
+        and ``gram`` (its arguments), over the current segments. One pass."""
+        if resid is not None:
+            resid = tuple(delayed(np.asarray(a), pure=True) for a in resid)
+        if gram is not None:
+            gram = tuple(delayed(np.asarray(a), pure=True) for a in gram)
+        leaves = self._leaves(chunk_pass, resid=resid, gram=gram,
+                              segments=self.segments)
+        return self._run(leaves, merge_pass)
+
+    def residuals(self, W, intercepts, ybar):
+        """(X^T S r, s^T r, r^T S r, (S (y - ybar))^T r) at the columns of W, over all
+        rows (chunk_pass without folds). One pass."""
+        W = np.asarray(W, dtype=np.float64)
+        k = W.shape[1]
+        segments, self.segments = self.segments, None
+        try:
+            out, _ = self.run(resid=(W, np.asarray(intercepts, dtype=np.float64),
+                                     np.full(k, float(ybar)), np.full(k, -1)))
+        finally:
+            self.segments = segments
+        return out[:4]

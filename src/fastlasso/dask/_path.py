@@ -14,15 +14,19 @@ import numpy as np
 
 from fastlasso._solve_path import check_alphas, check_path_params, geometric_grid
 from fastlasso._statsolve import (
-    GramBlocks,
+    FullGram,
     alpha_max,
     gap_of,
     gram_path,
+    path_steps,
     problem_from_moments,
     residual_states,
+    run_rounds,
     solve_certified,
+    user_stacklevel,
+    warn_gap,
 )
-from fastlasso.dask._estimators import choose_regime, start_state
+from fastlasso.dask._estimators import choose_regime, gram_store, start_state
 from fastlasso.dask._passes import DaskData
 
 
@@ -49,7 +53,8 @@ def _with_xty(problem, xty):
 
 
 def certified_path(data, problem, regime, grid, l1_ratio, coef_init, params):
-    """(coefs (p, k), gaps (k,) in P units from the data, epochs per alpha)."""
+    """(coefs (p, k), gaps (k,) in P units from the data, epochs per alpha); warns
+    (one ConvergenceWarning) naming the alphas whose gap on the data misses tol."""
     p, k = problem.n_features, len(grid)
     n = problem.n
     tol_abs = params["tol"] * problem.yy
@@ -58,30 +63,29 @@ def certified_path(data, problem, regime, grid, l1_ratio, coef_init, params):
     if regime == "gram":
         coefs, _, n_iters = gram_path(problem, grid, l1_ratio, coef_init, **params)
         states = residual_states(problem, data, coefs)
-        blocks = GramBlocks(problem, data, full=True)
+        store = FullGram(problem)
         gaps = np.empty(k)
+        conv = np.ones(k, dtype=bool)
         for i, state in enumerate(states):
             gap, _ = gap_of(problem, state, grid[i], l1_ratio, params["positive"])
             if gap > tol_abs:
-                fit, _ = solve_certified(problem, data, blocks, grid[i], l1_ratio,
-                                         state, **params)
+                fit = solve_certified(problem, data, store, grid[i], l1_ratio, state,
+                                      warn=False, **params)
                 coefs[:, i] = fit.coef
                 n_iters[i] += fit.n_iter
-                gap = fit.gap * n
+                gap, conv[i] = fit.gap * n, fit.converged
             gaps[i] = gap / n
-        return coefs, gaps, n_iters
-    blocks = GramBlocks(problem, data)
-    state = start_state(problem, data, regime, coef_init)
-    coefs = np.zeros((p, k), dtype=problem.dtype)
-    gaps = np.empty(k)
-    n_iters = []
-    for i, alpha in enumerate(grid):
-        fit, _ = solve_certified(problem, data, blocks, alpha, l1_ratio, state,
-                                 **params)
-        coefs[:, i] = fit.coef
-        gaps[i] = fit.gap
-        n_iters.append(fit.n_iter)
-        state = fit.state
+    else:
+        state = start_state(problem, data, regime, coef_init)
+        steps = path_steps(problem, gram_store(problem, regime), 0, grid, l1_ratio,
+                           state, params)
+        fit = run_rounds([steps], data)[0]
+        coefs, gaps, n_iters, conv = fit.coefs, fit.gaps, fit.n_iters, fit.converged
+    if not conv.all():
+        bad = np.flatnonzero(~conv)
+        i = bad[np.argmax(gaps[bad])]
+        warn_gap(gaps[i], params["tol"] * problem.yy / n, params["tol"], n_iters[i],
+                 what=f" at alpha={grid[i]:.4g} ({bad.size} of {k} alphas)")
     return coefs, gaps, n_iters
 
 
@@ -91,7 +95,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
               fit_intercept=False,
               sample_weight=None, tol=1e-4, max_iter=1000, random_state=None,
               selection="cyclic", n_jobs=None, do_screening=True, client=None,
-              return_n_passes=False):
+              return_n_passes=False, persist=False):
     """Elastic Net path on dask data (the signature of :func:`fastlasso.enet_path`).
 
     Minimises, for each alpha on the grid,
@@ -116,6 +120,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
         See :class:`fastlasso.dask.ElasticNet`.
     return_n_passes : bool, default=False
         Also return the number of passes over the data.
+    persist : bool, default=False
+        Keep the data in the workers' memory for the path (see
+        :class:`fastlasso.dask.ElasticNet`).
 
     Returns
     -------
@@ -152,9 +159,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
         warnings.warn(
             "'n_alphas' was deprecated in scikit-learn 1.9; pass the count as "
             "'alphas'.",
-            FutureWarning, stacklevel=2)
+            FutureWarning, stacklevel=user_stacklevel())
         alphas = n_alphas
-    data = DaskData(X, y, sample_weight, client)
+    data = DaskData(X, y, sample_weight, client, persist)
     regime = choose_regime(data.n_samples, data.n_features, precompute)
     problem = problem_from_moments(data.moments(gram=regime == "gram"), fit_intercept,
                                    data.dtype)
