@@ -2,9 +2,10 @@
 #
 # Level 1 (dot, axpy) are plain C loops, 4-way unrolled: compiled with -O3 they run as
 # fast as single-threaded OpenBLAS, and they never spawn threads (OpenBLAS parallelises
-# ddot/daxpy on long vectors, which made whole fits 4x slower on a busy 2-core machine
-# and oversubscribes the cores when CV folds run in threads). Level 3 (Gram blocks)
-# goes to scipy.linalg.cython_blas. No checks are made on any pointer or length.
+# ddot/daxpy on long vectors: its threads, woken for microseconds of work per call, wait
+# for cores when the machine is busy, and oversubscribe them when CV folds run in
+# threads). Level 3 (Gram blocks) goes to scipy.linalg.cython_blas. No checks are made
+# on any pointer or length.
 
 from cython cimport floating
 from scipy.linalg.cython_blas cimport dgemm, dsyrk
