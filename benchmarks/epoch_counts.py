@@ -17,12 +17,16 @@ sets of ``--data DIR`` (leukemia, riboflavin, debian_desc).
     python benchmarks/epoch_counts.py --out after.json  [--data ../shared/data]
     python benchmarks/epoch_counts.py --compare before.json after.json
 
+``--kernel-option NAME=VALUE`` passes a keyword to every kernel call: a new switch,
+off, must give the records of the kernel from before the switch existed.
+
 Only public entry points (estimators, ``enet_path``) and ``fastlasso._solve.solve_cd``
 (for the switches that have no public name) drive the fits; the kernel is observed by
 wrapping its module attributes, so the script survives refactors of the Python layer.
 """
 
 import argparse
+import ast
 import hashlib
 import inspect
 import json
@@ -48,11 +52,14 @@ LAYOUTS = ("dense", "csc32", "csc64")
 
 
 class KernelLog:
-    """Wraps _cd.enet_cd_<layout> and keeps what every call returned."""
+    """Wraps _cd.enet_cd_<layout> and keeps what every call returned; ``options``
+    (keyword arguments) are passed to every call (to show that a switch, off, leaves
+    the kernel's counts as they were before it existed)."""
 
-    def __init__(self):
+    def __init__(self, options=None):
         self.calls = []
         self._orig = {}
+        self.options = dict(options or {})
 
     def __enter__(self):
         for kind in LAYOUTS:
@@ -61,7 +68,7 @@ class KernelLog:
             self._orig[name] = orig
 
             def wrapped(*args, _orig=orig, _kind=kind, **kwargs):
-                out = _orig(*args, **kwargs)
+                out = _orig(*args, **{**kwargs, **self.options})
                 rec = {k: int(out[k]) for k in STAT_KEYS if k in out}
                 rec["layout"] = _kind
                 rec["gap"] = float(out["gap"]).hex()
@@ -330,10 +337,10 @@ def real_cases(data_dir):
     return cases
 
 
-def run(cases, verbose=True):
+def run(cases, verbose=True, options=None):
     results = {}
     for name, case in cases.items():
-        with KernelLog() as log:
+        with KernelLog(options) as log:
             t0 = time.perf_counter()
             arrays = case()
             dt = time.perf_counter() - t0
@@ -390,7 +397,15 @@ def main(argv=None):
     ap.add_argument("--only", help="comma-separated substrings of case names to run")
     ap.add_argument("--compare", nargs=2, metavar=("A", "B"),
                     help="compare two record files; exit 1 if they differ")
+    ap.add_argument("--kernel-option", action="append", default=[],
+                    metavar="NAME=VALUE",
+                    help="a keyword argument for every kernel call (a Python literal, "
+                         "such as polish=False); repeatable")
     args = ap.parse_args(argv)
+    options = {}
+    for opt in args.kernel_option:
+        name, _, value = opt.partition("=")
+        options[name] = ast.literal_eval(value)
     if args.compare:
         return compare(*args.compare)
     cases = synthetic_cases()
@@ -399,7 +414,7 @@ def main(argv=None):
     if args.only:
         keys = args.only.split(",")
         cases = {k: v for k, v in cases.items() if any(s in k for s in keys)}
-    results = run(cases)
+    results = run(cases, options=options)
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"cases": results}, f, indent=1)

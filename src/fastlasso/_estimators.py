@@ -57,7 +57,11 @@ _LASSO_OBJECTIVE_DOC = """
 _SOLVER_DOC = """
     The solver is coordinate descent with working sets, Gap Safe screening, Anderson
     acceleration and, for dense data, Gram-matrix updates; every fit is certified by its
-    duality gap: it stops when ``dual_gap_ <= tol * ||y - mean(y)||^2 / n``.
+    duality gap: it stops when ``dual_gap_ <= tol * ||y - mean(y)||^2 / n``. A converged
+    fit is then finished exactly on its support where that is cheap (one small linear
+    system, kept only if certified), so the same data give the same coefficients, to
+    rounding, whatever their layout (dense C or Fortran order, CSC, CSR), dtype path or
+    Gram mode.
 """
 
 _ALPHA_DOC = """\

@@ -429,6 +429,7 @@ cdef int _inner_gram(
             st.epochs += 1
             st.work += m * m
             if st.work > CHECK_WORK:
+                st.work_done += st.work
                 st.work = 0
                 if check_interrupt_status() == -1:
                     status = -1

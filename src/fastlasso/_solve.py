@@ -170,8 +170,12 @@ def solve_cd(
     workspace=None,
     yy=None,
     warn=True,
+    polish=True,
 ):
-    """Coordinate descent (working sets, Gap Safe screening, Anderson, Gram modes).
+    """Coordinate descent (working sets, Gap Safe screening, Anderson, Gram modes),
+    a converged solution finished exactly on its support where that is cheap
+    (``polish``, the kernels' _polish.pxi: the same data then give the same solution,
+    to rounding, in every layout, dtype path and Gram mode).
 
     gram_cache, if given, must have been made by make_gram_cache(design, yc, gram_mode)
     with gram_mode already resolved; it is reused (paths, CV). workspace (a
@@ -186,9 +190,12 @@ def solve_cd(
         w[:] = coef_init
     if yy == 0.0:  # y constant on the weighted rows: w = 0 is optimal for every alpha
         return Solution(np.zeros(p, dtype=design.dtype), 0.0, 0.0, 0, True)
+    prior_work = 0.0  # what this solve spent before the kernel: its own full Gram
     if gram_cache is None:
         gram_mode = resolve_gram_mode(design.X, gram_mode)
         gram_cache = make_gram_cache(design, yc, gram_mode, gram_matrix, gram_xty)
+        if gram_mode == "full" and gram_matrix is None:
+            prior_work = n * p * (p + 1) / 2
     # else the caller resolved the mode and made the cache (paths, CV)
     sqrt_sw = design.sqrt_sw
     hist = np.zeros((max(16, 2 * max_iter + 16) if record_history else 0, 3))
@@ -219,6 +226,8 @@ def solve_cd(
         workspace=workspace,
         full_gram_max=FULL_GRAM_MAX_PATH,
         yy_c=yy,
+        polish=polish,
+        prior_work=prior_work,
     )
     return _certified(
         w, out, hist, n, tol, tol_gap, out["epochs"], "epochs",
@@ -234,12 +243,15 @@ def _certified(w, out, hist, n, tol, tol_gap, n_iter, unit, advice, record_histo
     The warning opens with scikit-learn's sentence (code and tests written for
     scikit-learn match it), then gives the gap, the tolerance, the iterations run and
     the solver-specific advice, if any."""
-    gap = out["gap"] / n
+    # a gap below 0 is rounding (weak duality: P - D >= 0), as at an exact (polished) w
+    gap = max(out["gap"], 0.0) / n
     converged = gap <= tol_gap
     history = None
     if record_history:
         history = hist[: out["n_hist"]].copy()
         history[:, 1:] /= n
+        with np.errstate(invalid="ignore"):  # (NaN gaps stay NaN)
+            history[:, 2] = np.where(history[:, 2] < 0, 0.0, history[:, 2])
     if warn and not converged:
         warnings.warn(
             f"{NOT_CONVERGED} Duality gap: {gap:.3e}, tolerance: {tol_gap:.3e} "
@@ -256,8 +268,8 @@ SOLVERS = ("cd",) + PROX_SOLVERS
 STEP_SCHEDULES = ("decaying", "constant", "polyak")
 # keyword arguments that only one family of solvers reads (``solve`` drops the others,
 # so callers such as the estimators can pass one set of options whatever the solver)
-_CD_ONLY = {"selection", "random_state", "gram_mode", "gram_matrix", "gram_xty",
-            "gram_cache",
+_CD_ONLY = {"selection", "random_state", "gram_mode", "polish", "gram_matrix",
+            "gram_xty", "gram_cache",
             "working_sets", "screening", "acceleration", "workspace"}
 _PROX_ONLY = {"step_size", "step_schedule", "threshold", "lipschitz", "gap_freq"}
 
