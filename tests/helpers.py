@@ -12,7 +12,11 @@ them all:
   (cv=3); its refit is then the estimator's solution at alpha;
 - and, for several targets at once (MULTITASK_ENTRY_POINTS, not in ENTRY_POINTS):
   "MultiTaskLasso", "MultiTaskElasticNet", "MultiTaskLassoCV", "MultiTaskElasticNetCV"
-  and "MultiTask-enet_path" (enet_path with a 2-D y at one alpha, MultiTaskPathFit).
+  and "MultiTask-enet_path" (enet_path with a 2-D y at one alpha, MultiTaskPathFit);
+- and, for class labels (LOGISTIC_ENTRY_POINTS, factories without arguments at C=0.5,
+  tol=1e-10): "LogisticRegression-l1", "LogisticRegression-enet" (l1_ratio=0.5),
+  "LogisticRegressionCV" (the one-C grid [0.5], cv=3) and "logistic_path" at one C
+  (LogisticPathFit).
 
 ``entry_point(name, **defaults)`` gives a factory ``make(**params)``; a test module
 collects the ones it runs in a dict (its ESTIMATORS). To cover a new entry point, add
@@ -29,12 +33,15 @@ from fastlasso import (
     ElasticNetCV,
     Lasso,
     LassoCV,
+    LogisticRegression,
+    LogisticRegressionCV,
     MultiTaskElasticNet,
     MultiTaskElasticNetCV,
     MultiTaskLasso,
     MultiTaskLassoCV,
     enet_path,
     lasso_path,
+    logistic_path,
 )
 
 
@@ -141,6 +148,23 @@ class MultiTaskPathFit(BaseEstimator):
         return self
 
 
+class LogisticPathFit(BaseEstimator):
+    """``logistic_path`` at the one C [C], as an estimator (classes_ from y)."""
+
+    def __init__(self, C=1.0, l1_ratio=1.0, tol=1e-10):
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.tol = tol
+
+    def fit(self, X, y, sample_weight=None):
+        _, coefs, intercepts, gaps = logistic_path(
+            X, y, Cs=[self.C], l1_ratio=self.l1_ratio, tol=self.tol,
+            sample_weight=sample_weight)
+        self.classes_ = np.unique(y)
+        self.coef_, self.intercept_, self.dual_gap_ = coefs[0], intercepts[0], gaps[0]
+        return self
+
+
 def _one_alpha_cv(cls):
     def make(alpha=1.0, **params):
         return cls(alphas=[alpha], cv=3, **params)
@@ -168,6 +192,16 @@ _ENTRY_POINTS = {
 }
 MULTITASK_ENTRY_POINTS = tuple(n for n in _ENTRY_POINTS if n.startswith("MultiTask"))
 ENTRY_POINTS = tuple(n for n in _ENTRY_POINTS if n not in MULTITASK_ENTRY_POINTS)
+# the classifiers: name -> factory (module docstring)
+LOGISTIC_ENTRY_POINTS = {
+    "LogisticRegression-l1": lambda: LogisticRegression(
+        C=0.5, l1_ratio=1.0, tol=1e-10),
+    "LogisticRegression-enet": lambda: LogisticRegression(
+        C=0.5, l1_ratio=0.5, tol=1e-10),
+    "LogisticRegressionCV": lambda: LogisticRegressionCV(
+        Cs=[0.5], l1_ratios=[1.0], cv=3, tol=1e-10),
+    "logistic_path": lambda: LogisticPathFit(C=0.5),
+}
 ESTIMATOR_CLASSES = ("Lasso", "ElasticNet", "Lasso-fista", "ElasticNet-ista")
 PROX_ENTRY_POINTS = ("Lasso-fista", "ElasticNet-ista")
 

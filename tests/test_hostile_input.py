@@ -29,6 +29,7 @@ from conftest import gaussian_data
 from helpers import (
     ENTRY_POINTS,
     ESTIMATOR_CLASSES,
+    LOGISTIC_ENTRY_POINTS,
     MULTITASK_ENTRY_POINTS,
     PROX_ENTRY_POINTS,
     entry_point,
@@ -1137,3 +1138,145 @@ def test_mt_sparse_non_canonical_structure():
     for name in MT_NOT_CV:
         est = fit_checked(MT_ESTIMATORS[name](alpha=ALPHA), dup, Y)
         _assert_matches(est, _mt_ref(name, X, Y))
+
+
+# ---------------------------------------------------------------------------------
+# sparse logistic regression: labels and targets
+#
+# The classifiers' entry points (LogisticRegression with the L1 and the Elastic-Net
+# penalty, LogisticRegressionCV, logistic_path as an estimator) on hostile labels.
+# Expected outcomes: scikit-learn's errors for invalid labels, exact invariances
+# (relabelling) for valid ones.
+
+
+LOGISTIC = LOGISTIC_ENTRY_POINTS
+
+
+@pytest.fixture(params=sorted(LOGISTIC))
+def classifier(request):
+    return request.param
+
+
+def _labels(n=45, seed=0):
+    X, y = _data(n=n, seed=seed)
+    return X, np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))  # 3 balanced classes
+
+
+@pytest.mark.parametrize("kind", ["str", "object", "float", "negative", "bool"])
+def test_labels_of_any_type_give_the_integer_model(classifier, kind):
+    X, y = _labels()
+    if kind == "bool":
+        y = y > 0
+        ref = fit_checked(LOGISTIC[classifier](), X, y.astype(int))
+    else:
+        ref = fit_checked(LOGISTIC[classifier](), X, y)
+    labels = {
+        "str": np.array(["low", "mid", "top"])[y] if kind != "bool" else None,
+        "object": (np.array(["low", 2, 3.5], dtype=object)[y] if kind != "bool"
+                   else None),
+        "float": np.array([-1.0, 2.0, 7.0])[y] if kind != "bool" else None,
+        "negative": np.array([-3, -2, -1])[y] if kind != "bool" else None,
+        "bool": y,
+    }[kind]
+    if kind == "object":  # mixed label types: scikit-learn's error, verbatim
+        with pytest.raises(Exception) as ref_err:
+            linear_model.LogisticRegression().fit(X, labels)
+        with pytest.raises(ref_err.type) as err:
+            LOGISTIC[classifier]().fit(X, labels)
+        assert str(err.value) == str(ref_err.value)
+        return
+    est = fit_checked(LOGISTIC[classifier](), X, labels)
+    _assert_identical_classifier(est, ref)
+    assert list(est.classes_) == sorted(set(labels.tolist()))
+
+
+def _assert_identical_classifier(a, b):
+    assert_array_equal(a.coef_, b.coef_)
+    assert_array_equal(a.intercept_, b.intercept_)
+
+
+def test_one_class_is_refused_with_sklearns_message(classifier):
+    X, _ = _labels()
+    for y in (np.zeros(len(X)), np.array(["only"] * len(X))):
+        est = LOGISTIC[classifier]()
+        with pytest.raises(ValueError, match="at least 2 classes"):
+            est.fit(X, y)
+        assert not hasattr(est, "coef_")
+
+
+def test_nan_and_inf_labels_are_refused(classifier):
+    X, y = _labels()
+    for bad in (np.nan, np.inf):
+        yb = y.astype(float)
+        yb[3] = bad
+        with pytest.raises(ValueError, match="Input y contains"):
+            LOGISTIC[classifier]().fit(X, yb)
+
+
+def test_continuous_labels_are_refused(classifier):
+    X, y = _data(n=45)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        LOGISTIC[classifier]().fit(X, y)
+
+
+@pytest.mark.parametrize("shape", ["3d", "two_columns"])
+def test_multidimensional_labels_are_refused(classifier, shape):
+    X, y = _labels()
+    Y = y.reshape(-1, 1, 1) if shape == "3d" else np.c_[y, y]
+    with pytest.raises(ValueError):
+        LOGISTIC[classifier]().fit(X, Y)
+
+
+def test_column_labels_warn_and_fit_as_1d(classifier):
+    X, y = _labels()
+    from sklearn.exceptions import DataConversionWarning
+
+    with pytest.warns(DataConversionWarning):
+        est = LOGISTIC[classifier]().fit(X, y[:, None])
+    _assert_identical_classifier(est, LOGISTIC[classifier]().fit(X, y))
+
+
+def test_mismatched_rows_are_refused(classifier):
+    X, y = _labels()
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        LOGISTIC[classifier]().fit(X, y[:-2])
+    with pytest.raises(ValueError,
+                       match="inconsistent numbers of samples|sample_weight"):
+        LOGISTIC[classifier]().fit(X, y, sample_weight=np.ones(len(y) + 1))
+
+
+def test_nan_in_X_is_refused(classifier):
+    X, y = _labels()
+    X[2, 3] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        LOGISTIC[classifier]().fit(X, y)
+
+
+def test_negative_sample_weights_are_refused(classifier):
+    X, y = _labels()
+    sw = np.ones(len(y))
+    sw[0] = -1.0
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        LOGISTIC[classifier]().fit(X, y, sample_weight=sw)
+
+
+def test_constant_and_zero_columns_stay_out_of_the_model(classifier):
+    X, y = _labels()
+    X[:, 2] = 0.0
+    X[:, 5] = 3.7
+    est = fit_checked(LOGISTIC[classifier](), sp.csc_matrix(X), y)
+    assert not est.coef_[:, [2, 5]].any()
+    ref = fit_checked(LOGISTIC[classifier](), np.delete(X, [2, 5], axis=1), y)
+    assert_allclose(np.delete(est.coef_, [2, 5], axis=1), ref.coef_, atol=1e-8)
+
+
+@pytest.mark.parametrize("c", [1e100, 1e-100])
+def test_extreme_magnitudes_of_X(c):
+    """L1: (c X, C / c) has the solution (w / c, b) of (X, C): the kernels see the
+    same problem in other units."""
+    X, y = _labels()
+    ref = fastlasso.LogisticRegression(C=0.5, l1_ratio=1.0, tol=1e-12).fit(X, y)
+    est = fit_checked(
+        fastlasso.LogisticRegression(C=0.5 / c, l1_ratio=1.0, tol=1e-12), X * c, y)
+    assert_allclose(est.coef_ * c, ref.coef_, rtol=1e-6, atol=1e-9)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-9)

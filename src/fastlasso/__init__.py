@@ -15,6 +15,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from fastlasso._estimators import ElasticNet, Lasso  # noqa: E402
 from fastlasso._estimators_cv import ElasticNetCV, LassoCV  # noqa: E402
+from fastlasso._estimators_logistic import (  # noqa: E402
+    LogisticRegression,
+    LogisticRegressionCV,
+    logistic_path,
+)
 from fastlasso._estimators_multitask import (  # noqa: E402
     MultiTaskElasticNet,
     MultiTaskElasticNetCV,
@@ -31,12 +36,15 @@ __all__ = [
     "ElasticNetCV",
     "Lasso",
     "LassoCV",
+    "LogisticRegression",
+    "LogisticRegressionCV",
     "MultiTaskElasticNet",
     "MultiTaskElasticNetCV",
     "MultiTaskLasso",
     "MultiTaskLassoCV",
     "enet_path",
     "lasso_path",
+    "logistic_path",
     "patch_sklearn",
     "plot_cv",
     "plot_path",

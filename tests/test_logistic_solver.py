@@ -1,0 +1,299 @@
+"""The prox-Newton logistic kernels (_logistic.pyx) through _solve_logistic.
+
+References are independent of the code under test: scipy's L-BFGS-B on the smooth split
+W = U - V (U, V >= 0) of the same objective, written here in numpy, and the KKT
+conditions. Certificates: the reported duality gap must bound P - P* at every iterate
+(P* bounded above by the reference's objective), converged or not.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit, logsumexp
+from sklearn.exceptions import ConvergenceWarning
+
+from fastlasso._data import make_design
+from fastlasso._solve_logistic import solve_logistic
+
+
+def objective(X, y_idx, n_classes, coef, intercept, C, l1_ratio, s=None):
+    """scikit-learn's objective C sum_i s_i l_i + rho ||W||_1 + (1 - rho)/2 ||W||^2,
+    in float64 numpy."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = X.astype(np.float64)
+    s = np.ones(X.shape[0]) if s is None else s
+    W = np.asarray(coef, dtype=np.float64).reshape(-1, X.shape[1])
+    b = np.asarray(intercept, dtype=np.float64).reshape(-1)
+    Z = X @ W.T + b
+    if n_classes == 2 and W.shape[0] == 1:
+        z = Z[:, 0]
+        loss = -np.where(y_idx == 1, log_expit(z), log_expit(-z))
+    else:
+        loss = logsumexp(Z, axis=1) - Z[np.arange(len(y_idx)), y_idx]
+    pen = l1_ratio * np.abs(W).sum() + 0.5 * (1 - l1_ratio) * (W**2).sum()
+    return C * s @ loss + pen
+
+
+def reference(X, y_idx, n_classes, C, l1_ratio, fit_intercept, s=None):
+    """argmin of the objective by L-BFGS-B on W = U - V, U, V >= 0 (smooth)."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    n, p = X.shape
+    s = np.ones(n) if s is None else s
+    K = 1 if n_classes == 2 else n_classes
+    Y = np.eye(n_classes)[y_idx] if K > 1 else (y_idx == 1).astype(float)[:, None]
+    nb = K if fit_intercept else 0
+
+    def f(v):
+        U = v[: p * K].reshape(K, p)
+        V = v[p * K: 2 * p * K].reshape(K, p)
+        b = v[2 * p * K:] if fit_intercept else np.zeros(K)
+        W = U - V
+        Z = X @ W.T + b
+        if K == 1:
+            z = Z[:, 0]
+            loss = np.logaddexp(0, z) - Y[:, 0] * z
+            R = (expit(z) - Y[:, 0])[:, None]
+        else:
+            lse = logsumexp(Z, axis=1)
+            loss = lse - (Y * Z).sum(1)
+            R = np.exp(Z - lse[:, None]) - Y
+        R = C * s[:, None] * R
+        val = (C * s @ loss + l1_ratio * (U + V).sum()
+               + 0.5 * (1 - l1_ratio) * (W**2).sum())
+        gW = R.T @ X + (1 - l1_ratio) * W
+        g = np.concatenate([(gW + l1_ratio).ravel(), (-gW + l1_ratio).ravel(),
+                            R.sum(0) if fit_intercept else []])
+        return val, g
+
+    v0 = np.zeros(2 * p * K + nb)
+    bounds = [(0, None)] * (2 * p * K) + [(None, None)] * nb
+    res = minimize(f, v0, jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 50000, "maxfun": 100000, "ftol": 1e-16,
+                            "gtol": 1e-12, "maxcor": 30})
+    v = res.x
+    W = v[: p * K].reshape(K, p) - v[p * K: 2 * p * K].reshape(K, p)
+    b = v[2 * p * K:] if fit_intercept else np.zeros(K)
+    return W, b, res.fun
+
+
+def binary_data(n=80, p=30, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    w = np.zeros(p)
+    w[:5] = rng.uniform(1, 2, 5) * rng.choice([-1, 1], 5)
+    y = (rng.uniform(size=n) < expit(X @ w + 0.5)).astype(int)
+    return X, y
+
+
+def multi_data(n=90, p=20, K=3, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W = np.zeros((K, p))
+    W[:, :4] = rng.standard_normal((K, 4)) * 1.5
+    Z = X @ W.T
+    P = np.exp(Z - logsumexp(Z, axis=1, keepdims=True))
+    y = np.array([rng.choice(K, p=pr) for pr in P])
+    return X, y
+
+
+def fit(X, y, n_classes, C, l1_ratio, fit_intercept=True, s=None, **kw):
+    design = make_design(X, s, fit_intercept)
+    return solve_logistic(design, y, n_classes, C, l1_ratio,
+                          weight_sum=None if s is None else s.sum(), **kw)
+
+
+CASES = [
+    # (data, n_classes, C, l1_ratio)
+    ("binary", 2, 0.1, 1.0),
+    ("binary", 2, 1.0, 0.5),
+    ("binary", 2, 0.05, 0.0),
+    ("multi", 3, 0.2, 1.0),
+    ("multi", 3, 0.5, 0.3),
+]
+
+
+def _data(kind):
+    return binary_data() if kind == "binary" else multi_data()
+
+
+@pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_matches_an_independent_minimiser(kind, n_classes, C, l1_ratio, fit_intercept):
+    X, y = _data(kind)
+    rng = np.random.default_rng(3)
+    s = rng.uniform(0.3, 2.0, len(y))
+    sol = fit(X, y, n_classes, C, l1_ratio, fit_intercept, s, tol=1e-12, max_iter=200)
+    W, b, f_ref = reference(X, y, n_classes, C, l1_ratio, fit_intercept, s)
+    f = objective(X, y, n_classes, sol.coef, sol.intercept, C, l1_ratio, s)
+    assert sol.converged
+    # the certificate: P(ours) - P* <= gap, and P* <= P(reference)
+    assert f - f_ref <= sol.gap + 1e-12 * abs(f_ref)
+    # the reference is no better than ours up to its own accuracy
+    assert f <= f_ref + 1e-9 * abs(f_ref)
+    coef = sol.coef
+    intercept = sol.intercept
+    if n_classes > 2 and fit_intercept:
+        b = b - b.mean()  # softmax intercepts are reported centred
+    np.testing.assert_allclose(coef, W, atol=2e-5 * max(1, np.abs(W).max()))
+    np.testing.assert_allclose(intercept, b, atol=2e-5 * max(1, np.abs(b).max()))
+
+
+def _kkt(X, y, n_classes, coef, intercept, C, l1_ratio, fit_intercept):
+    """Largest violation of the optimality conditions, relative to l1_ratio + C."""
+    X = np.asarray(X, dtype=np.float64)
+    W = np.asarray(coef, dtype=np.float64)
+    Z = X @ W.T + intercept
+    if W.shape[0] == 1:
+        R = (y == 1)[:, None] - expit(Z)
+    else:
+        R = np.eye(n_classes)[y] - np.exp(Z - logsumexp(Z, axis=1, keepdims=True))
+    G = C * R.T @ X - (1 - l1_ratio) * W  # must lie in l1_ratio * subdifferential
+    on = W != 0
+    viol = np.where(on, np.abs(G - l1_ratio * np.sign(W)),
+                    np.maximum(np.abs(G) - l1_ratio, 0))
+    worst = viol.max()
+    if fit_intercept:
+        worst = max(worst, np.abs(C * R.sum(0)).max())
+    return worst
+
+
+@pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_kkt_conditions_at_tight_tolerance(kind, n_classes, C, l1_ratio, fit_intercept):
+    X, y = _data(kind)
+    sol = fit(X, y, n_classes, C, l1_ratio, fit_intercept, tol=1e-12, max_iter=200)
+    # (with an L2 part the gap is quadratic in the residuals: sqrt(gap) scale)
+    assert _kkt(X, y, n_classes, sol.coef, sol.intercept, C, l1_ratio,
+                fit_intercept) < (1e-7 if l1_ratio == 1 else 1e-5)
+    assert (sol.coef != 0).sum() < sol.coef.size or l1_ratio == 0
+
+
+@pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gap_bounds_suboptimality_at_every_iterate(kind, n_classes, C, l1_ratio,
+                                                   fit_intercept):
+    """Stopped after 0, 1, 2, 3 prox-Newton iterations, far from the solution, the
+    reported gap still bounds P - P* (an invalid dual point would show here)."""
+    X, y = _data(kind)
+    _, _, f_ref = reference(X, y, n_classes, C, l1_ratio, fit_intercept)
+    gaps = []
+    for it in range(4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            sol = fit(X, y, n_classes, C, l1_ratio, fit_intercept, tol=1e-14,
+                      max_iter=it)
+        f = objective(X, y, n_classes, sol.coef, sol.intercept, C, l1_ratio)
+        assert f - f_ref <= sol.gap * (1 + 1e-9) + 1e-12 * abs(f_ref)
+        gaps.append(sol.gap)
+    assert gaps[-1] < gaps[0]
+
+
+LAYOUTS = {
+    "dense_F": lambda X: np.asfortranarray(X),
+    "csc32": lambda X: sp.csc_matrix(X),
+    "csc64": lambda X: _csc64(X),
+}
+
+
+def _csc64(X):
+    A = sp.csc_matrix(X)
+    return sp.csc_matrix(
+        (A.data, A.indices.astype(np.int64), A.indptr.astype(np.int64)), shape=A.shape)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES[:2] + CASES[3:4])
+def test_same_answer_in_every_layout(layout, kind, n_classes, C, l1_ratio):
+    X, y = _data(kind)
+    X = X * (np.abs(X) > 0.8)  # sparse-ish
+    ref = fit(X, y, n_classes, C, l1_ratio, tol=1e-12)
+    sol = fit(LAYOUTS[layout](X), y, n_classes, C, l1_ratio, tol=1e-12)
+    np.testing.assert_allclose(sol.coef, ref.coef, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(sol.intercept, ref.intercept, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES[:2] + CASES[3:4])
+def test_float32_stays_float32_and_agrees(kind, n_classes, C, l1_ratio):
+    X, y = _data(kind)
+    ref = fit(X, y, n_classes, C, l1_ratio, tol=1e-10)
+    sol = fit(X.astype(np.float32), y, n_classes, C, l1_ratio, tol=1e-5)
+    assert sol.coef.dtype == np.float32
+    np.testing.assert_allclose(sol.coef, ref.coef, atol=5e-3 * np.abs(ref.coef).max())
+
+
+def test_weights_are_replications_and_scale_C():
+    X, y = binary_data()
+    w = np.ones(len(y))
+    w[:10] = 2.0
+    Xd = np.vstack([X, X[:10]])
+    yd = np.concatenate([y, y[:10]])
+    a = fit(X, y, 2, 0.3, 1.0, s=w, tol=1e-12)
+    b = fit(Xd, yd, 2, 0.3, 1.0, tol=1e-12)
+    np.testing.assert_allclose(a.coef, b.coef, atol=1e-8)
+    np.testing.assert_allclose(a.intercept, b.intercept, atol=1e-8)
+    # weights a * s with C equal C * a with weights s
+    c = fit(X, y, 2, 0.1, 1.0, s=3 * w, tol=1e-12)
+    d = fit(X, y, 2, 0.3, 1.0, s=w, tol=1e-12)
+    np.testing.assert_allclose(c.coef, d.coef, atol=1e-8)
+    # unit weights are no weights
+    e = fit(X, y, 2, 0.3, 1.0, s=np.ones(len(y)), tol=1e-12)
+    f = fit(X, y, 2, 0.3, 1.0, tol=1e-12)
+    np.testing.assert_allclose(e.coef, f.coef, atol=1e-10)
+
+
+def test_zero_weight_rows_are_absent_rows():
+    X, y = multi_data()
+    s = np.ones(len(y))
+    s[::4] = 0.0
+    a = fit(X, y, 3, 0.4, 0.7, s=s, tol=1e-12)
+    keep = s > 0
+    b = fit(X[keep], y[keep], 3, 0.4, 0.7, tol=1e-12)
+    np.testing.assert_allclose(a.coef, b.coef, atol=1e-8)
+    np.testing.assert_allclose(a.intercept, b.intercept, atol=1e-8)
+
+
+def test_missing_class_gets_minus_infinity_intercept():
+    X, y = multi_data(K=4)
+    keep = y != 2
+    sol = fit(X[keep], y[keep], 4, 0.5, 1.0, tol=1e-10)
+    assert sol.intercept[2] == -np.inf
+    assert not sol.coef[2].any()
+    # the classes present: the 3-class softmax fit on their relabelled data
+    relabel = np.searchsorted([0, 1, 3], y[keep])
+    ref = fit(X[keep], relabel, 3, 0.5, 1.0, tol=1e-10)
+    np.testing.assert_allclose(sol.coef[[0, 1, 3]], ref.coef, atol=1e-8)
+    np.testing.assert_allclose(sol.intercept[[0, 1, 3]], ref.intercept, atol=1e-8)
+
+
+def test_one_class_binary_is_a_constant_model():
+    X, y = binary_data()
+    sol = fit(X, np.ones(len(y), dtype=int), 2, 1.0, 1.0)
+    assert sol.intercept[0] == np.inf and not sol.coef.any()
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        fit(X, np.zeros(len(y), dtype=int), 1, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("C", [1e4, 1e8])
+def test_separable_data_and_huge_C_terminate(C):
+    """Linearly separable data: as C grows the coefficients diverge; the solve ends
+    (converged or at max_iter with a warning), with finite coefficients."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 10))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sol = fit(X, y, 2, C, 1.0, tol=1e-8, max_iter=50)
+    assert np.isfinite(sol.coef).all() and np.isfinite(sol.intercept).all()
+    assert np.isfinite(sol.gap)
+    assert sol.n_iter <= 50
+
+
+def test_max_iter_zero_returns_the_start():
+    X, y = binary_data()
+    with pytest.warns(ConvergenceWarning):
+        sol = fit(X, y, 2, 1.0, 1.0, max_iter=0)
+    assert sol.n_iter == 0 and not sol.coef.any() and sol.intercept[0] == 0
+    assert sol.gap > 0
