@@ -47,6 +47,7 @@ SKLEARN_TEST_MODULES = {
         "sklearn.linear_model.tests.test_coordinate_descent",
         "sklearn.linear_model.tests.test_sparse_coordinate_descent",
     ),
+    "logistic": ("sklearn.linear_model.tests.test_logistic",),
 }
 
 

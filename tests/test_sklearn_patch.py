@@ -67,6 +67,15 @@ def _both(run):
     return reference, patched
 
 
+def _served(name, original):
+    """What the patch serves for a name: fastlasso's public object of that name, except
+    LogisticRegression(CV), served by subclasses of scikit-learn's own that fit their
+    L1 / Elastic-Net requests on fastlasso (fastlasso._sklearn_logistic)."""
+    if name in ("LogisticRegression", "LogisticRegressionCV"):
+        return getattr(importlib.import_module("fastlasso._sklearn_logistic"), name)
+    return getattr(fastlasso, name, original)
+
+
 def test_patch_serves_fastlasso_objects_and_unpatch_restores_every_original():
     before = _sklearn_module_dicts()
     originals = {name: getattr(sklearn.linear_model, name) for name in REPLACEABLE}
@@ -76,10 +85,7 @@ def test_patch_serves_fastlasso_objects_and_unpatch_restores_every_original():
     }
     for name in REPLACEABLE:
         served = getattr(sklearn.linear_model, name)
-        if hasattr(fastlasso, name):
-            assert served is getattr(fastlasso, name)
-        else:
-            assert served is originals[name]
+        assert served is _served(name, originals[name])
     # scikit-learn code that imported Lasso by name uses fastlasso's too
     assert sklearn.decomposition._dict_learning.Lasso is fastlasso.Lasso
     # the defining module keeps scikit-learn's classes (pickles of sklearn models)
@@ -194,7 +200,25 @@ def _use_mt_enet_cv(lm, X, y):
     return np.r_[est.alpha_, est.l1_ratio_, est.coef_.ravel(), est.intercept_]
 
 
+def _use_logistic(lm, X, y):
+    labels = (y > np.median(y)).astype(int)
+    est = lm.LogisticRegression(C=0.5, l1_ratio=1.0, solver="saga", tol=1e-12,
+                                max_iter=100_000).fit(X, labels)
+    return np.r_[est.coef_.ravel(), est.intercept_, est.predict_proba(X).ravel()]
+
+
+def _use_logistic_cv(lm, X, y):
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))  # three classes
+    est = lm.LogisticRegressionCV(
+        Cs=[0.2, 1.0], l1_ratios=(1.0,), cv=KFold(3), solver="saga", tol=1e-12,
+        max_iter=100_000, scoring="neg_log_loss", use_legacy_attributes=False,
+    ).fit(X, labels)
+    return np.r_[est.C_, est.scores_.ravel(), est.coef_.ravel(), est.intercept_]
+
+
 USAGE = {
+    "LogisticRegression": _use_logistic,
+    "LogisticRegressionCV": _use_logistic_cv,
     "MultiTaskLasso": _use_mt_lasso,
     "MultiTaskElasticNet": _use_mt_enet,
     "MultiTaskLassoCV": _use_mt_lasso_cv,
@@ -220,7 +244,7 @@ def test_sklearn_usage_gives_sklearns_numbers_under_the_patch(name):
     with sklearn_patched():
         served = getattr(sklearn.linear_model, name)
         patched = USAGE[name](sklearn.linear_model, X, y)
-    assert served is getattr(fastlasso, name, original)
+    assert served is _served(name, original)
     assert_allclose(patched, reference, rtol=1e-6, atol=1e-8)
 
 

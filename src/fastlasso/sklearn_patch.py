@@ -13,8 +13,16 @@ Left alone, on purpose:
 - the defining module ``sklearn.linear_model._coordinate_descent``: scikit-learn's
   classes stay reachable under their qualified names, so scikit-learn models pickle and
   unpickle as before;
+- the defining module of ``LogisticRegression(CV)``, ``sklearn.linear_model._logistic``,
+  for the same reasons (its ``LogisticRegressionCV`` keeps fitting folds with its own
+  ``LogisticRegression``);
 - scikit-learn's test helpers (``sklearn.utils._test_common``, ``estimator_checks``,
   ``*.tests``), which key settings on scikit-learn's classes.
+
+``LogisticRegression`` and ``LogisticRegressionCV`` are replaced by subclasses of
+scikit-learn's own (``fastlasso._sklearn_logistic``) that fit L1 and Elastic-Net
+requests with solver "saga" (and L1 with "liblinear") on fastlasso, and leave every
+other request (L2 or no penalty, the other solvers) to scikit-learn's code unchanged.
 
 fastlasso models pickle as fastlasso classes and load whether or not the patch is on.
 The objects come from fastlasso's modules, never from the package root (which imports
@@ -26,7 +34,8 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from fastlasso._compat import SKLEARN_CD_MODULE
+from fastlasso import _sklearn_logistic
+from fastlasso._compat import SKLEARN_CD_MODULE, SKLEARN_LOGISTIC_MODULE
 from fastlasso._estimators import ElasticNet, Lasso
 from fastlasso._estimators_cv import ElasticNetCV, LassoCV
 from fastlasso._estimators_multitask import (
@@ -49,10 +58,18 @@ _FASTLASSO = {
     "MultiTaskElasticNetCV": MultiTaskElasticNetCV,
     "lasso_path": lasso_path,
     "enet_path": enet_path,
+    "LogisticRegression": _sklearn_logistic.LogisticRegression,
+    "LogisticRegressionCV": _sklearn_logistic.LogisticRegressionCV,
 }
 REPLACEABLE = tuple(_FASTLASSO)
+# the scikit-learn module defining each name (SKLEARN_CD_MODULE if not listed)
+_SOURCE = {
+    "LogisticRegression": SKLEARN_LOGISTIC_MODULE,
+    "LogisticRegressionCV": SKLEARN_LOGISTIC_MODULE,
+}
 _SKIPPED_MODULES = (
     SKLEARN_CD_MODULE,
+    SKLEARN_LOGISTIC_MODULE,
     "sklearn.utils._test_common",
     "sklearn.utils.estimator_checks",
 )
@@ -61,8 +78,11 @@ _lock = threading.RLock()
 
 def _originals():
     """scikit-learn's own objects, from the module that defines them."""
-    source = importlib.import_module(SKLEARN_CD_MODULE)
-    return {name: getattr(source, name) for name in REPLACEABLE}
+    return {
+        name: getattr(importlib.import_module(_SOURCE.get(name, SKLEARN_CD_MODULE)),
+                      name)
+        for name in REPLACEABLE
+    }
 
 
 def _sklearn_modules():
@@ -92,8 +112,10 @@ def patch_sklearn(names=None):
     estimators, ``lasso_path`` and ``enet_path`` are replaced in
     ``sklearn.linear_model`` and in every loaded scikit-learn module that imported them
     by name; modules imported later take them from ``sklearn.linear_model``.
-    scikit-learn's defining module and test helpers keep scikit-learn's objects, so
-    scikit-learn models still pickle as before.
+    ``LogisticRegression`` and ``LogisticRegressionCV`` are replaced by subclasses that
+    fit L1 / Elastic-Net requests on fastlasso and leave every other penalty to
+    scikit-learn. scikit-learn's defining module and test helpers keep scikit-learn's
+    objects, so scikit-learn models still pickle as before.
 
     Parameters
     ----------
@@ -123,7 +145,7 @@ def patch_sklearn(names=None):
     >>> fastlasso.patch_sklearn()  # doctest: +NORMALIZE_WHITESPACE
     ['Lasso', 'ElasticNet', 'LassoCV', 'ElasticNetCV', 'MultiTaskLasso',
      'MultiTaskElasticNet', 'MultiTaskLassoCV', 'MultiTaskElasticNetCV', 'lasso_path',
-     'enet_path']
+     'enet_path', 'LogisticRegression', 'LogisticRegressionCV']
     >>> sklearn.linear_model.Lasso is fastlasso.Lasso
     True
     >>> fastlasso.unpatch_sklearn()
