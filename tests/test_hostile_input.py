@@ -567,7 +567,8 @@ VIEWS = {
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_strided_views(name, view, dtype):
-    """A view gives the same fit as its contiguous copy, bit for bit."""
+    """A view gives the same fit as its contiguous copy, bit for bit (a view that is
+    neither C- nor Fortran-contiguous is copied to Fortran order: that copy)."""
     rng = np.random.default_rng(5)
     base = rng.standard_normal((60, 60)).astype(dtype)
     X = VIEWS[view](base)
@@ -583,7 +584,7 @@ def test_strided_views(name, view, dtype):
     _assert_identical(
         est,
         ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]).fit(
-            np.array(X, order="C"), np.array(y), sample_weight=np.array(sw)
+            np.array(X, order="F"), np.array(y), sample_weight=np.array(sw)
         ),
     )
 
@@ -816,10 +817,10 @@ def test_dataframe_same_as_array(name, dtype):
     )
     assert list(est.feature_names_in_) == list(df.columns)
     assert est.coef_.dtype == dtype
-    _assert_identical(
+    _assert_identical(  # pandas hands its column blocks over in Fortran order
         est,
         ESTIMATORS[name](alpha=ALPHA, tol=TOL[dtype]).fit(
-            X.astype(dtype), y, sample_weight=sw
+            np.asfortranarray(X, dtype=dtype), y, sample_weight=sw
         ),
     )
 
@@ -851,7 +852,8 @@ def test_dataframe_mixed_and_nullable_dtypes(name):
     est = fit_checked(ESTIMATORS[name](alpha=ALPHA), df, y)
     X64 = np.column_stack([np.asarray(df[c], dtype=np.float64) for c in df])
     assert est.coef_.dtype == np.float64
-    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(X64, y))
+    # pandas hands its column blocks over in Fortran order
+    _assert_identical(est, ESTIMATORS[name](alpha=ALPHA).fit(np.asfortranarray(X64), y))
     _assert_matches(est, _ref(name, X64, y))
 
 

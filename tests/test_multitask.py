@@ -199,8 +199,8 @@ def test_same_answer_in_every_layout(name, fit_intercept):
         assert_allclose(est.coef_, base.coef_, rtol=1e-9, atol=1e-10 * scale,
                         err_msg=layout)
         assert_allclose(est.intercept_, base.intercept_, rtol=1e-9, atol=1e-10 * scale)
-    # the same numbers in another container: bit-identical
-    _assert_same(fits["dense_F"], fits["dense_C"])
+    # the same numbers in another container: bit-identical (C-ordered X is not: its
+    # column statistics are summed row by row, in another order; to rounding above)
     _assert_same(fits["csc32"], fits["csr"])
     _assert_same(fits["csc32"], fits["csc64"])
 

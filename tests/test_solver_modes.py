@@ -612,10 +612,10 @@ def test_first_gradient_from_the_column_statistics(layout, dtype, variant):
 
 
 def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
-    """Lasso.fit takes the first gradient from the column statistics for sparse X, one
-    target, no warm start and the CD solver; dense X has none to give, a warm start
-    starts elsewhere, a prox solver has no use for it; the bounds must be fresh and
-    have one gradient per feature."""
+    """Lasso.fit takes the first gradient from the column statistics for sparse and
+    C-ordered X, one target, no warm start and the CD solver; Fortran-ordered X has
+    none to give, a warm start starts elsewhere, a prox solver has no use for it; the
+    bounds must be fresh and have one gradient per feature."""
     X, y, _ = _data(60, 30, seed=2)
     used = []
     real = _estimators.workspace_at_zero
@@ -625,13 +625,16 @@ def test_first_gradient_only_for_sparse_single_target_cold_fits(monkeypatch):
     )
     sparse = fastlasso.Lasso(alpha=0.05, tol=1e-12, warm_start=True)
     sparse.fit(sp.csc_matrix(X), y)
-    dense = fastlasso.Lasso(alpha=0.05, tol=1e-12).fit(X, y)
+    dense = fastlasso.Lasso(alpha=0.05, tol=1e-12).fit(np.asfortranarray(X), y)
     assert used == [True, False]
     sparse.fit(sp.csc_matrix(X), y)  # warm start: not from w = 0
     assert used == [True, False, False]
     fastlasso.Lasso(alpha=0.05, solver="fista").fit(sp.csc_matrix(X), y)
     assert used == [True, False, False, False]  # a prox solver has no use for it
+    c_order = fastlasso.Lasso(alpha=0.05, tol=1e-12).fit(np.ascontiguousarray(X), y)
+    assert used == [True, False, False, False, True]
     assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
+    assert_allclose(c_order.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
     bounds = _cd.PathWorkspace(60, 30)
     with pytest.raises(ValueError, match="one gradient per feature"):
         bounds.start_at_zero(np.zeros(29))

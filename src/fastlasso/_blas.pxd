@@ -52,3 +52,13 @@ cdef inline void _syrk_tn(int m, int n, const double* A, int lda, double* C,
     cdef char trans = b'T'
     cdef double one = 1.0
     dsyrk(&uplo, &trans, &m, &n, &one, <double*> A, &lda, &one, C, &ldc)
+
+
+cdef inline void _syrk_nt(int m, int n, const double* A, int lda, double* C,
+                          int ldc) noexcept nogil:
+    """Upper triangle of C += A @ A.T for column-major A (m x n), C (m x m) (the Gram
+    matrix of a row-major n x m array, which is A)."""
+    cdef char uplo = b'U'
+    cdef char trans = b'N'
+    cdef double one = 1.0
+    dsyrk(&uplo, &trans, &m, &n, &one, <double*> A, &lda, &one, C, &ldc)

@@ -15,6 +15,11 @@ specialised for are written down once:
     - ``XMV``: the typed-memoryview parameters of a Python-visible ``def`` function.
 ``CSC_LAYOUTS``
     the sparse entries of LAYOUTS.
+``CD_LAYOUTS``
+    the layouts of the coordinate-descent solver ``enet_cd_<kind>``: LAYOUTS and
+    ``"cdense"``, a C-ordered (row-major) dense array (row i at ``X + i * ldx``, ldx =
+    p), whose primitives are written out in _design_c.pxi (not per template) and
+    whose restricted solves run on packed columns (_pack.pxi).
 """
 
 import sys
@@ -41,16 +46,23 @@ def _layouts():
         )
         for kind, itype in (("csc32", "int32_t"), ("csc64", "int64_t"))
     ]
-    return [dense] + csc, csc
+    cdense = (
+        "cdense",
+        None,
+        "const floating* X, Py_ssize_t ldx",
+        "X, ldx",
+        "const floating[:, ::1] X_arr",
+    )
+    return [dense] + csc, csc, [dense] + csc + [cdense]
 
 
-LAYOUTS, CSC_LAYOUTS = _layouts()
+LAYOUTS, CSC_LAYOUTS, CD_LAYOUTS = _layouts()
 
 
 def expand(text, name):
     """The template ``text`` (named ``name`` in errors) with the names above."""
     return Tempita.Template(text, name=name).substitute(
-        LAYOUTS=LAYOUTS, CSC_LAYOUTS=CSC_LAYOUTS
+        LAYOUTS=LAYOUTS, CSC_LAYOUTS=CSC_LAYOUTS, CD_LAYOUTS=CD_LAYOUTS
     )
 
 

@@ -39,6 +39,7 @@ from fastlasso._data import (
     Design,
     check_scale,
     intercept_of,
+    kernel_kind,
     make_design,
     weighted_mean,
 )
@@ -155,7 +156,8 @@ class GramFolds:
             xty = scale * (q - ybar * b)
         dtype = self.X.dtype
         norm2 = np.maximum(np.diag(gram), 0.0)  # NaN (overflow) stays NaN: check_scale
-        design = Design(self.X, "dense", np.ascontiguousarray(w * scale, dtype=dtype),
+        design = Design(self.X, kernel_kind(self.X),
+                        np.ascontiguousarray(w * scale, dtype=dtype),
                         self.fit_intercept, (self.shift + mu).astype(dtype), norm2)
         yc = np.ascontiguousarray(self.y - ybar, dtype=dtype)
         if k is None:
@@ -187,19 +189,21 @@ def path_to_csc(coefs):
 def fold_rows(X, sample_weight, train):
     """(X_f, sample_weight_f, rows): the data of a fold's training problem, by the rule
     of the module docstring. If X takes at most FOLD_COPY_BYTES, X_f is a copy of the
-    training rows (in X's layout: Fortran, or sorted CSR) with their weights (None
-    without sample weights: the kernels then skip the weighting); else X_f is X itself
-    and the weights are zero on the held-out rows. ``rows`` selects the targets that go
-    with X_f's rows (train, or every row). Shared by every CV driver (one target,
-    several tasks, logistic)."""
+    training rows (in X's layout: Fortran, C order or sorted CSR) with their weights
+    (None without sample weights: the kernels then skip the weighting); else X_f is X
+    itself and the weights are zero on the held-out rows. ``rows`` selects the targets
+    that go with X_f's rows (train, or every row). Shared by every CV driver (one
+    target, several tasks, logistic)."""
     size = X.nbytes if not sp.issparse(X) else (
         X.data.nbytes + X.indices.nbytes + X.indptr.nbytes)
     if size <= FOLD_COPY_BYTES:
         if sp.issparse(X):
             Xf = X[train]
             Xf.sort_indices()
-        else:
+        elif X.flags.f_contiguous:
             Xf = np.asfortranarray(X.T.take(train, axis=1).T)  # one copy from Fortran X
+        else:
+            Xf = X.take(train, axis=0)  # C order: rows are contiguous
         sw = None if sample_weight is None else sample_weight[train]
         return Xf, sw, train
     sw = np.zeros(X.shape[0])

@@ -4,7 +4,9 @@ The kernels never see a copy of X made for centring or weighting: centring is im
 (column means ``mu``), weights enter as a vector. A copy of X is made only when the
 layout cannot be used in place:
 
-- dense X that is not Fortran-contiguous (coordinate descent reads columns);
+- dense X that is neither Fortran- nor C-contiguous (a C-ordered array is read in
+  place: the kernels of the "cdense" layout read it by rows and pack the columns of
+  their working sets, see _cd's _design_c.pxi and _pack.pxi);
 - sparse X that is not CSC, or CSC with duplicate entries / unsorted indices (the
   duplicates are summed on the copy, never on the caller's matrix);
 - dtypes other than float32/float64 (int, bool, float16 -> float64).
@@ -248,9 +250,11 @@ def _check_coo(X):
             )
 
 
-def _kind(X):
+def kernel_kind(X):
+    """The kernels' name for the layout of X (in kernel layout, see as_design_matrix):
+    "dense" (Fortran order), "cdense" (C order), "csc32" or "csc64"."""
     if not sp.issparse(X):
-        return "dense"
+        return "dense" if X.flags.f_contiguous else "cdense"
     return "csc64" if X.indices.dtype == np.int64 else "csc32"
 
 
@@ -282,6 +286,8 @@ def as_design_matrix(X):
                 shape=X.shape,
                 copy=False,
             )
+        return X
+    if X.flags.f_contiguous or X.flags.c_contiguous:
         return X
     return np.asfortranarray(X)
 
@@ -326,9 +332,22 @@ class Design:
         """||S^(1/2)(x_j - mu_j)|| = sqrt(norm2)."""
         return np.sqrt(self.norm2)
 
+    @cached_property
+    def by_columns(self):
+        """This design in a column layout ("dense" or sparse): C-ordered X ("cdense")
+        copied to Fortran order once, for solvers without row-major kernels (the
+        first-order solvers of _prox, the multi-task kernels); other layouts are
+        returned as they are. The copy is cached: a path or the folds of a solver
+        that needs it pay for it once per design, as a Fortran copy at validation
+        cost before."""
+        if self.kind != "cdense":
+            return self
+        return Design(np.asfortranarray(self.X), "dense", self.sw, self.fit_intercept,
+                      self.mu, self.norm2)
+
     def kernel_args(self):
         """Leading arguments of the layout-specific kernels."""
-        if self.kind == "dense":
+        if self.kind in ("dense", "cdense"):
             return (self.X,)
         return (self.X.data, self.X.indices, self.X.indptr)
 
@@ -399,11 +418,12 @@ def make_design(X, sample_weight, fit_intercept, estimator_name=None):
 
 def make_design_for_target(X, y, sample_weight, fit_intercept, estimator_name=None,
                            first_gradient=True):
-    """(design, y_c, y_mean, xty): make_design, then Design.center(y); for sparse X
-    and first_gradient, the column statistics also give xty = X^T S y_c in the same
-    pass over X (the solver's first gradient from w = 0, see _solve.workspace_at_zero),
-    else xty is None. (Dense X is left out: the extra dot product read the column
-    from memory again, costing as much as the solver's pass it saved.)"""
+    """(design, y_c, y_mean, xty): make_design, then Design.center(y); for sparse and
+    C-ordered X and first_gradient, the column statistics also give xty = X^T S y_c
+    in the same pass over X (the solver's first gradient from w = 0, see
+    _solve.workspace_at_zero), else xty is None. (Fortran-ordered X is left out: there
+    the extra dot product read the column from memory again, costing as much as the
+    solver's pass it saved.)"""
     return _build_design(X, sample_weight, fit_intercept, estimator_name, y,
                          first_gradient)
 
@@ -415,7 +435,7 @@ def _build_design(X, sample_weight, fit_intercept, estimator_name, y=None,
     sw = None
     if sample_weight is not None:
         sw = check_sample_weight(sample_weight, n, X.dtype)
-    kind = _kind(X)
+    kind = kernel_kind(X)
     mu = np.zeros(p)
     norm2 = np.zeros(p)
     sw_arg = np.empty(0, dtype=X.dtype) if sw is None else sw
@@ -425,6 +445,9 @@ def _build_design(X, sample_weight, fit_intercept, estimator_name, y=None,
         yc, y_mean, yy = _centred_unchecked(y, sw, fit_intercept, X.dtype)
     if kind == "dense":
         stats(X, n, sw_arg, mu, norm2, fit_intercept)
+    elif kind == "cdense":  # the first gradient comes free with its row sweep
+        xty = np.empty(p) if y is not None and first_gradient else None
+        stats(X, n, sw_arg, mu, norm2, fit_intercept, None if xty is None else yc, xty)
     else:
         xty = np.empty(p) if y is not None and first_gradient else None
         stats(X.data, X.indices, X.indptr, n, sw_arg, mu, norm2, fit_intercept,
@@ -544,7 +567,7 @@ def check_precomputed_gram(design, gram):
     n mu mu^T, a relative rtol^2 (scikit-learn compares the means to 1e-8, whatever
     the scale of X).
     """
-    if design.kind != "dense":
+    if design.kind not in ("dense", "cdense"):
         raise ValueError("A precomputed Gram matrix is only supported for dense X.")
     mu = design.mu.astype(np.float64)
     n = design.n_samples

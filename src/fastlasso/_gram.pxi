@@ -6,7 +6,7 @@ from libc.math cimport fabs, INFINITY, NAN
 from libc.stdint cimport int32_t, uint32_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
-from fastlasso._blas cimport _gemm_tn, _syrk_tn
+from fastlasso._blas cimport _gemm_tn, _syrk_nt, _syrk_tn
 from fastlasso._enet_math cimport prox_enet, primal_value, duality_gap
 
 import numpy as np
@@ -145,22 +145,24 @@ cdef bint _gram_keep_xty(const Features* f, PathWorkspace b, double* xty) noexce
     return True
 
 
-cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
-                   const double* sqrt_sw, const floating* mu, const int32_t* feats,
-                   Py_ssize_t n_feats) except -1 nogil:
+cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n, Py_ssize_t rs,
+                   Py_ssize_t cs, const double* sqrt_sw, const floating* mu,
+                   const int32_t* feats, Py_ssize_t n_feats) except -1 nogil:
     """Give every feature of feats a slot and fill the new rows/columns of G.
 
-    Rows are processed in chunks: A = S^(1/2) (X[rows, slots] - mu) is gathered in
-    float64 (so float32 data give an exact float64 Gram) and G[:, new] += A^T A[:, new]
-    by dgemm. Extra memory: one chunk, O(rows x slots). OK, or DECLINED if the cache
-    cannot hold them (the caller then solves on the data); on Ctrl-C the cache is
-    emptied and KeyboardInterrupt raised.
+    X[i, j] is at X + i * rs + j * cs (Fortran order: rs = 1, cs = n; C order: rs = p,
+    cs = 1). Rows are processed in chunks: A = S^(1/2) (X[rows, slots] - mu) is
+    gathered in float64 (so float32 data give an exact float64 Gram; from C-ordered X
+    row by row) and G[:, new] += A^T A[:, new] by dgemm. Extra memory: one chunk,
+    O(rows x slots). OK, or DECLINED if the cache cannot hold them (the caller then
+    solves on the data); on Ctrl-C the cache is emptied and KeyboardInterrupt raised.
     """
     cdef Py_ssize_t t, a, b, i, i0, c, chunk, m_old, m_new, n_add = 0, work = 0
     cdef int32_t j
     cdef double* A
     cdef const floating* col
-    cdef double mj
+    cdef const floating* row
+    cdef double mj, sq
     for t in range(n_feats):
         if cache.slot_of[feats[t]] < 0:
             n_add += 1
@@ -191,15 +193,22 @@ cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
     i0 = 0
     while i0 < n:
         c = min(chunk, n - i0)
-        for a in range(m_new):
-            col = X + cache.feat[a] * n + i0
-            mj = mu[cache.feat[a]]
-            if sqrt_sw == NULL:
-                for i in range(c):
-                    A[a * c + i] = col[i] - mj
-            else:
-                for i in range(c):
-                    A[a * c + i] = sqrt_sw[i0 + i] * (col[i] - mj)
+        if rs == 1:
+            for a in range(m_new):
+                col = X + cache.feat[a] * cs + i0
+                mj = mu[cache.feat[a]]
+                if sqrt_sw == NULL:
+                    for i in range(c):
+                        A[a * c + i] = col[i] - mj
+                else:
+                    for i in range(c):
+                        A[a * c + i] = sqrt_sw[i0 + i] * (col[i] - mj)
+        else:
+            for i in range(c):
+                row = X + (i0 + i) * rs
+                sq = 1.0 if sqrt_sw == NULL else sqrt_sw[i0 + i]
+                for a in range(m_new):
+                    A[a * c + i] = sq * (row[cache.feat[a] * cs] - mu[cache.feat[a]])
         if m_old == 0:
             _syrk_tn(<int> m_new, <int> c, A, <int> c, cache.G, <int> cache.cap)
         else:
@@ -225,9 +234,10 @@ cdef int _gram_add(GramCache cache, const floating* X, Py_ssize_t n,
 
 
 cdef int _gram_fill_plain(GramCache cache, const double* X, Py_ssize_t n,
-                          Py_ssize_t p) except -1 nogil:
+                          Py_ssize_t p, bint c_order) except -1 nogil:
     """Whole Gram X^T X of uncentred, unweighted float64 X: dsyrk straight on X in
-    blocks of rows (no gathered copy; Ctrl-C checked between blocks)."""
+    blocks of rows (no gathered copy; Ctrl-C checked between blocks). C-ordered X is
+    the Fortran p x n matrix X^T: dsyrk takes X^T X as (X^T)(X^T)^T."""
     # blocks of ~2e9 multiply-adds (about 50 ms) between interrupt checks
     cdef Py_ssize_t i0 = 0, c, a, b, block = max(4096, 2000000000 // max(p * p, 1))
     if cache._reserve(p) != OK:
@@ -239,7 +249,10 @@ cdef int _gram_fill_plain(GramCache cache, const double* X, Py_ssize_t n,
     cache.m = p
     while i0 < n:
         c = min(block, n - i0)
-        _syrk_tn(<int> p, <int> c, X + i0, <int> n, cache.G, <int> cache.cap)
+        if c_order:
+            _syrk_nt(<int> p, <int> c, X + i0 * p, <int> p, cache.G, <int> cache.cap)
+        else:
+            _syrk_tn(<int> p, <int> c, X + i0, <int> n, cache.G, <int> cache.cap)
         i0 += c
         if check_interrupt_status() == -1:
             cache._clear()
@@ -251,9 +264,10 @@ cdef int _gram_fill_plain(GramCache cache, const double* X, Py_ssize_t n,
 
 
 cdef int _fill_full_gram(GramCache cache, const floating* X, Py_ssize_t n,
-                         Py_ssize_t p, const double* sqrt_sw, const floating* mu,
+                         Py_ssize_t p, Py_ssize_t rs, Py_ssize_t cs,
+                         const double* sqrt_sw, const floating* mu,
                          const double* norm2) except -1 nogil:
-    """Whole centred weighted Gram into the cache (slot == feature).
+    """Whole centred weighted Gram into the cache (slot == feature); X as for _gram_add.
 
     For unweighted float64 X whose column means are small next to their spread
     (mu_j^2 <= 1e4 norm2_j / n: the centring below loses < 1e-11 relative), dsyrk runs
@@ -267,7 +281,7 @@ cdef int _fill_full_gram(GramCache cache, const floating* X, Py_ssize_t n,
         direct = direct and n * mu[a] * mu[a] <= 1e4 * norm2[a]
     if floating is double:
         if direct:
-            status = _gram_fill_plain(cache, X, n, p)
+            status = _gram_fill_plain(cache, X, n, p, rs != 1)
             if status == OK:
                 for b in range(p):
                     for a in range(p):
@@ -278,13 +292,14 @@ cdef int _fill_full_gram(GramCache cache, const floating* X, Py_ssize_t n,
         return DECLINED
     for a in range(p):
         allf[a] = <int32_t> a
-    status = _gram_add(cache, X, n, sqrt_sw, mu, allf, p)
+    status = _gram_add(cache, X, n, rs, cs, sqrt_sw, mu, allf, p)
     free(allf)
     return status
 
 
 cdef int _promote_to_full(GramCache cache, const floating* X, Py_ssize_t n,
-                          Py_ssize_t p, const double* sqrt_sw, const floating* mu,
+                          Py_ssize_t p, Py_ssize_t rs, Py_ssize_t cs,
+                          const double* sqrt_sw, const floating* mu,
                           const floating* yc, const floating* sw, const double* norm2,
                           const double* xty, int n_threads) except -1 nogil:
     """Refill the cache with the whole Gram matrix and X~^T S y_c (full mode; taken from
@@ -308,7 +323,7 @@ cdef int _promote_to_full(GramCache cache, const floating* X, Py_ssize_t n,
             free(ycw)
             return DECLINED
     cache._clear()
-    status = _fill_full_gram(cache, X, n, p, sqrt_sw, mu, norm2)
+    status = _fill_full_gram(cache, X, n, p, rs, cs, sqrt_sw, mu, norm2)
     if status == OK:
         if xty != NULL:
             memcpy(cache.Xty, xty, p * sizeof(double))
@@ -317,18 +332,22 @@ cdef int _promote_to_full(GramCache cache, const floating* X, Py_ssize_t n,
                 allf[i] = <int32_t> i
             for i in range(n):
                 ycw[i] = yc[i] if sw == NULL else sw[i] * yc[i]
-            full_grad_dense(X, n, n, allf, p, ycw, 0.0, mu, cache.Xty, n_threads)
+            if rs == 1:
+                full_grad_dense(X, n, n, allf, p, ycw, 0.0, mu, cache.Xty, n_threads)
+            else:
+                full_grad_cdense(X, p, n, allf, p, ycw, 0.0, mu, cache.Xty, n_threads)
         cache.full = True
     free(allf)
     free(ycw)
     return status
 
 
-def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] sqrt_sw,
+def gram_fill_full(GramCache cache, const floating[:, :] X, const double[::1] sqrt_sw,
                    const floating[::1] mu, const double[::1] norm2,
                    const floating[::1] yc_sw, const double[:, :] G_user=None,
                    const double[::1] Xty_user=None):
-    """Cache the whole Gram matrix and X~^T S y_c (full mode). yc_sw = S y_c.
+    """Cache the whole Gram matrix and X~^T S y_c (full mode). yc_sw = S y_c. X is
+    Fortran- or C-ordered (read in place either way).
 
     G_user, if given, is taken as X~^T S X~ (a user's precomputed Gram, or one that
     cross-validation derived) instead of computing it; Xty_user likewise for X~^T S y_c.
@@ -337,6 +356,16 @@ def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] 
     cdef int32_t[::1] allf = np.arange(p, dtype=np.int32)
     cdef const double* ssw = &sqrt_sw[0] if sqrt_sw.shape[0] > 0 else NULL
     cdef int status = OK
+    cdef Py_ssize_t item = X.itemsize
+    # X[i, j] at X + i * rs + j * cs (elements): Fortran (rs = 1, cs = n) or C (rs = p,
+    # cs = 1) order (an array with a dimension of 1 is both: read as Fortran)
+    cdef bint f_ok = ((n <= 1 or X.strides[0] == item)
+                      and (p <= 1 or X.strides[1] == n * item))
+    cdef bint c_order = (not f_ok and (p <= 1 or X.strides[1] == item)
+                         and (n <= 1 or X.strides[0] == p * item))
+    cdef Py_ssize_t rs = p if c_order else 1, cs = 1 if c_order else n
+    if not (f_ok or c_order):
+        raise ValueError("X must be Fortran- or C-contiguous")
     if cache.Xty == NULL:
         cache.Xty = <double*> malloc(p * sizeof(double))
         if cache.Xty == NULL:
@@ -344,7 +373,8 @@ def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] 
     with nogil:
         cache._clear()
         if G_user is None:
-            status = _fill_full_gram(cache, &X[0, 0], n, p, ssw, &mu[0], &norm2[0])
+            status = _fill_full_gram(cache, &X[0, 0], n, p, rs, cs, ssw, &mu[0],
+                                     &norm2[0])
         elif cache._reserve(p) == OK:
             for a in range(p):
                 cache.slot_of[a] = <int32_t> a
@@ -354,9 +384,12 @@ def gram_fill_full(GramCache cache, const floating[::1, :] X, const double[::1] 
             cache.m = p
         else:
             status = DECLINED
-        if status == OK and Xty_user is None:
+        if status == OK and Xty_user is None and not c_order:
             full_grad_dense(&X[0, 0], n, n, &allf[0], p, &yc_sw[0], 0.0, &mu[0],
                             cache.Xty, 1)
+        elif status == OK and Xty_user is None:
+            full_grad_cdense(&X[0, 0], p, n, &allf[0], p, &yc_sw[0], 0.0, &mu[0],
+                             cache.Xty, 1)
         elif status == OK:
             for a in range(p):
                 cache.Xty[a] = Xty_user[a]

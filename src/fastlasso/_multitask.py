@@ -143,6 +143,7 @@ def solve_mt(
         sol.coef = sol.coef.reshape(p, 1)
         return sol
     hist = np.zeros((max(16, 3 * max_iter + 16) if record_history else 0, 3))
+    design = design.by_columns  # no row-major multi-task kernels: Fortran, once
     kernel = getattr(_kernels, "mtl_cd_" + design.kind)
     out = kernel(
         *design.kernel_args(),

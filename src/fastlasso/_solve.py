@@ -16,7 +16,11 @@ kernels receive it as their enum (_cd.GramMode) from solve_cd alone:
   other dense X; a working set of a quarter of the features not screened out of a
   tall problem (n >= 4 p, n >= 1024, p <= 3000) switches the solve to the full Gram
   matrix (the kernel's promotion rule);
-- ``"off"``: coordinate updates on the data only (always the case for sparse X);
+- ``"off"``: coordinate updates on the data only (always the case for sparse X). For
+  C-ordered dense X "off" means "lazy": coordinate descent needs columns, which C
+  order does not store contiguously; Gram blocks give them without copying X (the
+  restricted solves that do not run on Gram blocks run on packed copies of the
+  working set's columns);
 - ``"auto"``: one of the above by the rules just stated (resolve_gram_mode).
 
 All quantities returned are in the estimator's units: the objective
@@ -103,6 +107,8 @@ def resolve_gram_mode(X, gram_mode, n_solves=1):
     n, p = X.shape
     if sp.issparse(X):
         return "off"
+    if gram_mode == "off" and not X.flags.f_contiguous:
+        return "lazy"
     if gram_mode != "auto":
         return gram_mode
     limit = FULL_GRAM_MAX_SINGLE if n_solves == 1 else FULL_GRAM_MAX_PATH
@@ -279,6 +285,7 @@ def lipschitz_constant(design, n_threads=1, *, rtol=1e-5, max_iter=100):
     least-squares part of P, by power iteration (X^T X is never formed; two passes over
     X per iteration). A lower bound on L; it stops when it changes by <= rtol, which
     can be early when the top eigenvalues are close (then it is a few percent low)."""
+    design = design.by_columns
     n, p = design.X.shape
     v = np.random.default_rng(0).standard_normal(p).astype(design.dtype)
     kernel = getattr(_prox, "lipschitz_" + design.kind)
@@ -329,6 +336,7 @@ def solve_prox(
             f"step_schedule must be one of {STEP_SCHEDULES}, got {step_schedule!r}."
         )
     polyak = method == "subgradient" and step_schedule == "polyak"
+    design = design.by_columns
     if polyak and step_size is not None:
         raise ValueError(
             "step_size sets eta_0 of step_schedule='decaying' or 'constant'; the "
