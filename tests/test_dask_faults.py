@@ -85,15 +85,17 @@ def runs_per_chunk(marker, n_chunks=6):
 def test_each_pass_generates_a_chunk_once_and_persist_once_per_fit(dask_client,
                                                                   tmp_path):
     """A task that makes a chunk's X and y together runs once per chunk per pass (not
-    once for X and once for y); with persist=True once per fit, whatever the passes
-    (the certificate reads the workers' memory). Same coefficients either way."""
+    once for X and once for y) with persist=False; with persist=True once per fit,
+    whatever the passes (the certificate reads the workers' memory), and so with the
+    default persist="auto" for data this small against the workers' memory. Same
+    coefficients every way."""
     marker = str(tmp_path / "runs")
     X, y = counted_dataset(marker + "a")
-    est = fld.Lasso(alpha=0.01).fit(X, y)
+    est = fld.Lasso(alpha=0.01, persist=False).fit(X, y)
     assert est.n_passes_ == 2
     assert runs_per_chunk(marker + "a") == [2] * 6
     X, y = counted_dataset(marker + "b")
-    kept = fld.Lasso(alpha=0.01, persist=True).fit(X, y)
+    kept = fld.Lasso(alpha=0.01).fit(X, y)
     assert kept.n_passes_ == 2
     assert runs_per_chunk(marker + "b") == [1] * 6
     np.testing.assert_array_equal(kept.coef_, est.coef_)
@@ -119,21 +121,24 @@ def whole_cluster(dask_client):
     dask_client.wait_for_workers(2, timeout=RESTART_TIMEOUT)
 
 
-@pytest.mark.parametrize("on_run", [0, 1], ids=["statistics pass", "certificate pass"])
-def test_worker_killed_mid_pass_same_coefficients(on_run, dask_client, tmp_path):
+@pytest.mark.parametrize("on_run, persist", [(0, False), (1, False), (0, True)],
+                         ids=["statistics pass", "certificate pass", "persisted"])
+def test_worker_killed_mid_pass_same_coefficients(on_run, persist, dask_client,
+                                                  tmp_path):
     """The worker computing chunk 3 exits (os._exit) on the chunk's first execution
-    (the statistics pass) or its second (the certificate pass); the scheduler
-    recomputes the lost chunks from the graph on the other worker, and the fit ends
-    with the coefficients, intercept, gap and passes of the fit without faults,
-    bitwise. That a worker died is read from the scheduler when the fit returns (the
-    fit needs chunk 3, so the dead worker has been removed by then); the restarted
-    worker is not waited for here (whole_cluster does, before the next test)."""
+    (the statistics pass) or its second (the certificate pass; or, with persist=True,
+    while the chunks are computed to be kept); the scheduler recomputes the lost
+    chunks from the graph on the other worker, and the fit ends with the
+    coefficients, intercept, gap and passes of the fit without faults, bitwise. That
+    a worker died is read from the scheduler when the fit returns (the fit needs chunk
+    3, so the dead worker has been removed by then); the restarted worker is not
+    waited for here (whole_cluster does, before the next test)."""
     X, y = dataset()
-    ref = fld.Lasso(alpha=0.01, tol=1e-10).fit(X, y)
+    ref = fld.Lasso(alpha=0.01, tol=1e-10, persist=False).fit(X, y)
     marker = str(tmp_path / "runs")
     before = workers(dask_client)
     Xk, yk = dataset(faulty=3, fault="kill", marker=marker, on_run=on_run)
-    est = fld.Lasso(alpha=0.01, tol=1e-10).fit(Xk, yk)
+    est = fld.Lasso(alpha=0.01, tol=1e-10, persist=persist).fit(Xk, yk)
     assert set(before) - set(workers(dask_client))  # a worker did die
     assert open(marker).read().startswith("x" * (on_run + 1))
     np.testing.assert_array_equal(est.coef_, ref.coef_)
@@ -202,20 +207,28 @@ def disk_writes(dask_worker):
     return dask_worker.data.cumulative_metrics.get(("disk-write", "count"), 0)
 
 
-def test_data_three_times_a_worker_memory_limit(dask_client):
+def test_data_three_times_a_worker_memory_limit():
     """1.9 GB generated on the workers (one task makes a chunk's X and y, as a file
     read would), more than three times a worker's memory limit (600 MiB): the fit
-    streams the chunks, so no worker dies, and the gap is certified (no
-    ConvergenceWarning) with the coefficients bitwise those of the same fit run by
-    dask's synchronous scheduler in this process.
+    streams the chunks (persist="auto" does not keep them), so no worker dies, and the
+    gap is certified (no ConvergenceWarning) with the coefficients bitwise those of
+    the same fit run by dask's synchronous scheduler in this process.
 
-    The workers are restarted first, so that their memory is the fit's and not what
-    earlier tests left behind (a worker's resident size grows with the tests it ran
-    and is not returned to the system; about 250 MiB of a fresh one are its
-    imports). Their peak resident memory during the fit, as the kernel measures it,
-    must stay below the limit the nannies enforce (they terminate a worker at 95% of
-    it), and no data may have been spilled to disk (a worker spills at 70%)."""
-    dask_client.restart(timeout=RESTART_TIMEOUT)
+    On a cluster of its own (2 fresh worker processes, 600 MiB each), so that the
+    workers' memory is the fit's and not what earlier tests left in the session's
+    workers (about 250 MiB of a fresh one are its imports). Their peak resident memory
+    during the fit, as the kernel measures it, must stay below the limit the nannies
+    enforce (they terminate a worker at 95% of it), and no data may have been spilled
+    to disk (a worker spills at 70%)."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      memory_limit="600MiB", dashboard_address=":0") as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        check_memory_fit(client)
+
+
+def check_memory_fit(dask_client):
     info = dask_client.scheduler_info()["workers"]
     limit = min(w["memory_limit"] for w in info.values())
     n_chunks, rows, p = 120, 50_000, BETA.size  # 1.92 GB of X in 16 MB chunks
@@ -231,7 +244,7 @@ def test_data_three_times_a_worker_memory_limit(dask_client):
     dask_client.run(reset_peak_rss)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # certified by the data
-        est = fld.Lasso(alpha=1e-4, tol=1e-8).fit(X, y)
+        est = fld.Lasso(alpha=1e-4, tol=1e-8, client=dask_client).fit(X, y)
     peak = max(dask_client.run(peak_rss).values())
     print(f"peak worker memory during the fit: {peak / 2**20:.0f} MiB")
     assert workers(dask_client) == before  # no worker died (and was restarted)

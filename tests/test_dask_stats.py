@@ -308,3 +308,40 @@ def test_statistics_bitwise_equal_across_schedulers(layout, dask_client):
         assert (m.S, m.ybar, m.cyy) == (m0.S, m0.ybar, m0.cyy)
         for a, b in zip(r, r0, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+class FakeClient:
+    """scheduler_info() of a cluster whose workers have these (memory_limit, process
+    memory) pairs (bytes)."""
+
+    def __init__(self, *workers):
+        self.workers = workers
+
+    def scheduler_info(self):
+        return {"workers": {f"tcp://w{i}": {"memory_limit": lim,
+                                            "metrics": {"memory": used}}
+                            for i, (lim, used) in enumerate(self.workers)}}
+
+
+def test_auto_persist_keeps_only_dense_data_that_fit_easily():
+    """persist="auto" keeps the data when their bytes are at most a quarter of the
+    workers' free memory (limits minus what the processes hold), and never on dask's
+    local schedulers, for sparse chunks, data of unknown shape or workers without a
+    memory limit."""
+    from fastlasso.dask._passes import auto_persist
+
+    mib = 2**20
+    X = da.zeros((1000, 100), chunks=(100, 100))  # 800,000 bytes
+    y = da.zeros(1000, chunks=100)  # 8,000 bytes
+    # free memory 2 x (2 MiB - 0.4 MiB) = 3.2 MiB: a quarter is 0.8 MiB = 838,861 B
+    roomy = FakeClient((2 * mib, 0.4 * mib), (2 * mib, 0.4 * mib))
+    assert auto_persist(roomy, [X, y], sparse=False)
+    assert not auto_persist(roomy, [X, X], sparse=False)  # 1,600,000 B
+    assert not auto_persist(roomy, [X, y], sparse=True)
+    assert not auto_persist(None, [X, y], sparse=False)
+    busy = FakeClient((2 * mib, 0.5 * mib), (2 * mib, 0.5 * mib))  # a quarter: 786,432
+    assert not auto_persist(busy, [X, y], sparse=False)
+    unlimited = FakeClient((2 * mib, 0.4 * mib), (0, 0.4 * mib))
+    assert not auto_persist(unlimited, [X, y], sparse=False)
+    unknown = da.zeros(1000, chunks=100)[da.zeros(1000, chunks=100) > 0]
+    assert not auto_persist(roomy, [X, unknown], sparse=False)

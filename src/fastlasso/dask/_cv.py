@@ -169,7 +169,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         Client threads over the (l1_ratio, fold) paths' solves.
     client : distributed.Client or None, default=None
         See :class:`fastlasso.dask.ElasticNet`.
-    persist : bool, default=False
+    persist : bool or "auto", default="auto"
         See :class:`fastlasso.dask.ElasticNet` (wide data: the passes of every
         working-set round then read memory).
 
@@ -221,7 +221,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         "selection": [StrOptions({"cyclic", "random"})],
         "alpha_rule": [StrOptions({"min", "1se"})],
         "client": "no_validation",
-        "persist": ["boolean"],
+        "persist": ["boolean", StrOptions({"auto"})],
     }
 
     path = staticmethod(enet_path)
@@ -229,7 +229,7 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True,
                  verbose=0, n_jobs=None, positive=False, random_state=None,
-                 selection="cyclic", alpha_rule="min", client=None, persist=False):
+                 selection="cyclic", alpha_rule="min", client=None, persist="auto"):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -370,7 +370,7 @@ class LassoCV(ElasticNetCV):
         Client threads over the fold paths' solves.
     client : distributed.Client or None, default=None
         See :class:`fastlasso.dask.ElasticNet`.
-    persist : bool, default=False
+    persist : bool or "auto", default="auto"
         See :class:`fastlasso.dask.ElasticNet` (wide data: the passes of every
         working-set round then read memory).
 
@@ -412,7 +412,7 @@ class LassoCV(ElasticNetCV):
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
                  max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False,
                  n_jobs=None, positive=False, random_state=None, selection="cyclic",
-                 alpha_rule="min", client=None, persist=False):
+                 alpha_rule="min", client=None, persist="auto"):
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept

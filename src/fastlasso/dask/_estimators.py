@@ -214,12 +214,13 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         None uses the default client (``distributed.default_client()``), unless dask's
         configuration names another scheduler (``dask.config.set(scheduler=...)``),
         or, without a client, dask's current scheduler. Not pickled.
-    persist : bool, default=False
+    persist : bool or "auto", default="auto"
         Keep X, y and the weights in the workers' memory for the fit (computed once,
         by the first pass, released after): the later passes (the certificate,
         working-set iterations) then read memory instead of recomputing X's graph
-        (reading files, generating chunks). Use it when the data fit in the
-        cluster's memory and their graph is costly; data persisted beforehand
+        (reading files, generating chunks). "auto": on a distributed client, for
+        dense data taking at most a quarter of the workers' free memory; larger
+        data stream through the workers on every pass. Data persisted beforehand
         (``X = X.persist()``) need nothing more.
 
     Attributes
@@ -227,7 +228,7 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
     coef_, intercept_, dual_gap_, n_iter_, sparse_coef_, n_features_in_ :
         As in :class:`fastlasso.ElasticNet` (``dual_gap_`` from a pass over the data).
     feature_names_in_ :
-        As in :class:`fastlasso.ElasticNet` (``dual_gap_`` from a pass over the data).
+        As in :class:`fastlasso.ElasticNet`.
     n_passes_ : int
         Passes over the data the fit made.
 
@@ -265,13 +266,13 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "selection": [StrOptions({"cyclic", "random"})],
         "client": "no_validation",
-        "persist": ["boolean"],
+        "persist": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True,
                  precompute="auto", max_iter=1000, copy_X=True, tol=1e-4,
                  warm_start=False, positive=False, random_state=None,
-                 selection="cyclic", client=None, persist=False):
+                 selection="cyclic", client=None, persist="auto"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -361,12 +362,13 @@ class Lasso(ElasticNet):
         None uses the default client (``distributed.default_client()``), unless dask's
         configuration names another scheduler (``dask.config.set(scheduler=...)``),
         or, without a client, dask's current scheduler. Not pickled.
-    persist : bool, default=False
+    persist : bool or "auto", default="auto"
         Keep X, y and the weights in the workers' memory for the fit (computed once,
         by the first pass, released after): the later passes (the certificate,
         working-set iterations) then read memory instead of recomputing X's graph
-        (reading files, generating chunks). Use it when the data fit in the
-        cluster's memory and their graph is costly; data persisted beforehand
+        (reading files, generating chunks). "auto": on a distributed client, for
+        dense data taking at most a quarter of the workers' free memory; larger
+        data stream through the workers on every pass. Data persisted beforehand
         (``X = X.persist()``) need nothing more.
 
     Attributes
@@ -409,7 +411,7 @@ class Lasso(ElasticNet):
     def __init__(self, alpha=1.0, *, fit_intercept=True, precompute="auto",
                  max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
                  random_state=None, selection="cyclic", client=None,
-                 persist=False):
+                 persist="auto"):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.precompute = precompute

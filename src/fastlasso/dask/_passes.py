@@ -23,6 +23,11 @@ from fastlasso._chunkstats import (
 )
 
 RETRIES = 2  # automatic reruns of a failed task (a lost worker does not count)
+# persist="auto" keeps dense data whose bytes are at most this fraction of the workers'
+# free memory (limits minus what the processes hold now): a worker spills at 70% of its
+# limit, and the passes need working memory on top of the chunks a worker holds (up to
+# about twice its share when the chunks are spread unevenly)
+AUTO_PERSIST_FRACTION = 0.25
 
 
 def resolve_client(client):
@@ -41,6 +46,26 @@ def resolve_client(client):
         return default_client()
     except (ImportError, ValueError):
         return None
+
+
+def auto_persist(client, arrays, sparse):
+    """persist="auto": True on a distributed client when the arrays (dense, of known
+    shape) take at most AUTO_PERSIST_FRACTION of the workers' free memory; False
+    otherwise (dask's local schedulers, sparse chunks of unknown size, workers without
+    a memory limit)."""
+    if client is None or sparse:
+        return False
+    if any(np.isnan(s) for a in arrays for s in a.shape):
+        return False
+    try:
+        workers = list(client.scheduler_info()["workers"].values())
+    except Exception:  # noqa: BLE001 - no information: do not persist
+        return False
+    if not workers or any(not w.get("memory_limit") for w in workers):
+        return False
+    free = sum(max(0, w["memory_limit"] - w.get("metrics", {}).get("memory", 0))
+               for w in workers)
+    return sum(a.nbytes for a in arrays) <= AUTO_PERSIST_FRACTION * free
 
 
 def _is_dask_collection(obj):
@@ -168,9 +193,12 @@ class DaskData:
         # are then made once per pass (linear fusion copies such a task into each of
         # its dependents, and it would run twice)
         arrays = [a for a in (X, y, sw) if a is not None]
+        if persist == "auto":
+            persist = auto_persist(self.client, arrays, self.sparse)
+        self.persisted = bool(persist)
         if persist:  # computed by the first pass, kept in the workers' memory
-            arrays = (self.client.persist(arrays) if self.client is not None
-                      else list(dask.persist(*arrays)))
+            arrays = (self.client.persist(arrays, retries=RETRIES)
+                      if self.client is not None else list(dask.persist(*arrays)))
         with dask.config.set({"optimization.fuse.active": False}):
             arrays = dask.optimize(*arrays)
         blocks = [a.to_delayed(optimize_graph=False).ravel() for a in arrays]

@@ -95,7 +95,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
               fit_intercept=False,
               sample_weight=None, tol=1e-4, max_iter=1000, random_state=None,
               selection="cyclic", n_jobs=None, do_screening=True, client=None,
-              return_n_passes=False, persist=False):
+              return_n_passes=False, persist="auto"):
     """Elastic Net path on dask data (the signature of :func:`fastlasso.enet_path`).
 
     Minimises, for each alpha on the grid,
@@ -120,7 +120,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
         See :class:`fastlasso.dask.ElasticNet`.
     return_n_passes : bool, default=False
         Also return the number of passes over the data.
-    persist : bool, default=False
+    persist : bool or "auto", default="auto"
         Keep the data in the workers' memory for the path (see
         :class:`fastlasso.dask.ElasticNet`).
 
