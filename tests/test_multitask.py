@@ -513,3 +513,32 @@ def test_fused_row_updates_give_the_same_iterates(weighted, fit_intercept, dtype
     assert_array_equal(out[True][0], out[False][0])
     for key in ("gap", "epochs", "row_steps", "outer"):
         assert out[True][1][key] == out[False][1][key]
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True], ids=["no_icpt", "icpt"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sw"])
+def test_avx2_dense_products_give_the_plain_loops_results(fit_intercept, weighted):
+    """_mtdot.h's AVX2 dot and update-dot (dense float64, where the CPU has AVX2) keep
+    the plain loops' four partial sums and their order of operations: the same fit,
+    bit for bit, with the switch off. n = 43 leaves a tail of 3 entries; the three
+    update branches are no weights and no centring, centring (mu), weights."""
+    from fastlasso import _cd_multitask
+
+    X, Y = _problem(n=43, p=90, T=5, seed=21)
+    sw = _weights(len(X), seed=22) if weighted else None
+    alpha = _alpha(X, Y, 0.05)
+    fits = {}
+    try:
+        for simd in (True, False):
+            _cd_multitask.set_simd(simd)
+            est = fastlasso.MultiTaskElasticNet(
+                alpha=alpha, l1_ratio=0.8, fit_intercept=fit_intercept, tol=1e-10,
+                max_iter=5000,
+            ).fit(np.asfortranarray(X), Y, sample_weight=sw)
+            fits[simd] = (est.coef_, est.intercept_, est.dual_gap_, est.n_iter_)
+    finally:
+        _cd_multitask.set_simd(True)
+    assert fits[True][3] > 5  # a real solve, many row updates
+    assert_array_equal(fits[True][0], fits[False][0])
+    assert_array_equal(fits[True][1], fits[False][1])
+    assert fits[True][2:] == fits[False][2:]
