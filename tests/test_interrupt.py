@@ -333,6 +333,46 @@ def test_cancelled_token_stops_only_the_fits_of_its_threads():
     assert _interrupt.bind_token(None) is None  # the test thread never had a token
 
 
+def test_cancelled_token_stops_a_logistic_fit():
+    """The prox-Newton kernels (_logistic) poll the same check: a sparse logistic fit
+    that would run on for good (tol=0, an unbounded max_iter, p > n with strongly
+    correlated columns) stops with KeyboardInterrupt once its thread's token is
+    cancelled, leaving the estimator unfitted. In-process: no signal is sent."""
+    rng = np.random.default_rng(0)
+    n, p, rho = 1000, 2000, 0.99
+    X = np.empty((n, p), order="F")
+    col = rng.standard_normal(n)
+    for j in range(p):
+        col = rho * col + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+        X[:, j] = col
+    y = (X[:, ::40] @ rng.standard_normal(p // 40) + rng.standard_normal(n)) > 0
+    est = fastlasso.LogisticRegression(C=1e3, l1_ratio=1.0, tol=0, max_iter=10**9)
+    token, outcome, started = _interrupt.CancelToken(), {}, threading.Event()
+
+    def work():
+        previous = _interrupt.bind_token(token)
+        started.set()
+        try:
+            est.fit(X, y)
+            outcome["fit"] = "fitted"
+        except KeyboardInterrupt:
+            outcome["fit"] = "interrupted"
+        finally:
+            _interrupt.bind_token(previous)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    started.wait()
+    time.sleep(1.0)
+    assert thread.is_alive(), "the problem is too short to interrupt"
+    start = time.monotonic()
+    token.cancel()
+    thread.join(60)
+    assert outcome == {"fit": "interrupted"}
+    assert time.monotonic() - start < BOUND
+    assert not hasattr(est, "coef_")
+
+
 KERNEL_MODULES = {"_blas", "_enet_math", "_interrupt", "_signals"}
 
 

@@ -179,7 +179,10 @@ class LogisticRegression(ValidateParamsOnce, LinearClassifierMixin, SparseCoefMi
         Rows (iteration, P, duality gap or NaN for a restricted-problem check); only
         with ``record_history=True``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during ``fit``, when ``X`` has string column
+        names (a pandas DataFrame).
 
     See Also
     --------
@@ -480,7 +483,10 @@ class LogisticRegressionCV(LogisticRegression):
     dual_gap_ : float
         Duality gap of the refit (NaN with ``refit=False``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during ``fit``, when ``X`` has string column
+        names (a pandas DataFrame).
 
     See Also
     --------
