@@ -283,6 +283,34 @@ def test_warm_start_from_a_given_solution_needs_no_work(two_d):
     assert_same_solution(est, ref, rtol=1e-6)
 
 
+@pytest.mark.parametrize("layout,precompute", [
+    ("dense_F", False), ("dense_F", True), ("dense_C", False), ("dense_C", True),
+    ("csc", False), ("csr", False)])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_small_budgets_step_scikit_learns_trajectory(layout, precompute, weighted):
+    """A budget of a few epochs runs scikit-learn's cyclic sweeps: a fit of 10 epochs
+    returns scikit-learn's iterate of 10 epochs (and its gap, with a warning), and two
+    warm fits of 5 epochs continue that trajectory to the same point."""
+    X, y, sw, alpha = wide_problem(weighted)
+    Xl = as_layout(X, layout)
+    params = dict(alpha=alpha, l1_ratio=0.5, precompute=precompute, tol=1e-12)
+    ref = sklearn.linear_model.ElasticNet(max_iter=10, **params)
+    with pytest.warns(ConvergenceWarning):
+        ref.fit(X, y, sample_weight=sw)
+    with pytest.warns(ConvergenceWarning):
+        once = fastlasso.ElasticNet(max_iter=10, **params).fit(Xl, y, sample_weight=sw)
+    twice = fastlasso.ElasticNet(max_iter=5, warm_start=True, **params)
+    for _ in range(2):
+        with pytest.warns(ConvergenceWarning):
+            twice.fit(Xl, y, sample_weight=sw)
+    scale = np.abs(ref.coef_).max()
+    for est in (once, twice):
+        assert_allclose(est.coef_, ref.coef_, rtol=1e-10, atol=1e-12 * scale)
+        assert_allclose(est.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12 * scale)
+        assert_allclose(est.dual_gap_, ref.dual_gap_, rtol=1e-8)
+    assert once.n_iter_ == 10
+
+
 def test_warm_start_at_new_alpha_gives_the_cold_solution():
     X, y, _, alpha = wide_problem()
     est = fastlasso.Lasso(alpha=2 * alpha, warm_start=True, **TIGHT).fit(X, y)

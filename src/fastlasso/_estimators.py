@@ -402,7 +402,10 @@ _PARAMETERS_DOC = """    fit_intercept : bool, default=True
         fit_intercept=True and uncentred X it is ignored with scikit-learn's
         UserWarning ("recomputing Gram matrix") and "auto" applies.
     max_iter : int, default=1000
-        Maximum number of epochs (passes over the working set).
+        Maximum number of epochs (passes over the working set). A budget of at most 10
+        epochs runs scikit-learn's plain cyclic sweeps over all features instead, so
+        that warm-started fits of a few epochs each continue one trajectory (two fits
+        of ``max_iter=5`` give one of ``max_iter=10``).
     copy_X : bool, default=True
         Accepted for compatibility; X is never modified whatever its value.
     tol : float, default=1e-4

@@ -48,6 +48,8 @@ NOT_CONVERGED = (
     "check the scale of the features or consider increasing regularisation."
 )
 FULL_GRAM_MAX_SINGLE = 128
+# the largest epoch budget that runs plain cyclic sweeps (see solve_cd, "stepping")
+STEPPED_MAX_ITER = 10
 FULL_GRAM_MAX_PATH = 3000
 LAZY_GRAM_MAX_SLOTS = 4096
 
@@ -183,6 +185,18 @@ def solve_cd(
     (``polish``, the kernels' _polish.pxi: the same data then give the same solution,
     to rounding, in every layout, dtype path and Gram mode).
 
+    Stepping: a budget of at most STEPPED_MAX_ITER epochs is a caller stepping the
+    solver (warm starts that continue one trajectory a few epochs at a time, a
+    deliberately rough fit). Then every epoch is a full cyclic (or shuffled) sweep over
+    all features, without working sets, screening or extrapolation: scikit-learn's
+    algorithm, whose next iterate depends on the current w alone. So k fits of m
+    epochs, each warm-started from the last, return the fit of k m epochs (to
+    rounding), and an unconverged w is one well-defined point, the same in every
+    layout. (The working-set solver carries state between its epochs: its working
+    set, its extrapolation history; with so few epochs it gains little: a dense
+    restricted problem checks its gap every 10 epochs.) Such sweeps cost at most
+    max_iter passes over X, about what the working-set solver's outer passes cost.
+
     gram_cache, if given, must have been made by make_gram_cache(design, yc, gram_mode)
     with gram_mode already resolved; it is reused (paths, CV). workspace (a
     _cd.PathWorkspace for this design and target) is passed from one alpha of a path
@@ -196,6 +210,8 @@ def solve_cd(
         w[:] = coef_init
     if yy == 0.0:  # y constant on the weighted rows: w = 0 is optimal for every alpha
         return Solution(np.zeros(p, dtype=design.dtype), 0.0, 0.0, 0, True)
+    if max_iter <= STEPPED_MAX_ITER:  # stepping (see above): plain sweeps
+        working_sets = screening = acceleration = False
     prior_work = 0.0  # what this solve spent before the kernel: its own full Gram
     if gram_cache is None:
         gram_mode = resolve_gram_mode(design.X, gram_mode)
