@@ -6,6 +6,7 @@ statistics, and so the coefficients, come out bitwise the same. The generators b
 kill their own worker (os._exit) or raise, on chosen executions, counted in files.
 """
 
+import logging
 import os
 import warnings
 
@@ -104,6 +105,77 @@ def test_each_pass_generates_a_chunk_once_and_persist_once_per_fit(dask_client,
     ws = fld.Lasso(alpha=0.001, precompute=False, tol=1e-10, persist=True).fit(X, y)
     assert ws.n_passes_ >= 3
     assert runs_per_chunk(marker + "c") == [1] * 6
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def scheduler_log():
+    """Messages the (in-process) scheduler logs during the test; distributed's logger
+    does not propagate to the root logger that caplog reads."""
+    handler = _Records()
+    logger = logging.getLogger("distributed.scheduler")
+    logger.addHandler(handler)
+    yield handler.messages
+    logger.removeHandler(handler)
+
+
+def held_keys(client, *names):
+    """Keys of the scheduler whose name starts with one of ``names``, once it has
+    handled what this client sent before (the releases of dropped futures travel on
+    the same ordered stream as the task submitted here)."""
+    client.submit(int, 0, pure=False).result()
+
+    def keys(dask_scheduler, names):
+        return sorted(str(k) for k in dask_scheduler.tasks
+                      if str(k).lstrip("('").startswith(tuple(names)))
+    return client.run_on_scheduler(keys, names=list(names))
+
+
+def test_fits_hold_no_key_that_another_graph_of_x_reuses(dask_client, scheduler_log,
+                                                         tmp_path):
+    """dask's scheduler warns "Detected different `run_spec` for key" (and may hang,
+    dask/dask#9888) when a key it holds comes back in a new graph with another task,
+    as X's chunks do when the same X is optimised differently (dask's default linear
+    fusion, the fit's graphs without; with or without y). So a fit sends every pass
+    and its persist as one optimised graph (two fits of the same X at once, one
+    persisting, one streaming, then agree), and drops its data when it returns or
+    fails (no reference cycle keeps them): the user's own computations of X in between
+    then meet no key of it, and nothing of the fits stays on the workers."""
+    from fastlasso.dask._passes import DaskData
+
+    X, y = counted_dataset(str(tmp_path / "runs"))
+
+    def user_pass():  # the user's own graph of X's chunks: dask's default fusion
+        return dask.compute(X, y)
+
+    user_pass()
+    for persist in (True, False, True):
+        fld.Lasso(alpha=0.01, persist=persist).fit(X, y)
+        user_pass()
+    fld.LassoCV(cv=3, alphas=5, persist=True).fit(X, y)
+    user_pass()
+    with DaskData(X, y, None, dask_client, persist=True) as kept, \
+            DaskData(X, y, None, dask_client, persist=False) as streamed:
+        kept.moments()
+        streamed.moments()
+        kept.moments(gram=True)
+        streamed.moments(gram=True)
+    user_pass()
+    with pytest.raises(ValueError, match="coef_init has shape") as failed:
+        fld.lasso_path(X, y, coef_init=np.zeros(P + 1), persist=True)
+    user_pass()
+    assert not [m for m in scheduler_log if "run_spec" in m]
+    # the failed fit's frames live on in the traceback, its data do not
+    assert failed.traceback is not None
+    assert held_keys(dask_client, X.name, y.name) == []
 
 
 def workers(client):

@@ -345,3 +345,42 @@ def test_auto_persist_keeps_only_dense_data_that_fit_easily():
     assert not auto_persist(unlimited, [X, y], sparse=False)
     unknown = da.zeros(1000, chunks=100)[da.zeros(1000, chunks=100) > 0]
     assert not auto_persist(roomy, [X, unknown], sparse=False)
+
+
+def test_fits_free_their_passes_without_the_garbage_collector(monkeypatch):
+    """Once a fit, path or CV returns, nothing holds its passes (DaskData: the graphs
+    of the chunks, the data a fit persisted on the workers) but its last reference, so
+    they go at once and not at the garbage collector's next run (a StopIteration kept
+    with its traceback, whose frames held the passes, did make a cycle). Dask's
+    synchronous scheduler, with the collector off; LassoCV with n_jobs=2 advances its
+    folds in threads."""
+    import gc
+    import weakref
+
+    import fastlasso.dask as fld
+    from fastlasso.dask import _passes
+
+    made = []
+    init = _passes.DaskData.__init__
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    monkeypatch.setattr(_passes.DaskData, "__init__", recording_init)
+    X, y, _ = data(n=600, p=12)
+    dX, dy, _ = to_dask(X, y, None)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with dask.config.set(scheduler="synchronous"):
+            fld.Lasso(alpha=0.1, persist=True).fit(dX, dy)
+            fld.Lasso(alpha=0.1, precompute=False).fit(dX, dy)
+            fld.LassoCV(cv=3, alphas=4, n_jobs=2).fit(dX, dy)
+            fld.LassoCV(cv=3, alphas=4, precompute=False, n_jobs=2).fit(dX, dy)
+            fld.lasso_path(dX, dy, alphas=4)
+        alive = [ref() is not None for ref in made]
+    finally:
+        if enabled:
+            gc.enable()
+    assert len(alive) == 5 and not any(alive)

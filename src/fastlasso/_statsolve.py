@@ -262,22 +262,26 @@ def run_rounds(steps, passes, n_jobs=1):
     pending = {}
 
     def advance(item):
+        # the return value only, not the StopIteration: its traceback holds this
+        # frame, whose caller holds the list of outcomes holding the exception, a
+        # cycle that would keep the passes (the data a fit persisted on the workers)
+        # alive after the fit, until the garbage collector runs
         i, value = item
         try:
-            return i, steps[i].send(value), None
+            return i, False, steps[i].send(value)
         except StopIteration as stop:
-            return i, None, stop
+            return i, True, stop.value
 
     def step_all(items):
         if n_jobs > 1 and len(items) > 1:
             out = map_threads(advance, items, min(n_jobs, len(items)))
         else:
             out = [advance(item) for item in items]
-        for i, request, stop in out:
-            if stop is None:
-                pending[i] = request
+        for i, done, value in out:
+            if done:
+                results[i] = value
             else:
-                results[i] = stop.value
+                pending[i] = value
 
     step_all([(i, None) for i in range(len(steps))])
     while pending:

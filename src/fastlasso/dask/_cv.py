@@ -271,70 +271,73 @@ class ElasticNetCV(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : object
         """
-        data = DaskData(X, y, sample_weight, self.client, self.persist)
-        n, p = data.n_samples, data.n_features
-        k = n_folds(self.cv, n)
-        regime = choose_regime(n, p, self.precompute)
-        l1_ratios = self._l1_ratios()
-        bounds = fold_bounds(n, k)
-        blocks = data.moments(gram=regime == "gram", fold_bounds=bounds)
-        blocks = [blocks[i] for i in range(k)]
-        full = problem_from_moments(tree_reduce(blocks, merge_moments),
-                                    self.fit_intercept, data.dtype)
-        grids = [resolve_grid(full, self.alphas, r, self.eps, self.positive)
-                 for r in l1_ratios]
-        params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
-                      selection=self.selection, random_state=self.random_state)
-        trains = [replace(problem_from_moments(
-            tree_reduce([b for j, b in enumerate(blocks) if j != i], merge_moments),
-            self.fit_intercept, data.dtype, n=n, check=False), held_out=i)
-            for i in range(k)]
-        n_jobs = 1 if self.n_jobs is None else max(1, self.n_jobs)
-        if regime == "gram":
-            mse, paths = gram_folds(trains, blocks, grids, l1_ratios, params, n_jobs)
-        else:
-            data.use_folds(bounds)
-            mse, paths, store, missed = working_set_folds(
-                data, full, trains, blocks, grids, l1_ratios, params, n_jobs)
-            if missed:
-                gap = max(m[0] for m in missed)
-                warn_gap(gap, self.tol * full.yy / n, self.tol, self.max_iter,
-                         what=f" of a fold's path ({sum(m[1] for m in missed)} fold "
-                              "fits missed tol)")
-        se = standard_errors(mse)
-        i, a_min, a_1se = select_alpha(mse.mean(axis=1), se)
-        a = a_min if self.alpha_rule == "min" else a_1se
+        with DaskData(X, y, sample_weight, self.client, self.persist) as data:
+            n, p = data.n_samples, data.n_features
+            k = n_folds(self.cv, n)
+            regime = choose_regime(n, p, self.precompute)
+            l1_ratios = self._l1_ratios()
+            bounds = fold_bounds(n, k)
+            blocks = data.moments(gram=regime == "gram", fold_bounds=bounds)
+            blocks = [blocks[i] for i in range(k)]
+            full = problem_from_moments(tree_reduce(blocks, merge_moments),
+                                        self.fit_intercept, data.dtype)
+            grids = [resolve_grid(full, self.alphas, r, self.eps, self.positive)
+                     for r in l1_ratios]
+            params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
+                          selection=self.selection, random_state=self.random_state)
+            trains = [replace(problem_from_moments(
+                tree_reduce([b for j, b in enumerate(blocks) if j != i], merge_moments),
+                self.fit_intercept, data.dtype, n=n, check=False), held_out=i)
+                for i in range(k)]
+            n_jobs = 1 if self.n_jobs is None else max(1, self.n_jobs)
+            if regime == "gram":
+                mse, paths = gram_folds(trains, blocks, grids, l1_ratios, params,
+                                        n_jobs)
+            else:
+                data.use_folds(bounds)
+                mse, paths, store, missed = working_set_folds(
+                    data, full, trains, blocks, grids, l1_ratios, params, n_jobs)
+                if missed:
+                    gap = max(m[0] for m in missed)
+                    n_missed = sum(m[1] for m in missed)
+                    warn_gap(gap, self.tol * full.yy / n, self.tol, self.max_iter,
+                             what=f" of a fold's path ({n_missed} fold fits missed "
+                                  "tol)")
+            se = standard_errors(mse)
+            i, a_min, a_1se = select_alpha(mse.mean(axis=1), se)
+            a = a_min if self.alpha_rule == "min" else a_1se
 
-        if hasattr(self, "l1_ratio"):
-            self.l1_ratio_ = float(l1_ratios[i])
-        self.alpha_min_ = float(grids[i][a_min])
-        self.alpha_1se_ = float(grids[i][a_1se])
-        self.alpha_ = float(grids[i][a])
-        explicit = not isinstance(self.alphas, Integral)
-        single_grid = len(l1_ratios) == 1 or explicit
-        self.alphas_ = grids[0] if single_grid else np.asarray(grids)
-        self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
-        self.mse_se_ = se[0] if len(l1_ratios) == 1 else se
-        nnz = np.array([[np.count_nonzero(c, axis=0) for c in row] for row in paths])
-        nnz = nnz.mean(axis=1)
-        self.n_nonzero_path_ = nnz[0] if len(l1_ratios) == 1 else nnz
+            if hasattr(self, "l1_ratio"):
+                self.l1_ratio_ = float(l1_ratios[i])
+            self.alpha_min_ = float(grids[i][a_min])
+            self.alpha_1se_ = float(grids[i][a_1se])
+            self.alpha_ = float(grids[i][a])
+            explicit = not isinstance(self.alphas, Integral)
+            single_grid = len(l1_ratios) == 1 or explicit
+            self.alphas_ = grids[0] if single_grid else np.asarray(grids)
+            self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
+            self.mse_se_ = se[0] if len(l1_ratios) == 1 else se
+            nnz = np.array([[np.count_nonzero(c, axis=0) for c in row]
+                            for row in paths])
+            nnz = nnz.mean(axis=1)
+            self.n_nonzero_path_ = nnz[0] if len(l1_ratios) == 1 else nnz
 
-        # the refit on all rows starts from the mean of the folds' solutions (as in
-        # memory) and is certified by a pass over the data
-        warm = np.mean([paths[i][f][:, a] for f in range(k)], axis=0)
-        warm[full.norm2 == 0] = 0.0
-        warm = warm.astype(full.dtype)
-        if regime == "gram":
-            solver = GramModelSolver(full.G, full.xty, full.yy, full.norm2,
-                                     full.n_rows, full.dtype)
-            fit = solve_certified(full, data, FullGram(full), self.alpha_,
-                                  l1_ratios[i], PassState(warm, None, 0.0, 0.0),
-                                  full_first=solver, **params)
-        else:
-            state = residual_states(full, data, warm[:, None])[0] if np.any(warm) \
-                else PassState(warm, full.xty.copy(), full.yy, full.yy)
-            fit = solve_certified(full, data, store, self.alpha_, l1_ratios[i], state,
-                                  view=k, **params)
+            # the refit on all rows starts from the mean of the folds' solutions (as in
+            # memory) and is certified by a pass over the data
+            warm = np.mean([paths[i][f][:, a] for f in range(k)], axis=0)
+            warm[full.norm2 == 0] = 0.0
+            warm = warm.astype(full.dtype)
+            if regime == "gram":
+                solver = GramModelSolver(full.G, full.xty, full.yy, full.norm2,
+                                         full.n_rows, full.dtype)
+                fit = solve_certified(full, data, FullGram(full), self.alpha_,
+                                      l1_ratios[i], PassState(warm, None, 0.0, 0.0),
+                                      full_first=solver, **params)
+            else:
+                state = residual_states(full, data, warm[:, None])[0] if np.any(warm) \
+                    else PassState(warm, full.xty.copy(), full.yy, full.yy)
+                fit = solve_certified(full, data, store, self.alpha_, l1_ratios[i],
+                                      state, view=k, **params)
         self._set_input_attrs(data)
         self.coef_ = fit.coef
         self.intercept_ = (float(intercept_of(full.y_mean, full.mu, fit.coef))

@@ -314,18 +314,18 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 "With alpha=0, this algorithm does not converge well. You are advised "
                 "to use the LinearRegression estimator", stacklevel=user_stacklevel())
-        data = DaskData(X, y, sample_weight, self.client, self.persist)
-        regime = choose_regime(data.n_samples, data.n_features, self.precompute)
-        moments = data.moments(gram=regime == "gram")
-        problem = problem_from_moments(moments, self.fit_intercept, data.dtype)
-        coef_init = None
-        if (self.warm_start and getattr(self, "coef_", None) is not None
-                and np.shape(self.coef_) == (data.n_features,)):
-            coef_init = self.coef_
-        params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
-                      selection=self.selection, random_state=self.random_state)
-        fit = fit_one(data, problem, regime, self.alpha, self._l1_ratio(), coef_init,
-                      params)
+        with DaskData(X, y, sample_weight, self.client, self.persist) as data:
+            regime = choose_regime(data.n_samples, data.n_features, self.precompute)
+            moments = data.moments(gram=regime == "gram")
+            problem = problem_from_moments(moments, self.fit_intercept, data.dtype)
+            coef_init = None
+            if (self.warm_start and getattr(self, "coef_", None) is not None
+                    and np.shape(self.coef_) == (data.n_features,)):
+                coef_init = self.coef_
+            params = dict(tol=self.tol, max_iter=self.max_iter, positive=self.positive,
+                          selection=self.selection, random_state=self.random_state)
+            fit = fit_one(data, problem, regime, self.alpha, self._l1_ratio(),
+                          coef_init, params)
         self._set_input_attrs(data)
         dtype = problem.dtype.type
         self.coef_ = fit.coef

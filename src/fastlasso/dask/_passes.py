@@ -8,6 +8,8 @@ each time (never scattered: scattered data die with their worker); the client ke
 only the merged statistics.
 """
 
+import asyncio
+
 import dask
 import dask.array as da
 import numpy as np
@@ -66,6 +68,23 @@ def auto_persist(client, arrays, sparse):
     free = sum(max(0, w["memory_limit"] - w.get("metrics", {}).get("memory", 0))
                for w in workers)
     return sum(a.nbytes for a in arrays) <= AUTO_PERSIST_FRACTION * free
+
+
+async def _loop_turns(n):
+    """Return after n turns of the event loop (the callbacks queued before run)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def _in_memory(arr):
+    """True if every task of arr's graph is a chunk already computed: futures on the
+    workers (``X.persist()`` on a distributed client) or arrays in this process."""
+    try:
+        from distributed import Future
+    except ImportError:  # pragma: no cover - distributed is a dependency of the extra
+        Future = ()
+    return all(isinstance(v, Future) or isinstance(v, np.ndarray) or sp.issparse(v)
+               for v in dict(arr.__dask_graph__()).values())
 
 
 def _is_dask_collection(obj):
@@ -143,6 +162,7 @@ class DaskData:
 
     def __init__(self, X, y, sample_weight, client, persist=False):
         self.client = resolve_client(client)
+        self._settle()
         self.count = 0
         X, self.feature_names, self.count = _as_dask_array(X, "X")
         if X.ndim != 2:
@@ -188,23 +208,61 @@ class DaskData:
         self.X, self.y, self.sw = X, y, sw
         self.n_samples, self.n_features = int(n), int(p)
         self.starts = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
-        # the three graphs optimised together, without dask's low-level fusion:
-        # chunks of X, y and the weights made by one task (a file read, a generator)
-        # are then made once per pass (linear fusion copies such a task into each of
-        # its dependents, and it would run twice)
         arrays = [a for a in (X, y, sw) if a is not None]
         if persist == "auto":
             persist = auto_persist(self.client, arrays, self.sparse)
-        self.persisted = bool(persist)
-        if persist:  # computed by the first pass, kept in the workers' memory
-            arrays = (self.client.persist(arrays, retries=RETRIES)
-                      if self.client is not None else list(dask.persist(*arrays)))
+        self.persisted = bool(persist) and not all(_in_memory(a) for a in arrays)
+        # the three graphs optimised together, without dask's low-level fusion:
+        # chunks of X, y and the weights made by one task (a file read, a generator)
+        # are then made once per pass (linear fusion copies such a task into each of
+        # its dependents, and it would run twice). The persist sends this optimised
+        # graph too, so that a key the scheduler holds for one fit never comes back
+        # with another task from a pass of another fit of the same data (the
+        # scheduler warns "Detected different `run_spec`", dask/dask#9888: it keeps
+        # the first task and may deadlock on the second one's dependencies)
         with dask.config.set({"optimization.fuse.active": False}):
             arrays = dask.optimize(*arrays)
+        if self.persisted:  # computed by the first pass, kept in the workers' memory
+            arrays = (self.client.persist(arrays, optimize_graph=False,
+                                          retries=RETRIES)
+                      if self.client is not None
+                      else list(dask.persist(*arrays, optimize_graph=False)))
         blocks = [a.to_delayed(optimize_graph=False).ravel() for a in arrays]
         self._xb, self._yb = blocks[0], blocks[1]
         self._sb = blocks[2] if sw is not None else [None] * len(self._xb)
         self.segments = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def release(self):
+        """End of the fit (``with DaskData(...) as data``: also when it fails or is
+        interrupted, whoever holds the traceback): drop the chunks' graphs, so the
+        data it persisted leave the workers (``_settle``). No pass after this."""
+        self._xb = self._yb = self._sb = None
+        self.X = self.y = self.sw = None
+        self._settle()
+
+    def _settle(self):
+        """Return once the releases of futures dropped so far are on their way to
+        the scheduler, ahead of anything submitted next.
+
+        A dropped future (a computation's result, data kept) sends its release from
+        the client's event loop two callbacks later, so a graph submitted right after
+        (our first pass after the user's ``dask.compute(X)``, the user's after our
+        fit) can reach the scheduler first and meet the earlier graph's keys of X,
+        optimised differently (dask's default fusion; ours without): the scheduler
+        warns "Detected different `run_spec`" and keeps the first task
+        (dask/dask#9888). Letting the loop turn twice sends the releases first."""
+        if self.client is None:
+            return
+        try:
+            self.client.sync(_loop_turns, 2)
+        except Exception:  # noqa: BLE001 - a closed client has nothing to release
+            pass
 
     @property
     def n_chunks(self):

@@ -161,21 +161,21 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=None, alphas=100,
             "'alphas'.",
             FutureWarning, stacklevel=user_stacklevel())
         alphas = n_alphas
-    data = DaskData(X, y, sample_weight, client, persist)
-    regime = choose_regime(data.n_samples, data.n_features, precompute)
-    problem = problem_from_moments(data.moments(gram=regime == "gram"), fit_intercept,
-                                   data.dtype)
-    grid = resolve_grid(problem, alphas, l1_ratio, eps, positive, Xy)
-    if coef_init is not None:
-        coef_init = np.asarray(coef_init, dtype=problem.dtype).ravel()
-        if coef_init.shape != (data.n_features,):
-            raise ValueError(
-                f"coef_init has shape {coef_init.shape}, "
-                f"expected ({data.n_features},).")
-    params = dict(tol=tol, max_iter=max_iter, positive=positive, selection=selection,
-                  random_state=random_state)
-    coefs, gaps, n_iters = certified_path(data, problem, regime, grid, l1_ratio,
-                                          coef_init, params)
+    with DaskData(X, y, sample_weight, client, persist) as data:
+        regime = choose_regime(data.n_samples, data.n_features, precompute)
+        problem = problem_from_moments(data.moments(gram=regime == "gram"),
+                                       fit_intercept, data.dtype)
+        grid = resolve_grid(problem, alphas, l1_ratio, eps, positive, Xy)
+        if coef_init is not None:
+            coef_init = np.asarray(coef_init, dtype=problem.dtype).ravel()
+            if coef_init.shape != (data.n_features,):
+                raise ValueError(
+                    f"coef_init has shape {coef_init.shape}, "
+                    f"expected ({data.n_features},).")
+        params = dict(tol=tol, max_iter=max_iter, positive=positive,
+                      selection=selection, random_state=random_state)
+        coefs, gaps, n_iters = certified_path(data, problem, regime, grid, l1_ratio,
+                                              coef_init, params)
     out = (grid, coefs, gaps)
     if return_n_iter:
         out += (n_iters,)
