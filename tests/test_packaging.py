@@ -6,8 +6,8 @@ may import modules of its own layer or of lower layers, never of higher ones:
 
   kernel   compiled kernels (_cd, _prox, _cd_multitask, _logistic, and _interrupt,
            the cancellation state they poll) and the leaf modules they and
-           everything else may use (_cancel, _compat, _progress, _param_check,
-           _version);
+           everything else may use (_cancel, _blas_threads, _compat, _progress,
+           _param_check, _version);
   data     _data: validation, the Design, the Gram-mode parser, the intercept;
            _chunkstats: statistics of row chunks (for fastlasso.dask);
   solve    _solve (one solve), then _statsolve (solves from statistics),
@@ -42,6 +42,7 @@ LAYER = {
     "_logistic": "kernel",
     "_interrupt": "kernel",
     "_cancel": "kernel",
+    "_blas_threads": "kernel",
     "_compat": "kernel",
     "_progress": "kernel",
     "_param_check": "kernel",

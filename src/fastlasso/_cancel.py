@@ -15,6 +15,7 @@ from joblib import Parallel, delayed
 from joblib._parallel_backends import SequentialBackend, ThreadingBackend
 from joblib.parallel import get_active_backend
 
+from fastlasso._blas_threads import kernel_blas_threads
 from fastlasso._interrupt import CancelToken, bind_token
 
 
@@ -36,7 +37,8 @@ def map_threads(fn, jobs, n_threads):
     waiting thread cancels the jobs still running and is re-raised."""
     token = CancelToken()
     work = _bound_to(token, fn)
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+    # the jobs' kernels run on one BLAS thread each (_blas_threads: set from here)
+    with kernel_blas_threads(1), ThreadPoolExecutor(max_workers=n_threads) as pool:
         futures = [pool.submit(work, job) for job in jobs]
         try:
             return [f.result() for f in futures]
@@ -85,4 +87,7 @@ def map_jobs(fn, jobs, n_jobs):
         backend=CancellableThreading() if local else None,
         prefer="threads",
     )
-    return parallel(delayed(fn)(job) for job in jobs)
+    if not local:
+        return parallel(delayed(fn)(job) for job in jobs)
+    with kernel_blas_threads(1):  # one BLAS thread per job (see map_threads)
+        return parallel(delayed(fn)(job) for job in jobs)

@@ -38,6 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from fastlasso import _cd, _prox
+from fastlasso._blas_threads import kernel_blas_threads
 
 GRAM_MODES = ("auto", "full", "lazy", "off")
 _KERNEL_GRAM_MODE = {"off": _cd.GramMode.GRAM_OFF, "lazy": _cd.GramMode.GRAM_LAZY,
@@ -222,35 +223,37 @@ def solve_cd(
     sqrt_sw = design.sqrt_sw
     hist = np.zeros((max(16, 2 * max_iter + 16) if record_history else 0, 3))
     kernel = getattr(_cd, "enet_cd_" + design.kind)
-    out = kernel(
-        *design.kernel_args(),
-        yc,
-        np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
-        np.empty(0) if sqrt_sw is None else sqrt_sw,
-        design.mu,
-        design.norm2,
-        design.col_norms,
-        w,
-        *scaled_penalties(n, alpha, l1_ratio),
-        tol * yy,
-        max_iter,
-        positive=positive,
-        working_sets=working_sets,
-        screening=screening,
-        anderson=acceleration,
-        newton=acceleration,
-        gram_mode=_KERNEL_GRAM_MODE[gram_mode],
-        cache=gram_cache,
-        n_threads=n_threads,
-        shuffle=selection == "random",
-        seed=selection_seed(selection, random_state),
-        hist=hist,
-        workspace=workspace,
-        full_gram_max=FULL_GRAM_MAX_PATH,
-        yy_c=yy,
-        polish=polish,
-        prior_work=prior_work,
-    )
+    # BLAS on the kernel's thread budget; n * p^2 bounds its largest level-3 product
+    with kernel_blas_threads(n_threads, size=n * p * p):
+        out = kernel(
+            *design.kernel_args(),
+            yc,
+            np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
+            np.empty(0) if sqrt_sw is None else sqrt_sw,
+            design.mu,
+            design.norm2,
+            design.col_norms,
+            w,
+            *scaled_penalties(n, alpha, l1_ratio),
+            tol * yy,
+            max_iter,
+            positive=positive,
+            working_sets=working_sets,
+            screening=screening,
+            anderson=acceleration,
+            newton=acceleration,
+            gram_mode=_KERNEL_GRAM_MODE[gram_mode],
+            cache=gram_cache,
+            n_threads=n_threads,
+            shuffle=selection == "random",
+            seed=selection_seed(selection, random_state),
+            hist=hist,
+            workspace=workspace,
+            full_gram_max=FULL_GRAM_MAX_PATH,
+            yy_c=yy,
+            polish=polish,
+            prior_work=prior_work,
+        )
     return _certified(
         w, out, hist, n, tol, tol_gap, out["epochs"], "epochs",
         "", record_history, warn, out,

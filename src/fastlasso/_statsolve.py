@@ -46,6 +46,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from fastlasso import _cd
+from fastlasso._blas_threads import kernel_blas_threads
 from fastlasso._cancel import map_threads
 from fastlasso._data import check_scale, intercept_of
 from fastlasso._solve import NOT_CONVERGED, scaled_penalties, selection_seed
@@ -352,16 +353,17 @@ class GramModelSolver:
             w[:] = w0
         if self.m == 0 or self.yy == 0.0:
             return np.zeros(self.m, dtype=self.dtype), dict(gap=0.0, epochs=0)
-        out = _cd.enet_cd_dense(
-            self.X, np.zeros(1, dtype=self.dtype), np.empty(0, dtype=self.dtype),
-            np.empty(0), self.mu, self.norm2, self.xnorm, w, l1, l2, tol_abs,
-            max_iter, positive=positive, working_sets=True, screening=True,
-            anderson=True, newton=True, gram_mode=_cd.GramMode.GRAM_FULL,
-            cache=self.cache, n_threads=1, shuffle=selection == "random",
-            seed=selection_seed(selection, random_state), hist=None,
-            workspace=self.workspace,
-            full_gram_max=0, yy_c=self.yy,
-        )
+        with kernel_blas_threads(1, size=self.m ** 3):
+            out = _cd.enet_cd_dense(
+                self.X, np.zeros(1, dtype=self.dtype), np.empty(0, dtype=self.dtype),
+                np.empty(0), self.mu, self.norm2, self.xnorm, w, l1, l2, tol_abs,
+                max_iter, positive=positive, working_sets=True, screening=True,
+                anderson=True, newton=True, gram_mode=_cd.GramMode.GRAM_FULL,
+                cache=self.cache, n_threads=1, shuffle=selection == "random",
+                seed=selection_seed(selection, random_state), hist=None,
+                workspace=self.workspace,
+                full_gram_max=0, yy_c=self.yy,
+            )
         if not np.isfinite(w).all():
             raise ValueError(
                 "Coordinate descent produced non-finite coefficients: the data are too "
