@@ -542,3 +542,77 @@ def test_avx2_dense_products_give_the_plain_loops_results(fit_intercept, weighte
     assert_array_equal(fits[True][0], fits[False][0])
     assert_array_equal(fits[True][1], fits[False][1])
     assert fits[True][2:] == fits[False][2:]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_polished_fit_is_the_minimiser_in_every_layout_and_order(name):
+    """At a loose tol coordinate descent stops anywhere in its tolerance ball (the
+    unpolished points of the layouts and orders differ); the polish finishes on the
+    support of rows, so every layout, order and dtype path returns the minimiser
+    itself (scikit-learn's at tol=1e-13), to rounding."""
+    from fastlasso._data import make_design
+    from fastlasso._multitask import center_targets, solve_mt
+
+    X, Y = _problem(seed=21)
+    sw = _weights(len(X), seed=22)
+    alpha = _alpha(X, Y, 0.1)
+    rho = MODELS[name]
+    ref = _reference(name, X, Y, alpha, sw=sw)
+    scale = np.abs(ref.coef_).max()
+    raw = []
+    for layout in ("dense_F", "csc32", "csr"):
+        design = make_design(as_layout(X, layout), sw, True)
+        Yc, _, _ = center_targets(design, Y)
+        for selection in ("cyclic", "random"):
+            for polish in (True, False):
+                sol = solve_mt(design, Yc, alpha, rho, tol=1e-4, selection=selection,
+                               random_state=3, polish=polish)
+                assert sol.converged
+                if polish:
+                    assert sol.info["polish"] == 1
+                    assert_allclose(sol.coef.T, ref.coef_, rtol=1e-8,
+                                    atol=1e-10 * scale, err_msg=f"{layout} {selection}")
+                else:
+                    raw.append(sol.coef.T)
+    # without the polish the stopping points differ (so the check above has teeth)
+    assert max(np.abs(c - ref.coef_).max() for c in raw) > 1e-6 * scale
+
+
+def test_ridge_limit_is_the_exact_ridge_solution():
+    """l1_ratio = 0: every row moves, the polish solves the ridge system (refined on
+    the data); with a tiny penalty on rank-deficient-ish data coordinate descent alone
+    stops far from it (scikit-learn's test_enet_ridge_consistency)."""
+    rng = np.random.default_rng(23)
+    n, p, T = 80, 30, 3
+    U, _ = np.linalg.qr(rng.standard_normal((n, p)))
+    X = U * np.geomspace(1.0, 1e-3, p) @ np.linalg.qr(rng.standard_normal((p, p)))[0]
+    Y = X @ rng.standard_normal((p, T)) + 0.01 * rng.standard_normal((n, T))
+    for alpha in (1e-8, 1e-3):
+        est = fastlasso.MultiTaskElasticNet(alpha=alpha, l1_ratio=0.0, tol=1e-10,
+                                            max_iter=100_000).fit(X, Y)
+        Xc, Yc, _ = _centred(X, Y, None, True)
+        A = np.vstack([Xc, np.sqrt(n * alpha) * np.eye(p)])
+        B = np.vstack([Yc, np.zeros((p, T))])
+        want = np.linalg.lstsq(A, B, rcond=None)[0].T
+        assert_allclose(est.coef_, want, rtol=1e-7, atol=1e-12 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("layout", ["dense_F", "csc32", "csr"])
+def test_small_budgets_step_scikit_learns_trajectory(layout):
+    """max_iter <= 10: plain cyclic sweeps over every row, scikit-learn's algorithm,
+    so two warm fits of 5 epochs are one fit of 10 (test_warm_start_multitask_lasso)
+    and equal scikit-learn's unconverged iterate."""
+    X, Y = _problem(n=30, p=80, T=3, seed=24)
+    alpha = _alpha(X, Y, 0.05)
+    Xl = as_layout(X, layout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ten = fastlasso.MultiTaskLasso(alpha=alpha, max_iter=10).fit(Xl, Y)
+        halves = fastlasso.MultiTaskLasso(alpha=alpha, max_iter=5, warm_start=True)
+        halves.fit(Xl, Y)
+        halves.fit(Xl, Y)
+        stock = sk.MultiTaskLasso(alpha=alpha, max_iter=10).fit(X, Y)
+    assert ten.dual_gap_ > ten.tol * 1e3  # unconverged: the trajectory is compared
+    assert_allclose(halves.coef_, ten.coef_, rtol=1e-10, atol=1e-12)
+    assert_allclose(ten.coef_, stock.coef_, rtol=1e-9, atol=1e-12)
+    assert_allclose(ten.intercept_, stock.intercept_, rtol=1e-9, atol=1e-12)

@@ -12,8 +12,9 @@ may import modules of its own layer or of lower layers, never of higher ones:
            _chunkstats: statistics of row chunks (for fastlasso.dask);
   solve    _solve (one solve), then _statsolve (solves from statistics),
            _solve_path (paths) and _solve_logistic (logistic solves and paths),
-           then _cv (cross-validation), then _multitask (multi-task solves, paths
-           and CV) and _logistic_cv, which reuse the CV's pieces;
+           _mt_polish (the multi-task solves' finish on their support), then _cv
+           (cross-validation), then _multitask (multi-task solves, paths and CV)
+           and _logistic_cv, which reuse the CV's pieces;
   public   estimators, path functions, plots, the scikit-learn patch;
   package  fastlasso/__init__.py (public names only);
   client   the command line and what only it uses (the data readers, the peer
@@ -55,6 +56,7 @@ LAYER = {
     "_solve_path": "solve",
     "_cv": "solve",
     "_multitask": "solve",
+    "_mt_polish": "solve",
     "_solve_logistic": "solve",
     "_logistic_cv": "solve",
     "_estimators": "public",
@@ -78,7 +80,7 @@ LAYER = {
 # CV's folds and selection)
 SOLVE_ORDER = {
     "_solve": 0, "_statsolve": 1, "_solve_path": 1, "_solve_logistic": 1, "_cv": 2,
-    "_multitask": 3, "_logistic_cv": 3,
+    "_mt_polish": 1, "_multitask": 3, "_logistic_cv": 3,
 }
 
 

@@ -23,6 +23,7 @@ import dataclasses
 import numpy as np
 
 from fastlasso import _cd_multitask as _kernels
+from fastlasso import _mt_polish
 from fastlasso._cancel import map_jobs
 from fastlasso._cv import (
     CVResult,
@@ -34,6 +35,7 @@ from fastlasso._cv import (
 from fastlasso._data import check_scale, intercept_of, make_design, weighted_mean
 from fastlasso._progress import Progress
 from fastlasso._solve import (
+    STEPPED_MAX_ITER,
     Solution,
     _certified,
     scaled_penalties,
@@ -114,12 +116,15 @@ def solve_mt(
     yy=None,
     workspace=None,
     warn=True,
+    polish=True,
 ):
     """Block coordinate descent from coef_init (p, T) or 0. Returns a Solution whose
     coef is W (p, T, C order: its transpose is scikit-learn's coef_), gap in P's
     units, n_iter the epochs (passes over a working set). workspace (a
     _cd_multitask.MultiTaskWorkspace for this design and target) is passed from one
-    alpha of a path to the next."""
+    alpha of a path to the next. polish: finish a certified solve exactly on its
+    support of rows (_mt_polish; kept only if an outer pass certifies it, within the
+    polish's budget); info["polish"] counts the polishes kept."""
     n, p = design.X.shape
     T = Yc.shape[1]
     yy = design.weighted_sq_norm(Yc) if yy is None else yy
@@ -142,34 +147,74 @@ def solve_mt(
                        record_history=record_history, yy=yy, warn=warn)
         sol.coef = sol.coef.reshape(p, 1)
         return sol
+    if max_iter <= STEPPED_MAX_ITER:
+        # a caller stepping the solver (warm fits of a few epochs each, as solve_cd):
+        # full cyclic sweeps, whose next iterate depends on W alone, so that k fits of
+        # m epochs warm-started one from the other are the fit of k m epochs
+        working_sets = screening = anderson = False
     hist = np.zeros((max(16, 3 * max_iter + 16) if record_history else 0, 3))
     design = design.by_columns  # no row-major multi-task kernels: Fortran, once
     kernel = getattr(_kernels, "mtl_cd_" + design.kind)
-    out = kernel(
-        *design.kernel_args(),
-        Yc,
-        np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
-        design.mu,
-        design.norm2,
-        design.col_norms,
-        W,
-        *scaled_penalties(n, alpha, l1_ratio),
-        tol * yy,
-        max_iter,
-        working_sets=working_sets,
-        screening=screening,
-        anderson=anderson,
-        n_threads=n_threads,
-        shuffle=selection == "random",
-        seed=selection_seed(selection, random_state),
-        hist=hist,
-        yy_c=yy,
-        workspace=workspace,
-    )
+    l1, l2 = scaled_penalties(n, alpha, l1_ratio)
+    if workspace is None:
+        workspace = _kernels.MultiTaskWorkspace(n, p, T)
+
+    def run(W, max_epochs, hist):
+        return kernel(
+            *design.kernel_args(),
+            Yc,
+            np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
+            design.mu,
+            design.norm2,
+            design.col_norms,
+            W,
+            l1,
+            l2,
+            tol * yy,
+            max_epochs,
+            working_sets=working_sets,
+            screening=screening,
+            anderson=anderson,
+            n_threads=n_threads,
+            shuffle=selection == "random",
+            seed=selection_seed(selection, random_state),
+            hist=hist,
+            yy_c=yy,
+            workspace=workspace,
+        )
+
+    out = run(W, max_iter, hist)
+    out["polish"] = 0
+    if polish and out["gap"] <= tol * yy:
+        W, out = _polished(design, Yc, W, l1, l2, out, run, tol * yy)
     return _certified(
         W, out, hist, n, tol, tol_gap, out["epochs"], "epochs", "", record_history,
         warn, out,
     )
+
+
+def _polished(design, Yc, W, l1, l2, out, run, tol_abs):
+    """(W, out) after the polish of a certified solve (_mt_polish), if it is within
+    its budget and the outer pass that follows (run with 0 epochs: the gap of the
+    polished W, its rows' gradients from the solve's workspace) certifies it with a gap
+    no larger than the tolerance (or the solve's own gap, if larger: a tolerance below
+    rounding); else the solve's (W, out)."""
+    n, T = Yc.shape
+    k = _mt_polish.support_rows(design, W, l1).size
+    work = (out["row_steps"] + out["row_grads"]) * T * (
+        design.X.nnz / max(design.n_features, 1) if design.kind != "dense" else n)
+    if _mt_polish.polish_cost(n, k, T) > max(_mt_polish.POLISH_FREE,
+                                            _mt_polish.POLISH_SHARE * work):
+        return W, out
+    Wp = _mt_polish.polish_mt(design, Yc, W, l1, l2)
+    if Wp is None:
+        return W, out
+    check = run(Wp, 0, np.zeros((0, 3)))
+    if not check["gap"] <= max(out["gap"], tol_abs):
+        return W, out
+    out = dict(out, gap=check["gap"], primal=check["primal"], polish=1,
+               row_grads=out["row_grads"] + check["row_grads"])
+    return Wp, out
 
 
 def solve_mt_path(design, Yc, alphas, l1_ratio=1.0, *, coef_init=None, verbose=False,
