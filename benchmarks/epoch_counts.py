@@ -7,11 +7,11 @@ for every call of the kernel (``fastlasso._cd.enet_cd_<layout>``), what it retur
 solves, the gap and objective bit for bit), and for every case a SHA-256 of the
 returned coefficients, intercepts and gaps. Two runs of the same kernel code give
 identical records; a change that moves one rounding anywhere shows up as a different
-hash. The cases cover dense float64/float32, CSC with int32/int64 indices, the Gram
-modes full/lazy/off (and lazy promoted to full along a path), intercept, sample
-weights, positivity, Elastic Net, random selection, and the Newton steps (a sparse
-text-like path down to alpha_max/1000 and a dense p >> n path), plus the real data
-sets of ``--data DIR`` (leukemia, riboflavin, debian_desc).
+hash. The cases cover dense float64/float32 (Fortran and C order), CSC with
+int32/int64 indices, the Gram modes full/lazy/off (and lazy promoted to full along a
+path), intercept, sample weights, positivity, Elastic Net, random selection, and the
+Newton steps (a sparse text-like path down to alpha_max/1000 and a dense p >> n path),
+plus the real data sets of ``--data DIR`` (leukemia, riboflavin, debian_desc).
 
     python benchmarks/epoch_counts.py --out before.json [--data ../shared/data]
     python benchmarks/epoch_counts.py --out after.json  [--data ../shared/data]
@@ -48,7 +48,7 @@ from fastlasso import _cd
 
 STAT_KEYS = ("epochs", "outer", "newton", "newton_entered", "n_screened", "max_ws",
              "gram_inner")
-LAYOUTS = ("dense", "csc32", "csc64")
+LAYOUTS = ("dense", "cdense", "csc32", "csc64")
 
 
 class KernelLog:
