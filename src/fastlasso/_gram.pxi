@@ -422,7 +422,7 @@ cdef int _inner_gram(
     cdef Anderson history
     cdef bint extrapolated
     cdef int status = OK
-    cdef double l1 = o.l1, l2 = o.l2
+    cdef double l1_n = o.l1_n, l2_n = o.l2_n
     cdef bint positive = o.positive
     cdef Py_ssize_t max_epochs = o.max_epochs
     if o.anderson:
@@ -452,7 +452,7 @@ cdef int _inner_gram(
             for t in range(m):
                 a = order[t]
                 old = x[a]
-                new = prox_enet(g[a] + norm2[ws[a]] * old, l1, norm2[ws[a]] + l2, positive)
+                new = prox_enet(g[a] + norm2[ws[a]] * old, l1_n, norm2[ws[a]] + l2_n, positive)
                 if new != old:
                     d = new - old
                     x[a] = new
@@ -478,8 +478,8 @@ cdef int _inner_gram(
                             for b in range(m):
                                 z -= Gw[a + b * m] * x_try[b]
                             g_try[a] = z
-                        if (_gram_primal(m, x_try, g_try, bvec, yy, l1, l2)
-                                < _gram_primal(m, x, g, bvec, yy, l1, l2)):
+                        if (_gram_primal(m, x_try, g_try, bvec, yy, l1_n, l2_n)
+                                < _gram_primal(m, x, g, bvec, yy, l1_n, l2_n)):
                             memcpy(x, x_try, m * sizeof(double))
                             memcpy(g, g_try, m * sizeof(double))
                             extrapolated = True
@@ -501,12 +501,12 @@ cdef int _inner_gram(
                 w_l1 += fabs(x[a])
                 w_l2sq += x[a] * x[a]
                 gsq += g[a] * g[a]
-                xta = g[a] - l2 * x[a]
+                xta = g[a] - l2_n * x[a]
                 dnorm = max(dnorm, xta) if positive else max(dnorm, fabs(xta))
             R2 += Ry
-            gap = duality_gap(l1, l2, R2, Ry, w_l1, w_l2sq, dnorm, gsq)
+            gap = duality_gap(l1_n, l2_n, R2, Ry, w_l1, w_l2sq, dnorm, gsq)
             if ep % GAP_FREQ == 0:
-                _record(st, primal_value(l1, l2, R2, w_l1, w_l2sq), NAN)
+                _record(st, primal_value(l1_n, l2_n, R2, w_l1, w_l2sq), NAN)
             if gap <= tol_in or st.epochs >= max_epochs:
                 break
         for a in range(m):
@@ -523,12 +523,12 @@ cdef int _inner_gram(
 
 
 cdef double _gram_primal(Py_ssize_t m, const double* x, const double* g,
-                         const double* bvec, double yy, double l1,
-                         double l2) noexcept nogil:
+                         const double* bvec, double yy, double l1_n,
+                         double l2_n) noexcept nogil:
     cdef Py_ssize_t a
     cdef double R2 = yy, w_l1 = 0.0, w_l2sq = 0.0
     for a in range(m):
         R2 -= x[a] * (bvec[a] + g[a])
         w_l1 += fabs(x[a])
         w_l2sq += x[a] * x[a]
-    return primal_value(l1, l2, R2, w_l1, w_l2sq)
+    return primal_value(l1_n, l2_n, R2, w_l1, w_l2sq)

@@ -3,13 +3,13 @@
 # Ndiaye, Fercoq, Gramfort & Salmon (2017), "Gap Safe screening rules for sparsity
 # enforcing penalties", JMLR 18. With theta = r * scale the rescaled dual point of the
 # duality gap (_enet_math.pxd) and the gap G, the dual optimum lies in the ball of radius
-# sqrt(2 G) / l1 around theta / l1 (the dual objective is 1-strongly concave in the
+# sqrt(2 G) / l1_n around theta / l1_n (the dual objective is 1-strongly concave in the
 # scaling of the quadratic datafit), so a feature with
-#     1 - |x_j^T theta| / l1 > ||x_j|| sqrt(2 G) / l1
-# has |x_j^T theta*| < l1 at the optimum, and w*_j = 0: it is dropped for the rest of
+#     1 - |x_j^T theta| / l1_n > ||x_j|| sqrt(2 G) / l1_n
+# has |x_j^T theta*| < l1_n at the optimum, and w*_j = 0: it is dropped for the rest of
 # the solve. For the Elastic Net x_j is a column of the extended design (X~ stacked on
-# sqrt(l2) I), whose norm is col_norm_j = sqrt(||x~_j||_S^2 + l2) and whose correlation
-# with the dual point is x~_j^T S r - l2 w_j. Features whose gradient is known only by
+# sqrt(l2_n) I), whose norm is col_norm_j = sqrt(||x~_j||_S^2 + l2_n) and whose correlation
+# with the dual point is x~_j^T S r - l2_n w_j. Features whose gradient is known only by
 # its bound (PathWorkspace) are tested with the bound, which is safe: it can only keep
 # a feature that the exact value would drop.
 
@@ -24,19 +24,19 @@ cdef Py_ssize_t gap_safe_screen(
     int32_t* dropped, Stats* st,
 ) noexcept nogil:
     """Drop the alive features the Gap Safe rule proves to be 0 at the optimum
-    (l1 > 0; dnorm = ||XtA||_inf of the gap). Those with w_j != 0 are listed in
+    (l1_n > 0; dnorm = ||XtA||_inf of the gap). Those with w_j != 0 are listed in
     dropped, in order, and counted in the return value: the caller sets them to 0 and
     takes them out of its residual."""
     cdef Py_ssize_t t, j, i = 0, k = 0
     cdef double xta
-    cdef double radius = sqrt(2.0 * gap) / o.l1
-    cdef double scale_max = max(o.l1, dnorm)
+    cdef double radius = sqrt(2.0 * gap) / o.l1_n
+    cdef double scale_max = max(o.l1_n, dnorm)
     cdef const double* grad = &b.g[0]
     cdef const double* d_at = &b.d_at[0]
     for t in range(f.n_alive):
         j = f.alive[t]
         if d_at[j] == b.D:
-            xta = (grad[j] - o.l2 * w[j]) / scale_max
+            xta = (grad[j] - o.l2_n * w[j]) / scale_max
             xta = 1.0 - xta if o.positive else 1.0 - fabs(xta)
         else:
             xta = 1.0 - _bound(b, xnorm, j) / scale_max

@@ -74,11 +74,12 @@ class Solution:
 
 
 def scaled_penalties(n, alpha, l1_ratio):
-    """The penalties in the kernels' units, n alpha (rho, 1 - rho) with rho = l1_ratio:
-    the kernels minimise n P(w) = ||y_c - X~ w||_S^2 / 2 + n alpha rho ||w||_1
-    + n alpha (1 - rho) / 2 ||w||^2. Capped at the largest float: n alpha may overflow
-    although alpha is valid (then the L1 weight exceeds n alpha_max and the solution is
-    0 whatever it is), and an infinite penalty would turn the duality gap into NaN."""
+    """The n-scaled penalties (l1_n, l2_n) = n alpha (rho, 1 - rho), rho = l1_ratio, the
+    kernels' arguments (_enet_math.pxd): the kernels minimise
+    n P(w) = ||y_c - X~ w||_S^2 / 2 + l1_n ||w||_1 + l2_n / 2 ||w||^2. Capped at the
+    largest float: n alpha may overflow although alpha is valid (then the L1 weight
+    exceeds n alpha_max and the solution is 0 whatever it is), and an infinite penalty
+    would turn the duality gap into NaN."""
     cap = np.finfo(np.float64).max
     alpha, l1_ratio = float(alpha), float(l1_ratio)  # Python floats overflow to inf
     return min(n * (alpha * l1_ratio), cap), min(n * (alpha * (1.0 - l1_ratio)), cap)

@@ -14,11 +14,12 @@ cross-validation (and their l1_ratios) share every pass, so passes grow with the
 working-set iterations of the slowest fold, not with K.
 
 Units. As in memory, weights are rescaled to sum to n (factor n / S for the raw sums)
-and the kernels minimise F(w) = n P(w) = 1/2 ||y_c - X~ w||_S^2 + l1 ||w||_1
-+ l2/2 ||w||^2 with (l1, l2) = n alpha (rho, 1 - rho) (_solve.scaled_penalties);
+and the kernels minimise F(w) = n P(w) = 1/2 ||y_c - X~ w||_S^2 + l1_n ||w||_1
++ l2_n/2 ||w||^2 with (l1_n, l2_n) = n alpha (rho, 1 - rho) (_solve.scaled_penalties);
 tol_abs = tol ||y_c||_S^2 in these units. The duality gap from a pass is the kernels'
-(see _enet_math.pxd): r, R2 = ||r||_S^2, Ry = r^T S y_c, XtA = X~^T S r - l2 w,
-scale = min(1, l1 / ||XtA||_inf), gap = F(w) + scale^2/2 (R2 + l2 ||w||^2) - scale Ry.
+(see _enet_math.pxd): r, R2 = ||r||_S^2, Ry = r^T S y_c, XtA = X~^T S r - l2_n w,
+scale = min(1, l1_n / ||XtA||_inf),
+gap = F(w) + scale^2/2 (R2 + l2_n ||w||^2) - scale Ry.
 
 Solves. Coordinate descent runs in the kernels' full-Gram mode on a quadratic model of
 the data-fit term: for features W (all features in regime A, a working set in regime B)
@@ -294,23 +295,24 @@ def run_rounds(steps, passes, n_jobs=1):
 
 def gap_of(problem, state, alpha, l1_ratio, positive):
     """(gap, primal) of state.w in the kernels' n-scaled units (module docstring)."""
-    l1, l2 = scaled_penalties(problem.n, alpha, l1_ratio)
+    l1_n, l2_n = scaled_penalties(problem.n, alpha, l1_ratio)
     w = state.w
     alive = problem.norm2 > 0
     w_l1 = float(np.abs(w).sum())
     w_l2sq = float(w @ w)
-    primal = 0.5 * state.R2 + l1 * w_l1 + 0.5 * l2 * w_l2sq
-    xta = (state.g - l2 * w)[alive]
-    if l1 > 0:
+    primal = 0.5 * state.R2 + l1_n * w_l1 + 0.5 * l2_n * w_l2sq
+    xta = (state.g - l2_n * w)[alive]
+    if l1_n > 0:
         if xta.size == 0:
             dnorm = 0.0
         else:
             dnorm = float(np.max(xta)) if positive else float(np.max(np.abs(xta)))
-        scale = l1 / dnorm if dnorm > l1 else 1.0
-        gap = primal + 0.5 * scale * scale * (state.R2 + l2 * w_l2sq) - scale * state.Ry
-    elif l2 > 0:
+        scale = l1_n / dnorm if dnorm > l1_n else 1.0
+        gap = (primal + 0.5 * scale * scale * (state.R2 + l2_n * w_l2sq)
+               - scale * state.Ry)
+    elif l2_n > 0:
         gsq = float(state.g[alive] @ state.g[alive])
-        gap = state.R2 + 0.5 * l2 * w_l2sq - state.Ry + gsq / (2.0 * l2)
+        gap = state.R2 + 0.5 * l2_n * w_l2sq - state.Ry + gsq / (2.0 * l2_n)
     else:
         gap = float(state.g[alive] @ state.g[alive])
     return max(gap, 0.0), primal
@@ -346,7 +348,8 @@ class GramModelSolver:
             )
         self.workspace = _cd.PathWorkspace(rows, max(m, 1))
 
-    def solve(self, w0, l1, l2, tol_abs, max_iter, positive, selection, random_state):
+    def solve(self, w0, l1_n, l2_n, tol_abs, max_iter, positive, selection,
+              random_state):
         """(w, kernel output) from warm start w0 (length m), in the kernels' units."""
         w = np.zeros(self.m, dtype=self.dtype)
         if w0 is not None:
@@ -356,7 +359,7 @@ class GramModelSolver:
         with kernel_blas_threads(1, size=self.m ** 3):
             out = _cd.enet_cd_dense(
                 self.X, np.zeros(1, dtype=self.dtype), np.empty(0, dtype=self.dtype),
-                np.empty(0), self.mu, self.norm2, self.xnorm, w, l1, l2, tol_abs,
+                np.empty(0), self.mu, self.norm2, self.xnorm, w, l1_n, l2_n, tol_abs,
                 max_iter, positive=positive, working_sets=True, screening=True,
                 anderson=True, newton=True, gram_mode=_cd.GramMode.GRAM_FULL,
                 cache=self.cache, n_threads=1, shuffle=selection == "random",
@@ -470,7 +473,7 @@ class Fit:
     state: PassState | None = None
 
 
-def working_set(problem, state, l1, l2, positive, ws_prev):
+def working_set(problem, state, l1_n, l2_n, positive, ws_prev):
     """Support of state.w, plus its violators of the optimality conditions at 0 (the
     most violating first, at most max(WS_GROW_MIN, 2 |support|, |ws_prev|) of them) and
     the nearest non-violators (a tenth of that, at least 16)."""
@@ -478,9 +481,9 @@ def working_set(problem, state, l1, l2, positive, ws_prev):
     alive = problem.norm2 > 0
     supp = np.flatnonzero((w != 0) & alive)
     cand = np.flatnonzero((w == 0) & alive)
-    xta = state.g[cand] - l2 * w[cand]
-    excess = l1 - (xta if positive else np.abs(xta))
-    score = excess / np.sqrt(problem.norm2[cand] + l2)
+    xta = state.g[cand] - l2_n * w[cand]
+    excess = l1_n - (xta if positive else np.abs(xta))
+    score = excess / np.sqrt(problem.norm2[cand] + l2_n)
     order = np.argsort(score, kind="stable")
     n_viol = int(np.count_nonzero(score < 0))
     grow = max(WS_GROW_MIN, 2 * supp.size, ws_prev)
@@ -501,7 +504,7 @@ def certify_steps(problem, store, view, alpha, l1_ratio, state, *, tol=1e-4,
     gradient and gap at the new point (a pass), after fetching the Gram blocks of
     features new to the store (a pass, shared with the other problems of the round)."""
     n = problem.n
-    l1, l2 = scaled_penalties(n, alpha, l1_ratio)
+    l1_n, l2_n = scaled_penalties(n, alpha, l1_ratio)
     tol_abs = tol * problem.yy
     tol_gap = tol_abs / n
     epochs = 0
@@ -509,7 +512,7 @@ def certify_steps(problem, store, view, alpha, l1_ratio, state, *, tol=1e-4,
         return Fit(np.zeros(problem.n_features, dtype=problem.dtype), 0.0, 0.0, 0,
                    True, None)
     if full_first is not None:
-        w, out = full_first.solve(state.w, l1, l2, tol_abs, max_iter, positive,
+        w, out = full_first.solve(state.w, l1_n, l2_n, tol_abs, max_iter, positive,
                                   selection, random_state)
         epochs += out["epochs"]
         state = (yield Residuals(problem, w[:, None]))[0]
@@ -527,7 +530,7 @@ def certify_steps(problem, store, view, alpha, l1_ratio, state, *, tol=1e-4,
         if store.full:
             feats = np.flatnonzero(problem.norm2 > 0)
         else:
-            feats = working_set(problem, state, l1, l2, positive, ws_prev)
+            feats = working_set(problem, state, l1_n, l2_n, positive, ws_prev)
             ws_prev = feats.size
             if store.missing(feats).size:
                 yield GramFetch(store, feats)
@@ -536,7 +539,7 @@ def certify_steps(problem, store, view, alpha, l1_ratio, state, *, tol=1e-4,
         solver = GramModelSolver(G, b, yy_model, problem.norm2[feats], problem.n_rows,
                                  problem.dtype)
         tol_in = max(0.3 * tol_abs, GAP_ROUNDING * problem.yy)
-        wW, out = solver.solve(state.w[feats], l1, l2, tol_in, max_iter - epochs,
+        wW, out = solver.solve(state.w[feats], l1_n, l2_n, tol_in, max_iter - epochs,
                                positive, selection, random_state)
         epochs += out["epochs"]
         w = np.zeros(problem.n_features, dtype=problem.dtype)
@@ -632,8 +635,8 @@ def gram_path(problem, alphas, l1_ratio, coef_init=None, *, tol=1e-4, max_iter=1
     w = None if coef_init is None else np.asarray(coef_init, dtype=problem.dtype)
     tol_abs = tol * problem.yy
     for i, alpha in enumerate(alphas):
-        l1, l2 = scaled_penalties(problem.n, alpha, l1_ratio)
-        w, out = solver.solve(w, l1, l2, tol_abs, max_iter, positive, selection,
+        l1_n, l2_n = scaled_penalties(problem.n, alpha, l1_ratio)
+        w, out = solver.solve(w, l1_n, l2_n, tol_abs, max_iter, positive, selection,
                               random_state)
         coefs[:, i] = w
         gaps[i] = out["gap"] / problem.n

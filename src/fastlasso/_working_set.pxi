@@ -20,12 +20,12 @@ from fastlasso._enet_math cimport dual_distance
 cdef Py_ssize_t score_features(
     const floating* w, const int32_t* alive, Py_ssize_t n_alive, int32_t* ws,
     const double* grad, const double* d_at, double D, const double* xnorm,
-    const double* col_norm, double l1, bint positive, double* score,
+    const double* col_norm, double l1_n, bint positive, double* score,
     Py_ssize_t* n_supp,
 ) noexcept nogil:
     """ws = alive, with score[j] = -inf on the support (n_supp of them), else the dual
-    distance (l1 - |XtA_j|) / col_norm_j where the gradient is exact (d_at[j] == D),
-    or the lower bound (l1 - bound_j) / col_norm_j from the gradient bound
+    distance (l1_n - |XtA_j|) / col_norm_j where the gradient is exact (d_at[j] == D),
+    or the lower bound (l1_n - bound_j) / col_norm_j from the gradient bound
     |g_j| + xnorm_j (D - d_at_j) (see PathWorkspace). Returns how many features
     violate their optimality condition (negative score)."""
     cdef Py_ssize_t t, j, n_viol = 0
@@ -37,10 +37,10 @@ cdef Py_ssize_t score_features(
             score[j] = -INFINITY
             n_supp[0] += 1
         elif d_at[j] == D:
-            score[j] = dual_distance(grad[j], l1, col_norm[j], positive)
+            score[j] = dual_distance(grad[j], l1_n, col_norm[j], positive)
             n_viol += score[j] < 0
         else:
-            score[j] = (l1 - (fabs(grad[j]) + xnorm[j] * (D - d_at[j]))) / col_norm[j]
+            score[j] = (l1_n - (fabs(grad[j]) + xnorm[j] * (D - d_at[j]))) / col_norm[j]
     return n_viol
 
 

@@ -13,8 +13,8 @@ cdef class PathWorkspace:
     With D the sum of ||r_t - r_(t-1)||_S over the outer iterations so far and d_j the
     value of D when g_j was last computed exactly, Cauchy-Schwarz gives for the current
     residual  |x~_j^T S r| <= |g_j| + ||x~_j||_S (D - d_j).  A feature whose bound stays
-    below l1 satisfies its optimality condition at w_j = 0 and cannot raise the dual
-    norm above l1, so its dot product is skipped; the duality gap, screening and
+    below l1_n satisfies its optimality condition at w_j = 0 and cannot raise the dual
+    norm above l1_n, so its dot product is skipped; the duality gap, screening and
     working-set scores use the bound instead, and stay valid. Along a path the same
     object is passed from one alpha to the next, so each alpha recomputes only the
     features near the boundary instead of a whole pass over X. It also keeps the
