@@ -84,6 +84,21 @@ def check_against_local(X, y, sw, dask_est, local_est, alpha, l1_ratio, positive
         assert dask_est.coef_.min() >= 0
 
 
+def check_cv_against_local(X, y, sw, est, local, fit_intercept):
+    """A dask LassoCV equals the in-memory one: the alpha grid, both rules' choices,
+    the CV errors with their standard errors and the support sizes; the refit is
+    certified against the in-memory refit (check_against_local)."""
+    np.testing.assert_allclose(est.alphas_, local.alphas_, rtol=1e-12)
+    assert est.alpha_ == pytest.approx(local.alpha_, rel=1e-12)
+    assert est.alpha_1se_ == pytest.approx(local.alpha_1se_, rel=1e-12)
+    assert est.alpha_min_ == pytest.approx(local.alpha_min_, rel=1e-12)
+    np.testing.assert_allclose(est.mse_path_, local.mse_path_, rtol=1e-9)
+    np.testing.assert_allclose(est.mse_se_, local.mse_se_, rtol=1e-7)
+    np.testing.assert_allclose(est.n_nonzero_path_, local.n_nonzero_path_)
+    check_against_local(X, y, sw, est, local, est.alpha_, 1.0,
+                        fit_intercept=fit_intercept)
+
+
 @pytest.mark.parametrize("layout", ["dense", "csr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -190,15 +205,7 @@ def test_lasso_cv_equals_in_memory(weighted, fit_intercept, dask_client):
     est = fld.LassoCV(**kw).fit(dX, dy, sample_weight=dsw)
     local = fastlasso.LassoCV(**kw).fit(X, y, sample_weight=sw)
     assert est.n_passes_ == 2
-    np.testing.assert_allclose(est.alphas_, local.alphas_, rtol=1e-12)
-    assert est.alpha_ == pytest.approx(local.alpha_, rel=1e-12)
-    assert est.alpha_1se_ == pytest.approx(local.alpha_1se_, rel=1e-12)
-    assert est.alpha_min_ == pytest.approx(local.alpha_min_, rel=1e-12)
-    np.testing.assert_allclose(est.mse_path_, local.mse_path_, rtol=1e-9)
-    np.testing.assert_allclose(est.mse_se_, local.mse_se_, rtol=1e-7)
-    np.testing.assert_allclose(est.n_nonzero_path_, local.n_nonzero_path_)
-    check_against_local(X, y, sw, est, local, est.alpha_, 1.0,
-                        fit_intercept=fit_intercept)
+    check_cv_against_local(X, y, sw, est, local, fit_intercept)
 
 
 def test_elastic_net_cv_l1_ratios_and_sparse_chunks(dask_client):
@@ -343,15 +350,7 @@ def test_working_set_cv_equals_in_memory(layout, weighted, fit_intercept, synchr
     with threadpool_limits(1):  # the dense reference's small BLAS calls: no threads
         local = fastlasso.LassoCV(**kw).fit(X, y, sample_weight=sw)
     assert local.alpha_1se_ > local.alpha_min_  # the two rules choose differently
-    np.testing.assert_allclose(est.alphas_, local.alphas_, rtol=1e-12)
-    assert est.alpha_ == pytest.approx(local.alpha_, rel=1e-12)
-    assert est.alpha_1se_ == pytest.approx(local.alpha_1se_, rel=1e-12)
-    assert est.alpha_min_ == pytest.approx(local.alpha_min_, rel=1e-12)
-    np.testing.assert_allclose(est.mse_path_, local.mse_path_, rtol=1e-9)
-    np.testing.assert_allclose(est.mse_se_, local.mse_se_, rtol=1e-7)
-    np.testing.assert_allclose(est.n_nonzero_path_, local.n_nonzero_path_)
-    check_against_local(X, y, sw, est, local, est.alpha_, 1.0,
-                        fit_intercept=fit_intercept)
+    check_cv_against_local(X, y, sw, est, local, fit_intercept)
     _, _, _, path_passes = fld.lasso_path(
         dX, dy, alphas=est.alphas_, tol=1e-12, sample_weight=dsw,
         fit_intercept=fit_intercept, return_n_passes=True)

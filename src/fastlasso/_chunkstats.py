@@ -172,6 +172,22 @@ def _empty_moments(n, p, gram):
                    inf, -inf, np.inf, -np.inf, np.zeros((p, p)) if gram else None)
 
 
+def _target_moments(y, sv, S, pos, n_pos):
+    """The target's moments over rows with weights sv (aligned, sum S): the weighted
+    mean ybar, syc = sv (y - ybar) (aligned: the X^T syc products read it),
+    cyy = sum_i sv_i (y_i - ybar)^2, and min and max of y over the rows of positive
+    weight (pos: their mask, None when every row counts; n_pos of them)."""
+    n = y.shape[0]
+    ys = y if pos is None or n_pos == n else y[pos]
+    ymin, ymax = float(ys.min()), float(ys.max())
+    ybar = float(np.dot(sv, y)) / S
+    yc, syc = aligned_empty(n), aligned_empty(n)
+    np.subtract(y, ybar, out=yc)
+    np.multiply(sv, yc, out=syc)
+    cyy = float(np.dot(syc, yc))
+    return ybar, syc, cyy, ymin, ymax
+
+
 def _moments_rows(X, y, s, gram):
     """Moments of (X, y, s) already checked by as_chunk (s: None or float64); called
     with BLAS on one thread. Dense rows go by blocks (_moments_dense)."""
@@ -186,13 +202,7 @@ def _moments_rows(X, y, s, gram):
     sv = aligned_ones(n) if s is None else aligned_copy(s)
     y = aligned_copy(y)
     S = float(n) if s is None else float(s.sum())
-    ys = y if pos is None or n_pos == n else y[pos]
-    ymin, ymax = float(ys.min()), float(ys.max())
-    ybar = float(np.dot(sv, y)) / S
-    yc, syc = aligned_empty(n), aligned_empty(n)
-    np.subtract(y, ybar, out=yc)
-    np.multiply(sv, yc, out=syc)
-    cyy = float(np.dot(syc, yc))
+    ybar, syc, cyy, ymin, ymax = _target_moments(y, sv, S, pos, n_pos)
     Xp = X if pos is None or n_pos == n else X[pos]
     xmin = np.asarray(Xp.min(axis=0).toarray(), dtype=np.float64).ravel()
     xmax = np.asarray(Xp.max(axis=0).toarray(), dtype=np.float64).ravel()
@@ -249,13 +259,7 @@ def _moments_block(Z, y, s, gram):
     S = float(n) if s is None else float(s.sum())
     Zp = Z if pos is None or n_pos == n else Z[pos]
     xmin, xmax = Zp.min(axis=0), Zp.max(axis=0)
-    ys = y if pos is None or n_pos == n else y[pos]
-    ymin, ymax = float(ys.min()), float(ys.max())
-    ybar = float(np.dot(sv, y)) / S
-    yc, syc = aligned_empty(n), aligned_empty(n)
-    np.subtract(y, ybar, out=yc)
-    np.multiply(sv, yc, out=syc)
-    cyy = float(np.dot(syc, yc))
+    ybar, syc, cyy, ymin, ymax = _target_moments(y, sv, S, pos, n_pos)
     xbar, cxy = aligned_empty(p), aligned_empty(p)
     np.matmul(sv, Z, out=xbar)
     xbar /= S
