@@ -32,7 +32,6 @@ skglm (``MultiTaskLasso``, a path as warm-started fits): largest distance of a r
 gradient to the subdifferential (units of alpha: its ladder is scaled by alpha_max).
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -287,21 +286,8 @@ def parse_args(argv=None):
                    type=lambda s: [float(v) for v in s.split(",")])
     p.add_argument("--n-alphas", type=int, default=20)
     p.add_argument("--eps", type=float, default=1e-2, help="alpha_min / alpha_max")
-    p.add_argument("--ref-tol", type=float, default=1e-12)
-    p.add_argument("--cap", type=float, default=120.0)
-    p.add_argument("--path-cap", type=float, default=600.0)
-    p.add_argument("--race", type=float)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--repeat-budget", type=float, default=10.0)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--markdown")
-    p.add_argument("-v", "--verbose", action="store_true")
-    args = p.parse_args(argv)
-    if args.quick:
-        args.cap = min(args.cap, 20.0)
-        args.path_cap = min(args.path_cap, 60.0)
-        args.repeat_budget = min(args.repeat_budget, 1.0)
-    return args
+    cp.add_bench_args(p, ref_tol=1e-12, cap=120.0, path_cap=600.0)
+    return cp.parse_bench_args(p, argv, quick_caps=(20.0, 60.0, 1.0))
 
 
 def main(argv=None):
@@ -310,12 +296,7 @@ def main(argv=None):
                                          if s != "fastlasso"])
     bench, t0 = cp.Bench(args), time.monotonic()
     size = "quick" if args.quick else "full"
-    out = [
-        f"commit {os.popen('git describe --always --dirty').read().strip()}; "
-        + ", ".join(f"{s.name} {s.version()}" for s in solvers)
-        + f"; threads {args.threads}; sizes {size}; cap {args.cap:g} s per fit, "
-        f"{args.path_cap:g} s per path; reference tol {args.ref_tol:g}"
-    ]
+    out = [cp.header(args, solvers)]
     single, paths, described = [], [], []
     with threadpool_limits(limits=args.threads):
         for name in args.problems.split(","):
@@ -328,14 +309,13 @@ def main(argv=None):
     names = [s.name for s in solvers]
     out.append("problems:\n" + "\n".join(f"- {d}" for d in described))
     for target in bench.targets:
-        out.append(f"## Single fits: seconds to relative suboptimality {target:g} "
-                   "(tolerance used)\n\n" + cp.table(single, names, target)
-                   + "\n\n" + cp.summary(single, target, args.ref_tol))
+        out.append(cp.section(f"Single fits: seconds to relative suboptimality "
+                              f"{target:g} (tolerance used)", single, names, target,
+                              args.ref_tol))
         if paths:
-            out.append(f"## Paths ({args.n_alphas} alphas down to {args.eps:g} "
-                       f"alpha_max): seconds until every point reaches {target:g}\n\n"
-                       + cp.table(paths, names, target) + "\n\n"
-                       + cp.summary(paths, target, args.ref_tol))
+            out.append(cp.section(f"Paths ({args.n_alphas} alphas down to {args.eps:g} "
+                                  f"alpha_max): seconds until every point reaches "
+                                  f"{target:g}", paths, names, target, args.ref_tol))
         every = single + paths
         ratios = [r for r, _, _ in (cp.ratio_of(c, target) for c in every)
                   if r is not None and math.isfinite(r)]

@@ -529,6 +529,12 @@ def table(cells, names, target):
     return "\n".join(rows)
 
 
+def section(title, cells, names, target, ref_tol):
+    """A markdown section: the title, the table of the cells and their summary."""
+    return (f"## {title}\n\n" + table(cells, names, target) + "\n\n"
+            + summary(cells, target, ref_tol))
+
+
 def summary(cells, target, ref_tol):
     """Geometric mean of the ratios, the worst cell, the cells fastlasso loses."""
     rs = [(*ratio_of(c, target), c) for c in cells]
@@ -690,9 +696,20 @@ def parse_args(argv=None):
     )
     p.add_argument("--no-c", action="store_true",
                    help="without the C-ordered variants of the dense problems")
-    p.add_argument("--ref-tol", type=float, default=1e-10, help="reference fits' tol")
-    p.add_argument("--cap", type=float, default=60.0, help="seconds per single fit")
-    p.add_argument("--path-cap", type=float, default=120.0, help="seconds per path/CV")
+    p.add_argument("--n-alphas", type=int, default=100)
+    p.add_argument("--eps", type=float, default=1e-3, help="alpha_min / alpha_max")
+    p.add_argument("--cv-tol", type=float, default=1e-4, help="tol of both LassoCVs")
+    add_bench_args(p, ref_tol=1e-10, cap=60.0, path_cap=120.0)
+    return parse_bench_args(p, argv, quick_caps=(2.0, 3.0, 0.2))
+
+
+def add_bench_args(p, *, ref_tol, cap, path_cap):
+    """The options that Bench, header and the tables read (this script and
+    compare_multitask.py): reference tol, caps, repeats, threads, clock, output."""
+    p.add_argument("--ref-tol", type=float, default=ref_tol, help="reference fits' tol")
+    p.add_argument("--cap", type=float, default=cap, help="seconds per single fit")
+    p.add_argument("--path-cap", type=float, default=path_cap,
+                   help="seconds per path/CV")
     p.add_argument("--race", type=float, help="also kill runs after RACE x cell's best")
     p.add_argument("--repeats", type=int, default=3, help="timing = best of this many")
     p.add_argument(
@@ -701,9 +718,6 @@ def parse_args(argv=None):
         default=10.0,
         help="repeat a run only while its total time is below this",
     )
-    p.add_argument("--n-alphas", type=int, default=100)
-    p.add_argument("--eps", type=float, default=1e-3, help="alpha_min / alpha_max")
-    p.add_argument("--cv-tol", type=float, default=1e-4, help="tol of both LassoCVs")
     p.add_argument("--threads", type=int, default=1, help="threads (default 1)")
     p.add_argument(
         "--clock", choices=tuple(CLOCKS), default="wall",
@@ -712,11 +726,16 @@ def parse_args(argv=None):
     )
     p.add_argument("--markdown", help="write the header and tables to this file")
     p.add_argument("-v", "--verbose", action="store_true", help="log every run")
+
+
+def parse_bench_args(p, argv, quick_caps):
+    """Parse; with --quick, cap (single fit, path, repeat budget) at quick_caps."""
     args = p.parse_args(argv)
     if args.quick:
-        args.cap = min(args.cap, 2.0)
-        args.path_cap = min(args.path_cap, 3.0)
-        args.repeat_budget = min(args.repeat_budget, 0.2)
+        cap, path_cap, budget = quick_caps
+        args.cap = min(args.cap, cap)
+        args.path_cap = min(args.path_cap, path_cap)
+        args.repeat_budget = min(args.repeat_budget, budget)
     return args
 
 
@@ -774,21 +793,16 @@ def main(argv=None):
             del probs
     out.append("problems:\n" + "\n".join(f"- {d}" for d in described))
     for target in bench.targets if single else ():
-        out.append(
-            f"## Single fits: seconds to relative suboptimality {target:g} "
-            "(tolerance used)\n\n"
-            + table(single, [s.name for s in solvers], target)
-            + "\n\n"
-            + summary(single, target, args.ref_tol)
-        )
+        out.append(section(
+            f"Single fits: seconds to relative suboptimality {target:g} "
+            "(tolerance used)", single, [s.name for s in solvers], target, args.ref_tol,
+        ))
     for target in bench.targets if "path" in sections else ():
-        out.append(
-            f"## Full paths ({args.n_alphas} alphas down to {args.eps:g} alpha_max, "
-            f"no intercept): seconds until every point reaches {target:g}\n\n"
-            + table(paths, [s.name for s in solvers if s.has_path], target)
-            + "\n\n"
-            + summary(paths, target, args.ref_tol)
-        )
+        out.append(section(
+            f"Full paths ({args.n_alphas} alphas down to {args.eps:g} alpha_max, "
+            f"no intercept): seconds until every point reaches {target:g}",
+            paths, [s.name for s in solvers if s.has_path], target, args.ref_tol,
+        ))
     if "cv" in sections:
         out.append(
             f"## LassoCV(cv=5, n_jobs=1, tol={args.cv_tol:g}): seconds\n\n"

@@ -24,13 +24,15 @@ import os
 import subprocess
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 import scipy.sparse as sp
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peak_memory import PeakMemory  # noqa: E402
 
 # name: (layout, n, p, dtype, index dtype or None, precompute)
 CASES = {
@@ -46,14 +48,6 @@ CASES = {
     "control: csr64": ("csr", 200_000, 20_000, "float64", "int32", False),
 }
 NNZ_PER_COLUMN = 500  # sparse cases: nnz = 500 p
-
-
-def _status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field)
 
 
 def _build(layout, n, p, dtype, index_dtype):
@@ -97,25 +91,18 @@ def run_case(name, scale):
     X, y = _build(layout, n, p, dtype, index_dtype)
     alpha_max = np.abs(X.T @ (y - y.mean())).max() / n  # no copy of X for this
     est = fastlasso.Lasso(alpha=0.05 * alpha_max, precompute=precompute, tol=1e-4)
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak RSS (VmHWM) to the current RSS
-    rss0 = _status("VmRSS")
-    tracemalloc.start()
-    traced0 = tracemalloc.get_traced_memory()[0]
-    t0 = time.perf_counter()
-    est.fit(X, y)
-    seconds = time.perf_counter() - t0
-    traced = tracemalloc.get_traced_memory()[1] - traced0
-    tracemalloc.stop()
-    rss = _status("VmHWM") - rss0
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        est.fit(X, y)
+        seconds = time.perf_counter() - t0
     return dict(
         case=name,
         n=n,
         p=p,
         nnz=int(X.nnz) if sp.issparse(X) else n * p,
         x_mb=_nbytes(X) / 1e6,
-        traced_mb=traced / 1e6,
-        rss_mb=rss / 1e6,
+        traced_mb=mem.traced / 1e6,
+        rss_mb=mem.rss / 1e6,
         seconds=seconds,
         n_nonzero=int(np.count_nonzero(est.coef_)),
     )

@@ -38,7 +38,6 @@ import json
 import subprocess
 import sys
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -46,17 +45,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import PeakMemory  # noqa: E402
 
 
 # ----------------------------------------------------------------------- C order
-def _status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field)
-
-
 def _corder_child(task, order, n, p, clock="wall"):
     import fastlasso
 
@@ -71,18 +63,13 @@ def _corder_child(task, order, n, p, clock="wall"):
         "path": lambda: fastlasso.lasso_path(X, y - y.mean()),
         "cv": lambda: fastlasso.LassoCV(cv=5, n_jobs=1).fit(X, y),
     }
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    rss0 = _status("VmRSS")
-    tracemalloc.start()
     timer = time.process_time if clock == "cpu" else time.perf_counter
-    t0 = timer()
-    calls[task]()
-    seconds = timer() - t0
-    traced = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    rss = _status("VmHWM") - rss0
-    return {"seconds": seconds, "rss": rss / X.nbytes, "traced": traced / X.nbytes}
+    with PeakMemory() as mem:
+        t0 = timer()
+        calls[task]()
+        seconds = timer() - t0
+    return {"seconds": seconds, "rss": mem.rss / X.nbytes,
+            "traced": mem.traced / X.nbytes}
 
 
 def corder(args):
