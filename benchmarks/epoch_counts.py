@@ -64,7 +64,9 @@ class KernelLog:
     def __enter__(self):
         for kind in LAYOUTS:
             name = "enet_cd_" + kind
-            orig = getattr(_cd, name)
+            orig = getattr(_cd, name, None)
+            if orig is None:  # a build from before the layout existed
+                continue
             self._orig[name] = orig
 
             def wrapped(*args, _orig=orig, _kind=kind, **kwargs):
