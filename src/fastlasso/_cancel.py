@@ -3,12 +3,16 @@
 Signals reach only the main thread, so a kernel in a worker thread never sees Ctrl-C
 through PyErr_CheckSignals. ``map_threads`` gives its workers a shared cancellation
 token (fastlasso._interrupt, the state the kernels own); when the main thread's wait is
-interrupted it cancels the token, and the kernels' periodic check (_signals.pxd) reads
-the token of their thread and raises KeyboardInterrupt, so the pool shuts down within
-one check instead of finishing. ``map_jobs`` does the same through joblib (so that a
-joblib backend the caller configures, such as Dask's, can run the jobs elsewhere).
+interrupted it cancels the token, and the kernels' checks (_signals.pxd: at the start
+of every kernel call and every few million touched entries) read the token of their
+thread and raise KeyboardInterrupt, so the pool shuts down within one check instead of
+finishing. ``map_jobs`` does the same through joblib (so that a joblib backend the
+caller configures, such as Dask's, can run the jobs elsewhere); there the abort also
+waits for the workers to stop (joblib's thread pool returns from an abort at once and
+leaves running jobs to run on), so no fold outlives the call it belongs to.
 """
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from joblib import Parallel, delayed
@@ -52,20 +56,41 @@ def map_threads(fn, jobs, n_threads):
 class CancellableThreading(ThreadingBackend):
     """joblib's thread-pool backend whose threads poll one token (see map_threads),
     cancelled when joblib aborts the pool: on an exception in the waiting thread
-    (Ctrl-C) or in a job. joblib's abort joins the threads, so without the token a long
-    kernel would first run to its end."""
+    (Ctrl-C) or in a job. joblib's abort terminates the pool without waiting for the
+    jobs running in it (a thread cannot be killed), so the abort here then joins the
+    threads that ran jobs: each stops at its kernels' next check of the token (a job
+    between kernel calls, in Python or numpy code, finishes that step first). A second
+    Ctrl-C during that wait leaves them to stop on their own."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.token = CancelToken()
+        self._lock = threading.Lock()
+        self._workers = set()  # the threads that ran a job of the current pool
 
     def submit(self, func, callback=None):
-        return super().submit(_bound_to(self.token, func), callback=callback)
+        work = _bound_to(self.token, func)
+        workers, lock = self._workers, self._lock
+
+        def tracked():
+            with lock:
+                workers.add(threading.current_thread())
+            return work()
+
+        return super().submit(tracked, callback=callback)
 
     def abort_everything(self, ensure_ready=True):
         self.token.cancel()
-        super().abort_everything(ensure_ready=ensure_ready)
+        with self._lock:
+            workers, self._workers = self._workers, set()
+        super().abort_everything(ensure_ready=ensure_ready)  # no job starts after it
         self.token = CancelToken()
+        with self._lock:  # a job that started during the abort added its thread
+            workers = list(workers)
+        me = threading.current_thread()
+        for thread in workers:
+            if thread is not me:
+                thread.join()
 
 
 def map_jobs(fn, jobs, n_jobs):

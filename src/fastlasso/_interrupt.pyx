@@ -1,14 +1,14 @@
 """Cancellation of kernel work: the state the kernels poll, owned by the kernels.
 
-A kernel runs without the GIL and checks every few million touched entries whether to
-stop (_signals.pxd): a signal handler raised (Ctrl-C, in the main thread), or the work
-of its thread was cancelled. Signals reach only the main thread, so a kernel running in
-a worker thread learns of Ctrl-C through a cancellation token: a flag that the thread
-waiting for the workers sets when it is interrupted. Each thread has at most one token
-bound (a C thread-local pointer to the token's flag); the kernels' check reads it with
-one load, runs no Python code, and imports no Python module of the package. The Python
-drivers (fastlasso._cancel) make the tokens, bind them in their worker threads and
-cancel them.
+A kernel runs without the GIL and checks when it starts and every few million touched
+entries whether to stop (_signals.pxd): a signal handler raised (Ctrl-C, in the main
+thread), or the work of its thread was cancelled. Signals reach only the main thread,
+so a kernel running in a worker thread learns of Ctrl-C through a cancellation token:
+a flag that the thread waiting for the workers sets when it is interrupted. Each
+thread has at most one token bound (a C thread-local pointer to the token's flag); the
+kernels' check reads it with one load, runs no Python code, and imports no Python
+module of the package. The Python drivers (fastlasso._cancel) make the tokens, bind
+them in their worker threads and cancel them.
 """
 
 import threading

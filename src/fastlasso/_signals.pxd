@@ -1,7 +1,8 @@
-# Stopping kernels that run without the GIL: every few million touched entries they take
-# the GIL back briefly and ask whether a signal handler raised (KeyboardInterrupt for
-# SIGINT, main thread only) or whether the work of their thread was cancelled (a worker
-# thread's token, see _interrupt.pyx). Neither check runs Python code of the package.
+# Stopping kernels that run without the GIL: when a call starts and every few million
+# touched entries they take the GIL back briefly and ask whether a signal handler
+# raised (KeyboardInterrupt for SIGINT, main thread only) or whether the work of their
+# thread was cancelled (a worker thread's token, see _interrupt.pyx). Neither check
+# runs Python code of the package.
 
 from fastlasso._interrupt cimport cancel_requested
 
