@@ -2,8 +2,9 @@
 
 Same build, same process: fastlasso._solve.solve_cd is wrapped to pass polish=False /
 True. Reports CPU time (process_time: the machine is shared) and wall time, min over
-repeats (A and B alternate, in both orders), the ratio B/A per cell, the epochs of each
-side and the polishes kept; then the geometric mean of B/A per kind of fit. Cells:
+repeats (A and B alternate, in both orders), the ratio B/A per cell, the epochs and the
+outer passes (gap checks over every feature) of each side and the polishes kept; then
+the geometric mean of B/A per kind of fit. Cells:
 single fits at alpha_max/10, /100, /1000 (tol 1e-4 and 1e-8), a 100-alpha path and a
 5-fold LassoCV, on the quick synthetic problems and the real data sets of DIR.
 
@@ -29,13 +30,14 @@ import fastlasso._solve as S  # noqa: E402
 import fastlasso._solve_path  # noqa: E402, F401
 
 ORIG = S.solve_cd
-STATE = {"polish": True, "epochs": 0, "polish_n": 0, "calls": 0}
+STATE = {"polish": True, "epochs": 0, "outer": 0, "polish_n": 0, "calls": 0}
 
 
 def wrapped(*a, **k):
     k["polish"] = STATE["polish"]
     sol = ORIG(*a, **k)
     STATE["epochs"] += sol.n_iter
+    STATE["outer"] += sol.info.get("outer", 0) if sol.info else 0
     STATE["polish_n"] += sol.info.get("polish", 0) if sol.info else 0
     STATE["calls"] += 1
     return sol
@@ -81,11 +83,11 @@ def run(pr, what, alpha, tol):
 
 
 def measure(pr, what, alpha, tol, polish):
-    STATE.update(polish=polish, epochs=0, polish_n=0, calls=0)
+    STATE.update(polish=polish, epochs=0, outer=0, polish_n=0, calls=0)
     c0, t0 = time.process_time(), time.perf_counter()
     run(pr, what, alpha, tol)
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-    return cpu, wall, STATE["epochs"], STATE["polish_n"]
+    return cpu, wall, STATE["epochs"], STATE["polish_n"], STATE["outer"]
 
 
 def main():
@@ -93,7 +95,7 @@ def main():
     select = sys.argv[2] if len(sys.argv) > 2 else ""
     warnings.simplefilter("ignore")
     print(f"{'cell':48s} {'cpu A':>8s} {'cpu B':>8s} {'B/A':>6s} {'wall B/A':>8s} "
-          f"{'ep A':>6s} {'ep B':>6s} {'pol':>4s}")
+          f"{'ep A':>6s} {'ep B':>6s} {'out A':>6s} {'out B':>6s} {'pol':>4s}")
     ratios = {}
     for name, pr, what, alpha, tol in cells(data_dir):
         if select and select not in name:
@@ -113,7 +115,8 @@ def main():
         r = cb / ca
         ratios.setdefault(what, []).append(r)
         print(f"{name:48s} {ca:8.4f} {cb:8.4f} {r:6.3f} {wb / wa:8.3f} "
-              f"{A[0][2]:6d} {B[0][2]:6d} {B[0][3]:4d}", flush=True)
+              f"{A[0][2]:6d} {B[0][2]:6d} {A[0][4]:6d} {B[0][4]:6d} {B[0][3]:4d}",
+              flush=True)
     for what, rs in ratios.items():
         print(f"geomean B/A {what}: {np.exp(np.mean(np.log(rs))):.3f} "
               f"(min {min(rs):.3f}, max {max(rs):.3f}, {len(rs)} cells)")

@@ -300,3 +300,26 @@ def test_positive_ridge_is_not_certified():
         ref = linear_model.ElasticNet(alpha=0.5, l1_ratio=0.0, positive=True,
                                       max_iter=20_000, tol=1e-12).fit(X, y)
     assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("layout", ["dense_F", "gram", "csc"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.6])
+def test_a_path_steps_its_exact_solution_to_the_next_alpha(layout, l1_ratio):
+    """Along a path, a solve starts from the last exact solution stepped to its own
+    penalties (the homotopy step on the support): where the support does not change,
+    that is the exact solution, which the first gap check certifies, with no epoch."""
+    X, y, _ = _problem("plain", 60, 12, seed=11)
+    Xl = sp.csc_matrix(X) if layout == "csc" else X
+    Xc, yc, _, _ = centred(X, y, None, True)
+    a0 = 0.05 * np.abs(Xc.T @ yc).max() / (X.shape[0] * l1_ratio)
+    # close enough that the support stays the same (the third solve steps the second's
+    # prediction, on the kept Cholesky factor)
+    alphas = [a0, 0.999 * a0, 0.998 * a0]
+    _, coefs, _, n_iters = fastlasso.enet_path(
+        Xl, y, l1_ratio=l1_ratio, alphas=alphas, tol=1e-12, return_n_iter=True,
+        fit_intercept=True, precompute=layout == "gram")
+    assert np.array_equal(coefs[:, 0] != 0, coefs[:, 2] != 0)
+    assert list(n_iters[1:]) == [0, 0]
+    for i in (1, 2):
+        exact, _ = exact_solution(X, y, alphas[i], l1_ratio, None, True, False)
+        assert_allclose(coefs[:, i], exact, rtol=0, atol=1e-12 * np.abs(exact).max())
