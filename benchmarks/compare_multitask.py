@@ -240,7 +240,7 @@ def bench_problem(bench, prob, solvers, args):
         s.warmup(X, Y)  # JIT (skglm) and imports, inherited by the forked runs
     amax = alpha_max(X, Y)
     cells, path_cells = [], []
-    for frac in args.alphas:
+    for frac in args.alphas if "single" in args.sections else ():
         alpha, label = frac * amax, f"{prob.name} {frac:g}"
 
         def fn_of(s, alpha=alpha):
