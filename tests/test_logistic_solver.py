@@ -297,3 +297,57 @@ def test_max_iter_zero_returns_the_start():
         sol = fit(X, y, 2, 1.0, 1.0, max_iter=0)
     assert sol.n_iter == 0 and not sol.coef.any() and sol.intercept[0] == 0
     assert sol.gap > 0
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("layout", ["dense", "csc"])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_coefficient_on_rows_without_newton_weight_still_moves(n_classes, layout,
+                                                               fit_intercept):
+    """A feature seen on one row only, started at a coefficient so large that the row's
+    probability is exactly 0 or 1 in float64: the row has no Newton weight, the
+    quadratic model no curvature in that coefficient, which only pays the penalty. The
+    solve must still take it to the minimiser (a cold start's), not stall at the start
+    with a gap of about l1 |w_j|."""
+    X, y = binary_data() if n_classes == 2 else multi_data()
+    n = X.shape[0]
+    lone = np.zeros((n, 1))
+    lone[0, 0] = 1.0
+    X = np.hstack([X, lone])
+    if layout == "csc":
+        X = sp.csc_matrix(X)
+    C = 0.5
+    cold = fit(X, y, n_classes, C, 1.0, fit_intercept, tol=1e-10)
+    start = cold.coef.astype(np.float64)
+    if n_classes == 2:  # the row's own class at probability 1: z = +-1000
+        start[0, -1] = 1000.0 if y[0] == 1 else -1000.0
+    else:
+        start[y[0], -1] = 1000.0
+    warm = fit(X, y, n_classes, C, 1.0, fit_intercept, tol=1e-10, max_iter=200,
+               coef_init=start, intercept_init=cold.intercept)
+    assert warm.converged
+    P_cold = objective(X, y, n_classes, cold.coef, cold.intercept, C, 1.0)
+    P_warm = objective(X, y, n_classes, warm.coef, warm.intercept, C, 1.0)
+    assert P_warm - P_cold <= 1e-8 * P_cold
+    np.testing.assert_allclose(warm.coef, cold.coef, atol=1e-5)
+
+
+def test_multinomial_objective_never_increases_on_large_moves():
+    """Sparse multinomial data at large C without intercept: some Newton steps move a
+    row's predictors all down by dozens, where the softmax loss change is a difference
+    of nearly equal numbers. The line search must see the true change: every iterate's
+    objective is at most the one before (a step whose computed loss change rounded to
+    -inf was accepted while the objective grew by 80%), and the solve ends at the
+    independent minimiser."""
+    rng = np.random.default_rng(2)
+    n, p, K, C = 60, 200, 3, 100.0
+    X = sp.random(n, p, density=8.0 / p, random_state=rng, format="csc")
+    X.data = rng.uniform(0.5, 1.5, X.data.size)
+    y = rng.integers(0, K, n)
+    sol = fit(X, y, K, C, 1.0, fit_intercept=False, tol=1e-8, max_iter=200,
+              record_history=True)
+    P_hist = sol.history[:, 1]
+    assert np.all(np.diff(P_hist) <= 1e-12 * np.abs(P_hist[1:]))
+    _, _, P_ref = reference(X, y, K, C, 1.0, False)
+    P = objective(X, y, K, sol.coef, sol.intercept, C, 1.0)
+    assert sol.converged and P - P_ref <= 1e-6 * P_ref

@@ -221,21 +221,41 @@ cdef double _multi_refresh(Py_ssize_t n, Py_ssize_t K, const int32_t* y, const d
 
 
 cdef double _multi_line(Py_ssize_t n, Py_ssize_t K, const int32_t* y, const double* s,
-                        const double* P, const double* dZ, double t) noexcept nogil:
+                        const double* P, const double* LP, const double* dZ,
+                        double t) noexcept nogil:
     """sum_i s_i (l_i(z_i + t dz_i) - l_i(z_i)) for the joint direction dZ (K x n,
-    class-major), with lse(z + u) - lse(z) = log1p(sum_k p_k expm1(u_k)) (no
-    cancellation against the loss)."""
+    class-major). Per sample, lse(z + u) - lse(z) is log1p(sum_k p_k expm1(u_k)) while
+    every |u_k| < 1 (no cancellation against the loss), else logsumexp_k(log p_k + u_k)
+    (from the log-probabilities, max-shifted): the first form breaks on large moves,
+    where sum_k p_k expm1(u_k) rounds to -1 (every u_k < -37, e.g. a shift of the
+    whole row, which softmax ignores) and log1p returns -inf, a "decrease" the line
+    search would accept whatever the true change."""
     cdef Py_ssize_t i, k
-    cdef double u, acc = 0.0, sm
+    cdef double u, acc = 0.0, sm, mx
+    cdef bint small
     for i in range(n):
         if s[i] == 0:
             continue
-        sm = 0.0
+        small = True
         for k in range(K):
-            u = t * dZ[k * n + i]
-            if u != 0:
-                sm += P[i * K + k] * expm1(u)
-        acc += s[i] * (log1p(sm) - t * dZ[y[i] * n + i])
+            if fabs(t * dZ[k * n + i]) >= 1.0:
+                small = False
+        if small:
+            sm = 0.0
+            for k in range(K):
+                u = t * dZ[k * n + i]
+                if u != 0:
+                    sm += P[i * K + k] * expm1(u)
+            sm = log1p(sm)
+        else:
+            mx = LP[i * K] + t * dZ[i]
+            for k in range(1, K):
+                mx = max(mx, LP[i * K + k] + t * dZ[k * n + i])
+            sm = 0.0
+            for k in range(K):
+                sm += exp(LP[i * K + k] + t * dZ[k * n + i] - mx)
+            sm = mx + log(sm)
+        acc += s[i] * (sm - t * dZ[y[i] * n + i])
     return acc
 
 

@@ -28,7 +28,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from fastlasso import _logistic
@@ -272,12 +271,13 @@ def c_min(design, y_idx, n_classes, l1_ratio, weight_sum=None, multinomial=None)
 def make_design_and_workspace(X, y_idx, n_classes, sample_weight, fit_intercept,
                               estimator_name=None):
     """(design, workspace): make_design and a _logistic.LogisticWorkspace for solves of
-    this problem. For two classes and sparse X, the pass over X that computes the column
-    statistics also gives the gradients of the model without features (X^T S (y - p0),
-    p0 the class-1 share, or 1/2 without intercept: make_design_for_target with that
-    target), which the workspace takes: a cold solve then skips its first pass over X
-    (see LogisticWorkspace.start_at)."""
-    if n_classes == 2 and sp.issparse(X):
+    this problem. For two classes and sparse or C-ordered X, the pass over X that
+    computes the column statistics also gives the gradients of the model without
+    features (X^T S (y - p0), p0 the class-1 share, or 1/2 without intercept:
+    make_design_for_target with that target), which the workspace takes: a cold solve
+    then skips its first pass over X (see LogisticWorkspace.start_at). (Fortran-ordered
+    X has no such pass: make_design_for_target gives no gradient there.)"""
+    if n_classes == 2:
         target = (np.asarray(y_idx) == 1).astype(np.float64)
         if not fit_intercept:
             target -= 0.5  # centring is then not done: y - 1/2 is the residual
