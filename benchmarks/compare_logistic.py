@@ -1,7 +1,7 @@
 """Sparse logistic regression, side by side in one run: fastlasso and its peers.
 
-    python benchmarks/compare_logistic.py --data ../shared/data --markdown out.md
-    python benchmarks/compare_logistic.py --quick --data ../shared/data   # smoke run
+    python benchmarks/compare_logistic.py --quick --data /work/shared/data   # smoke run
+    python benchmarks/compare_logistic.py --data DIR --clock cpu --markdown out.md
 
 Problem: the L1-penalised logistic regression without intercept (every peer fits that
 one; celer has no intercept), in scikit-learn's units,
@@ -10,27 +10,33 @@ one; celer has no intercept), in scikit-learn's units,
 
 (l the logistic loss, or the multinomial one with an entrywise penalty), judged for
 every solver by ``objective`` below (numpy, float64). C_min is the largest C with
-W = 0; single fits take C = C_min x {10, 100, 1000}; paths take 100 values of C from
-C_min to 100 C_min (geometric), a path reaching a target when every point does.
+W = 0. Sections (``--sections``):
 
-For each cell, each solver climbs its own tolerance ladder (loosest first, in its own
-units; see the adapters) until its result reaches relative suboptimality
-(P - P*)/P* <= each target (1e-6, and 1e-3 for context), P* the best objective of any
-run, tight reference fits included (fastlasso at tol 1e-13). Then the rung found for
-the tightest target is timed again ``--repeats`` times, interleaved across the solvers
-(A, B, C, A, B, C, ...: the machine is shared), and the best time is reported; the
-ratio is fastlasso's time over the best peer's. Every run is a forked child killed
-after ``--cap`` seconds (">cap"); runs are single-threaded (BLAS and OpenMP limited to
-one thread before numpy is imported).
+- ``single``: C = C_min x {10, 100, 1000} (``--multipliers``), one fit each;
+- ``path``: 100 values of C from C_min to 100 C_min (geometric, ``--n-cs``), a path
+  reaching a target when every point does.
+
+The measurement is compare_peers.py's, through its own code (``Bench``: forked
+children killed at a cap, the tolerance ladders, ``--race``, ``--clock cpu``, the
+tables and the summary): each solver climbs its tolerance ladder (the same rungs
+1e-2 ... 1e-14 for every solver, in its own units, loosest first, and looser rungs
+still while the loosest reaches the loosest target) until a run reaches relative
+suboptimality (P - P*)/P* <= the tightest target (``--targets``, 1e-3 and 1e-6), P*
+the best objective of any run, the reference fits included (fastlasso and celer at
+``--ref-tol``). The first rung reaching a target gives that target's time, the best of
+``--repeats`` runs. Runs are single-threaded (BLAS and OpenMP limited to one thread
+before numpy is imported).
 
 Peers (the ones installed; a peer without a model for a problem is left out):
 
-- scikit-learn ``liblinear`` (binary only) and ``saga`` (``LogisticRegression`` with
-  ``l1_ratio=1``; saga's path warm-starts, liblinear cannot); tol as their ``tol``;
+- scikit-learn ``liblinear`` (binary only; a path is cold fits, it cannot warm-start)
+  and ``saga`` (``LogisticRegression`` with ``l1_ratio=1``; its path warm-starts);
+  tol as their ``tol``;
 - celer ``LogisticRegression`` (celer-pn; binary only; path: ``celer_path`` "logreg"
   with alpha = 1/C); its tol: duality gap <= tol n log 2;
 - skglm ``SparseLogisticRegression`` (binary; its multiclass is one-vs-rest, another
-  problem): alpha = 1/(C n); tol on the KKT violation; path: warm starts;
+  problem): alpha = 1/(C n); tol on the KKT violation in units of alpha, so its
+  ladder is scaled by alpha_max = 1/(C_min n); path: warm starts;
 - glmnet (python-glmnet's Fortran ``lognet``/``splognet`` as ``LogitNet`` calls them,
   standardize=False, no cross-validation; binomial and the ungrouped multinomial):
   lambda = 1/(C n), tol its convergence threshold; a path is one call;
@@ -38,40 +44,44 @@ Peers (the ones installed; a peer without a model for a problem is left out):
   feature's row of W as a group, another problem): lambda = 1/(C n); a path is one
   call.
 
-Problems (``--problems``): ``leukemia`` (72 x 7,129 dense, its ALL/AML labels),
-``tall`` (simulated dense 20,000 x 500, correlated columns), ``debian2`` and
-``debian6`` (the Debian descriptions' tf-idf, 63,540 x 39,938 CSC, labelled from the
-corpus' ``section``: library packages (libs, libdevel) vs the rest; the five largest
-sections and "other"), ``text100k`` (simulated 100,000 x 100,000 text-like CSC:
-Zipf-distributed terms, ~40 per row, tf-idf weights, labels from a sparse logistic
-model).
+Dense X is passed C-ordered, as numpy makes it (a solver's conversion is part of its
+time, as in compare_peers.py); sparse X as CSC.
+
+Problems (``--problems``; ``--quick`` takes small versions of each): ``leukemia`` (72 x
+7,129 dense, its ALL/AML labels), ``tall`` (simulated dense 20,000 x 500, AR(1)
+correlated columns), ``debian2`` and ``debian6`` (the Debian descriptions' tf-idf,
+63,540 x 39,938 CSC, labelled from the corpus' ``section``: library packages (libs,
+libdevel) vs the rest; the five largest sections and "other"), ``text100k``
+(simulated 100,000 x 100,000 text-like CSC: Zipf-distributed terms, ~40 per row,
+tf-idf weights, labels from a sparse logistic model).
 """
 
-import os
 import sys
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-             "NUMBA_NUM_THREADS"):
-    os.environ[_var] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# compare_peers fixes the thread counts (one) before numpy is first imported
+import compare_peers as cp  # noqa: E402
+
+# isort: split
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
+import importlib.metadata  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import lzma  # noqa: E402
 import math  # noqa: E402
-import multiprocessing  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
-import traceback  # noqa: E402
 import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 from scipy.special import log_expit, logsumexp  # noqa: E402
 
-TARGETS = (1e-3, 1e-6)
 MULTIPLIERS = (10.0, 100.0, 1000.0)
+PATH_SPAN = 100.0  # a path runs from C_min to PATH_SPAN C_min
+LADDER = tuple(10.0**-k for k in range(2, 15))  # every solver's rungs, own units
 
 
 # ---------------------------------------------------------------------------------
@@ -108,24 +118,30 @@ def c_min(X, y, K):
 class Solver:
     name = ""
     module = ""
+    dist = ""
     binary_only = True
-    ladder = tuple(10.0**-k for k in range(2, 13))
+    has_path = True
 
     def available(self):
-        import importlib.util
-
         return importlib.util.find_spec(self.module) is not None
+
+    def version(self):
+        return importlib.metadata.version(self.dist)
 
     def supports(self, K):
         return K == 2 or not self.binary_only
 
-    def path(self, X, y, Cs, tol):  # default: warm-started loop, or cold fits
+    def ladder(self, prob):
+        """Tolerances to try, loosest first, in the solver's own units."""
+        return LADDER
+
+    def path(self, X, y, Cs, tol):  # default: cold fits
         return np.array([self.fit(X, y, C, tol) for C in Cs])
 
 
 class FastLasso(Solver):
-    name, module, binary_only = "fastlasso", "fastlasso", False
-    ladder = tuple(10.0**-k for k in range(2, 14))
+    name = module = dist = "fastlasso"
+    binary_only = False
 
     def fit(self, X, y, C, tol):
         import fastlasso
@@ -144,7 +160,7 @@ class FastLasso(Solver):
 
 
 class SklearnSaga(Solver):
-    name, module, binary_only = "sklearn-saga", "sklearn", False
+    name, module, dist, binary_only = "sklearn-saga", "sklearn", "scikit-learn", False
 
     def _model(self, C, tol, warm=False):
         from sklearn.linear_model import LogisticRegression
@@ -164,7 +180,7 @@ class SklearnSaga(Solver):
 
 
 class SklearnLiblinear(Solver):
-    name, module = "sklearn-liblinear", "sklearn"
+    name, module, dist = "sklearn-liblinear", "sklearn", "scikit-learn"
 
     def fit(self, X, y, C, tol):
         from sklearn.linear_model import LogisticRegression
@@ -175,7 +191,7 @@ class SklearnLiblinear(Solver):
 
 
 class Celer(Solver):
-    name, module = "celer", "celer"
+    name = module = dist = "celer"
 
     def fit(self, X, y, C, tol):
         import celer
@@ -192,7 +208,11 @@ class Celer(Solver):
 
 
 class Skglm(Solver):
-    name, module = "skglm", "skglm"
+    name = module = dist = "skglm"
+
+    def ladder(self, prob):
+        # its KKT violation is in units of alpha = 1 / (C n): scaled by alpha_max
+        return tuple(t / (prob.cmin * prob.X.shape[0]) for t in LADDER)
 
     def _model(self, X, C, tol, warm=False):
         from skglm import SparseLogisticRegression
@@ -215,8 +235,7 @@ class Skglm(Solver):
 class Glmnet(Solver):
     """python-glmnet's lognet / splognet (module docstring)."""
 
-    name, module, binary_only = "glmnet", "glmnet", False
-    ladder = tuple(10.0**-k for k in range(3, 15))
+    name, module, dist, binary_only = "glmnet", "glmnet", "python-glmnet", False
 
     def _run(self, X, y, Cs, tol):
         from glmnet._glmnet import lognet, lsolns, splognet
@@ -263,8 +282,7 @@ class Glmnet(Solver):
 
 
 class Adelie(Solver):
-    name, module = "adelie", "adelie"
-    ladder = tuple(10.0**-k for k in range(2, 15))
+    name = module = dist = "adelie"
 
     def path(self, X, y, Cs, tol):
         import adelie as ad
@@ -290,19 +308,38 @@ SOLVERS = (FastLasso, SklearnLiblinear, SklearnSaga, Celer, Skglm, Glmnet, Adeli
 # problems
 
 
+@dataclass
+class Problem:
+    name: str
+    X: object
+    y: np.ndarray
+
+    def __post_init__(self):
+        self.K = int(self.y.max()) + 1
+        self.cmin = c_min(self.X, self.y, self.K)
+
+    def describe(self):
+        X = self.X
+        kind = (f"CSC, nnz {X.nnz:,}" if sp.issparse(X)
+                else f"dense {'C' if X.flags.c_contiguous else 'F'}-ordered")
+        shares = np.bincount(self.y, minlength=self.K) / len(self.y)
+        return (f"{self.name}: {X.shape[0]:,} x {X.shape[1]:,} {kind}, K={self.K} "
+                f"(class shares {', '.join(f'{v:.2f}' for v in shares)}), "
+                f"C_min={self.cmin:.4g}")
+
+
 def load_leukemia(data):
     z = np.load(Path(data) / "leukemia.npz", allow_pickle=False)
     return z["X"], (z["y"] > 0).astype(np.int64)
 
 
-def load_debian(data, K):
+def load_debian(data, K, rows=None):
     z = np.load(Path(data) / "debian_desc.npz", allow_pickle=False)
     X = sp.csc_matrix((z["X_data"], z["X_indices"], z["X_indptr"]),
                       shape=tuple(z["X_shape"]))
     with lzma.open(Path(data) / "debian_bookworm_pkgdesc.jsonl.xz", "rt",
                    encoding="utf-8") as f:
-        sections = [json.loads(line)["section"] for line in f]
-    sections = np.array(sections)
+        sections = np.array([json.loads(line)["section"] for line in f])
     if K == 2:
         y = np.isin(sections, ["libs", "libdevel"]).astype(np.int64)
     else:
@@ -310,6 +347,11 @@ def load_debian(data, K):
         y = np.full(len(sections), len(top), dtype=np.int64)
         for k, s in enumerate(top):
             y[sections == s] = k
+    if rows is not None:  # a random subset of rows, the columns they use
+        keep = np.sort(np.random.default_rng(0).choice(X.shape[0], rows, replace=False))
+        X = X[keep]
+        X = sp.csc_matrix(X[:, np.flatnonzero(X.getnnz(axis=0))])
+        y = y[keep]
     return X, y
 
 
@@ -319,8 +361,8 @@ def make_tall(n=20_000, p=500, rho=0.5, seed=0):
     for j in range(1, p):  # AR(1) columns: corr(x_j, x_k) = rho^|j-k|
         X[:, j] = rho * X[:, j - 1] + math.sqrt(1 - rho * rho) * X[:, j]
     w = np.zeros(p)
-    idx = rng.choice(p, 20, replace=False)
-    w[idx] = rng.uniform(0.5, 1.5, 20) * rng.choice([-1, 1], 20)
+    idx = rng.choice(p, min(20, p), replace=False)
+    w[idx] = rng.uniform(0.5, 1.5, idx.size) * rng.choice([-1, 1], idx.size)
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-X @ w))).astype(np.int64)
     return X, y
 
@@ -342,233 +384,140 @@ def make_text(n=100_000, p=100_000, per_row=40, seed=0):
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
     X = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ X
     w = np.zeros(p)
-    active = rng.choice(np.arange(100, 5000), 200, replace=False)
-    w[active] = rng.standard_normal(200) * 6.0
+    lo, hi = min(100, p // 20), min(5000, p // 2)
+    active = rng.choice(np.arange(lo, hi), min(200, hi - lo), replace=False)
+    w[active] = rng.standard_normal(active.size) * 6.0
     z = X @ w
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(z - np.median(z))))).astype(np.int64)
-    return sp.csc_matrix(X), y
+    X = sp.csc_matrix(X)
+    return X[:, np.flatnonzero(X.getnnz(axis=0))], y
 
 
-def load_problem(name, data):
-    if name == "leukemia":
-        return load_leukemia(data)
-    if name == "tall":
-        return make_tall()
-    if name == "debian2":
-        return load_debian(data, 2)
-    if name == "debian6":
-        return load_debian(data, 6)
-    if name == "text100k":
-        return make_text()
-    raise ValueError(name)
+PROBLEMS = {  # name -> (full, quick)
+    "leukemia": (load_leukemia, load_leukemia),
+    "tall": (lambda d: make_tall(), lambda d: make_tall(2_000, 100)),
+    "debian2": (lambda d: load_debian(d, 2), lambda d: load_debian(d, 2, 3_000)),
+    "debian6": (lambda d: load_debian(d, 6), lambda d: load_debian(d, 6, 3_000)),
+    "text100k": (lambda d: make_text(), lambda d: make_text(3_000, 3_000)),
+}
+
+
+def load_problem(name, data, quick=False):
+    X, y = PROBLEMS[name][quick](data)
+    return Problem(name, X, y)
 
 
 # ---------------------------------------------------------------------------------
-# running: forked children with a cap
+# the cells, measured by compare_peers.Bench
 
 
-def _child(conn, solver, X, y, arg, tol, is_path, budget):
-    """Fit once and send (seconds, coefficients); a fit shorter than budget / 10 is
-    run again until the budget is spent and the fastest run counts (on a shared
-    machine a single short run mostly measures the scheduler)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            best, spent = math.inf, 0.0
-            while True:
-                t0 = time.perf_counter()
-                out = (solver.path(X, y, arg, tol) if is_path
-                       else solver.fit(X, y, arg, tol))
-                elapsed = time.perf_counter() - t0
-                best, spent = min(best, elapsed), spent + elapsed
-                if budget <= 0 or elapsed > budget / 10 or spent > budget:
-                    break
-        conn.send(("ok", best, np.asarray(out, dtype=np.float64)))
-    except BaseException:  # reported, never fatal to the benchmark
-        conn.send(("error", traceback.format_exc(limit=3), None))
-    conn.close()
-
-
-def run(solver, X, y, arg, tol, is_path, cap, budget=0.0):
-    """(seconds or None, coefficients or None, note); budget: see _child."""
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child,
-                       args=(child, solver, X, y, arg, tol, is_path, budget))
-    proc.start()
-    child.close()
-    if parent.poll(cap + 1.0):
-        status, value, coefs = parent.recv()
-        proc.join()
-        if status == "ok":
-            return value, coefs, ""
-        return None, None, "error: " + value.strip().splitlines()[-1]
-    proc.kill()
-    proc.join()
-    return None, None, f">{cap:g}s"
-
-
-def subopt(X, y, coefs, Cs, f_star):
-    """Largest relative suboptimality over the points (one point for a single fit)."""
-    coefs = coefs if coefs.ndim == 3 else coefs[None]
-    return max((objective(X, y, W, C) - f) / f
-               for W, C, f in zip(coefs, Cs, f_star, strict=True))
-
-
-def warmup(solvers, X, y, K, log):
+def warmup(solvers, prob, log):
     """A small fit of each solver in this process before any timed child is forked:
     imports its modules and compiles JIT kernels (skglm) for the problem's layout, so
     that the children time the fits alone."""
-    m, q = min(X.shape[0], 60), min(X.shape[1], 120)
-    Xs = X[:m, :q]
+    X, y, K = prob.X, prob.y, prob.K
+    rows = np.concatenate([np.flatnonzero(y == k)[:30] for k in range(K)])
+    Xs = X[rows][:, :120]
     Xs = sp.csc_matrix(Xs) if sp.issparse(Xs) else np.ascontiguousarray(Xs)
-    ys = np.asarray(y[:m])
-    if len(np.unique(ys)) < K:  # every class in the slice
-        rows = np.concatenate([np.flatnonzero(y == k)[:m // K + 1] for k in range(K)])
-        Xs, ys = (X[rows][:, :q], y[rows])
-        Xs = sp.csc_matrix(Xs) if sp.issparse(Xs) else np.ascontiguousarray(Xs)
-    C = 10 * c_min(Xs, ys, K)
+    ys = y[rows]
+    C = 10 * c_min(Xs, ys, K) if np.abs(Xs).sum() > 0 else 1.0
     for s in solvers:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 s.fit(Xs, ys, C, 1e-4)
                 s.path(Xs, ys, [C, 2 * C], 1e-4)
-        except Exception as e:  # noqa: BLE001 (reported, the timed runs will show it)
+        except Exception as e:  # noqa: BLE001 (reported; the timed runs will show it)
             log(f"    warm-up of {s.name} failed: {e!r}")
 
 
-def cell(X, y, K, Cs, is_path, solvers, args, log):
-    """Times (per solver, per target) of one cell; the best time over repeats."""
-    arg = Cs if is_path else Cs[0]
-    # reference: the best objective per point
-    ref_t, ref, note = run(FastLasso(), X, y, arg, 1e-13, is_path, 10 * args.cap)
-    if ref is None:
-        log(f"    reference failed: {note}")
-        return None
-    ref = ref if ref.ndim == 3 else ref[None]
-    f_star = [objective(X, y, W, C) for W, C in zip(ref, Cs, strict=True)]
-    found = {}
-    for s in solvers:
-        found[s.name] = {}
-        for tol in s.ladder:
-            t, coefs, note = run(s, X, y, arg, tol, is_path, args.cap)
-            if coefs is None:
-                found[s.name]["note"] = note
-                break
-            if not np.isfinite(coefs).all():
-                found[s.name]["note"] = "non-finite"
-                break
-            gap = subopt(X, y, coefs, Cs, f_star)
-            c = coefs if coefs.ndim == 3 else coefs[None]
-            f_star = [min(f, objective(X, y, W, C))
-                      for f, W, C in zip(f_star, c, Cs, strict=True)]
-            for target in TARGETS:
-                if gap <= target and target not in found[s.name]:
-                    found[s.name][target] = (tol, t)
-            if gap <= TARGETS[-1]:
-                break
-        else:
-            found[s.name].setdefault("note", "ladder exhausted")
-    # interleaved repeats at the rung of the tightest target
-    best = {s.name: dict(found[s.name]) for s in solvers}
-    for _ in range(args.repeats):
-        for s in solvers:
-            hit = found[s.name].get(TARGETS[-1])
-            if hit is None:
-                continue
-            t, _, _ = run(s, X, y, arg, hit[0], is_path, args.cap, budget=1.0)
-            if t is not None:
-                prev = best[s.name][TARGETS[-1]][1]
-                best[s.name][TARGETS[-1]] = (hit[0], min(t, prev))
-    return best
+def measure(bench, prob, solvers, label, frac, Cs, is_path):
+    """One cell: every solver's ladder on the fit at Cs[0] or the path Cs."""
+    X, y = prob.X, prob.y
+
+    def fn_of(s):
+        if is_path:
+            return lambda tol: s.path(X, y, Cs, tol)
+        return lambda tol: s.fit(X, y, Cs[0], tol)
+
+    def evaluate(out):
+        coefs = np.asarray(out, dtype=np.float64)
+        coefs = coefs if is_path else coefs[None]
+        P = np.array([objective(X, y, W, C) for W, C in zip(coefs, Cs, strict=True)])
+        return (P if is_path else float(P[0])), int(np.count_nonzero(coefs[-1]))
+
+    cap = bench.args.path_cap if is_path else bench.args.cap
+    refs, P_ref = bench.references(solvers, fn_of, evaluate, cap, label + " ref")
+    entries = bench.race(solvers, lambda s: s.ladder(prob), fn_of, evaluate, P_ref,
+                         cap, label)
+    return cp.finish_cell(bench, prob.name, frac, entries, refs)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="small versions of the problems, short caps (smoke run)")
+    ap.add_argument("--data", default="/work/shared/data",
+                    help="directory holding leukemia.npz and the Debian files")
+    ap.add_argument("--problems", default=",".join(PROBLEMS))
+    ap.add_argument("--solvers", default=",".join(s.name for s in SOLVERS),
+                    help="comma-separated solver names (fastlasso is kept)")
+    ap.add_argument("--sections", default="single,path")
+    ap.add_argument("--multipliers", default=",".join(f"{m:g}" for m in MULTIPLIERS),
+                    type=lambda v: [float(m) for m in v.split(",")],
+                    help="C / C_min of the single fits")
+    ap.add_argument("--n-cs", type=int, default=100, help="points of a path")
+    ap.add_argument("--targets", default="1e-3,1e-6",
+                    type=lambda v: [float(t) for t in v.split(",")])
+    cp.add_bench_args(ap, ref_tol=1e-12, cap=120.0, path_cap=300.0)
+    args = cp.parse_bench_args(ap, argv, (2.0, 3.0, 0.2))
+    if args.quick:
+        args.n_cs = min(args.n_cs, 10)
+    if args.threads != 1:
+        ap.error("the peers run single-threaded here: --threads 1 only")
+    return args
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="../shared/data")
-    ap.add_argument("--problems", default="leukemia,tall,debian2,debian6,text100k")
-    ap.add_argument("--solvers", default=",".join(s.name for s in SOLVERS))
-    ap.add_argument("--sections", default="single,path")
-    ap.add_argument("--cap", type=float, default=300.0)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--multipliers", default=",".join(str(m) for m in MULTIPLIERS))
-    ap.add_argument("--n-cs", type=int, default=100)
-    ap.add_argument("--quick", action="store_true",
-                    help="small problems and caps (CI smoke run)")
-    ap.add_argument("--markdown", default=None)
-    args = ap.parse_args(argv)
-    if args.quick:
-        args.problems, args.cap, args.repeats, args.n_cs = "leukemia", 30.0, 1, 10
-    wanted = args.solvers.split(",")
+    args = parse_args(argv)
+    wanted = {"fastlasso", *args.solvers.split(",")}
     solvers = [cls() for cls in SOLVERS if cls.name in wanted]
     solvers = [s for s in solvers if s.available()]
-    lines = []
-
-    def log(msg):
-        print(msg, flush=True)
-
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    log(f"# compare_logistic {stamp} {platform.machine()} python "
-        f"{platform.python_version()}; solvers: {', '.join(s.name for s in solvers)}")
-    rows = []
+    bench, t_start = cp.Bench(args), time.monotonic()
+    out = [cp.header(args, solvers)]
+    print(out[0], flush=True)
+    single, paths, described = [], [], []
     for pname in args.problems.split(","):
-        X, y = load_problem(pname, args.data)
-        K = int(y.max()) + 1
-        cmin = c_min(X, y, K)
-        active = [s for s in solvers if s.supports(K)]
-        warmup(active, X, y, K, log)
-        log(f"## {pname}: {X.shape[0]} x {X.shape[1]}, "
-            f"{'sparse' if sp.issparse(X) else 'dense'}, K={K}, C_min={cmin:.4g}")
-        cells = []
+        prob = load_problem(pname, args.data, args.quick)
+        described.append(prob.describe())
+        bench.log(described[-1])
+        active = [s for s in solvers if s.supports(prob.K)]
+        warmup(active, prob, bench.log)
         if "single" in args.sections:
-            for m in (float(v) for v in args.multipliers.split(",")):
-                cells.append((f"C={m:g} C_min", [cmin * m], False))
+            for m in args.multipliers:
+                single.append(measure(bench, prob, active, f"{pname} C={m:g}C_min", m,
+                                      [m * prob.cmin], False))
         if "path" in args.sections:
-            cells.append((f"path {args.n_cs} C", list(np.geomspace(cmin, 100 * cmin,
-                                                                   args.n_cs)), True))
-        for label, Cs, is_path in cells:
-            best = cell(X, y, K, Cs, is_path, active, args, log)
-            if best is None:
-                continue
-            row = {"problem": pname, "cell": label, "times": {}}
-            for s in active:
-                b = best[s.name]
-                row["times"][s.name] = (b[TARGETS[-1]][1] if TARGETS[-1] in b
-                                        else b.get("note", "n/a"))
-            rows.append(row)
-            log("  " + label + ": " + ", ".join(
-                f"{k}={v:.4g}s" if isinstance(v, float) else f"{k}={v}"
-                for k, v in row["times"].items()))
-    # table and ratios
+            Cs = list(prob.cmin * np.geomspace(1.0, PATH_SPAN, args.n_cs))
+            paths.append(measure(bench, prob, [s for s in active if s.has_path],
+                                 f"{pname} path", PATH_SPAN, Cs, True))
+        del prob
     names = [s.name for s in solvers]
-    head = "| problem | cell | " + " | ".join(names) + " | fastlasso / best peer |"
-    lines += [head, "|" + "---|" * (len(names) + 3)]
-    ratios = []
-    for row in rows:
-        t = row["times"]
-        ours = t.get("fastlasso")
-        peers = [v for k, v in t.items() if k != "fastlasso" and isinstance(v, float)]
-        ratio = ""
-        if isinstance(ours, float) and peers:
-            r = ours / min(peers)
-            ratios.append(r)
-            ratio = f"{r:.3f}"
-        elif isinstance(ours, float):
-            ratio = "no peer reached"
-        cells_txt = [f"{t[n]:.3g}" if isinstance(t.get(n), float) else str(t.get(n, ""))
-                     for n in names]
-        lines.append(f"| {row['problem']} | {row['cell']} | " + " | ".join(cells_txt)
-                     + f" | {ratio} |")
-    if ratios:
-        gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        lines.append("")
-        lines.append(f"geometric mean of fastlasso / best peer over {len(ratios)} "
-                     f"cells: {gm:.3f}; largest: {max(ratios):.3f}")
-    table = "\n".join(lines)
-    log(table)
+    out.append("problems:\n" + "\n".join(f"- {d}" for d in described))
+    for target in bench.targets if single else ():
+        out.append(cp.section(
+            f"Single fits: seconds to relative suboptimality {target:g} (tolerance "
+            "used)", single, names, target, args.ref_tol, column="C/C_min"))
+    for target in bench.targets if paths else ():
+        out.append(cp.section(
+            f"Paths ({args.n_cs} values of C from C_min to {PATH_SPAN:g} C_min, no "
+            f"intercept): seconds until every point reaches {target:g}", paths, names,
+            target, args.ref_tol, column="C_max/C_min"))
+    out.append(f"total benchmark time: {time.monotonic() - t_start:.0f} s")
+    print("\n\n" + "\n\n".join(out[1:]), flush=True)
     if args.markdown:
-        Path(args.markdown).write_text(table + "\n")
+        Path(args.markdown).write_text("\n\n".join(out) + "\n")
     return 0
 
 

@@ -518,8 +518,10 @@ def fmt_ratio(r, best, exact):
     return f"{'' if exact else '<='}{r:.2f} ({best})"
 
 
-def table(cells, names, target):
-    head = ["problem", "alpha/alpha_max", *names, "fastlasso/best peer"]
+def table(cells, names, target, column="alpha/alpha_max"):
+    """Markdown table of the cells' times to ``target``; ``column`` names what a
+    cell's ``frac`` is."""
+    head = ["problem", column, *names, "fastlasso/best peer"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in cells:
         ents = [fmt_entry(c.entries[n], target) if n in c.entries else "-"
@@ -529,9 +531,9 @@ def table(cells, names, target):
     return "\n".join(rows)
 
 
-def section(title, cells, names, target, ref_tol):
+def section(title, cells, names, target, ref_tol, column="alpha/alpha_max"):
     """A markdown section: the title, the table of the cells and their summary."""
-    return (f"## {title}\n\n" + table(cells, names, target) + "\n\n"
+    return (f"## {title}\n\n" + table(cells, names, target, column) + "\n\n"
             + summary(cells, target, ref_tol))
 
 
