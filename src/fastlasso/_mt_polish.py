@@ -6,21 +6,21 @@ halves of it stop at different points (1e-7 to 1e-4 apart, relatively, at tight 
 As the Lasso kernel's polish does (_polish.pxi.tp), the solve is finished on the
 identified support: on the rows S with W_j != 0, F (in the kernels' n-scaled units)
 
-    F_S(W_S) = 1/2 ||Y_c - X~_S W_S||_S,F^2 + l1 sum_j ||W_j||_2 + l2/2 ||W_S||_F^2
+    F_S(W_S) = 1/2 ||Y_c - X~_S W_S||_S,F^2 + l1_n sum_j ||W_j||_2 + l2_n/2 ||W_S||_F^2
 
 is smooth (every ||W_j|| > 0 there) and strictly convex, and its minimiser is found by
 Newton's method from the coordinate-descent point. If that minimiser keeps every row of
-S nonzero and every row outside S satisfies ||X~_j^T S R|| <= l1 (checked by the outer
+S nonzero and every row outside S satisfies ||X~_j^T S R|| <= l1_n (checked by the outer
 pass that follows, which certifies the point with its duality gap), it is the minimiser
 of F itself, to rounding -- the same point whatever the layout or the trajectory.
 
-Newton's system. With U the rows u_j = W_j / ||W_j||, b_j = l1 / ||W_j|| and
+Newton's system. With U the rows u_j = W_j / ||W_j||, b_j = l1_n / ||W_j|| and
 A = X~_S^T S X~_S (k x k), the Hessian of F_S acts on a direction D (k x T) as
 
-    H D = (A + diag(b + l2)) D - diag(b) U o (rowsum(U o D))
+    H D = (A + diag(b + l2_n)) D - diag(b) U o (rowsum(U o D))
 
 (o: entrywise product; the second derivative of ||w|| is (I - u u^T) / ||w||): a
-k T x k T matrix M (x) I minus a rank-k term, M = A + diag(b + l2). By the
+k T x k T matrix M (x) I minus a rank-k term, M = A + diag(b + l2_n). By the
 Sherman-Morrison-Woodbury identity the step solves only k x k systems: with
 Z = M^-1 V (V = -grad F_S) and psi the solution of
 
@@ -35,8 +35,8 @@ in float64: sparse columns are expanded, never all of X), then per Newton step k
 (so the steps also refine away the rounding of the normal-matrix factorisation, as
 iterative refinement does).
 
-With l1 = 0 (ridge) every alive row is in S, b = 0 and one step solves the linear
-system (A + l2 I) W = X~^T S Y_c; the steps that follow refine it.
+With l1_n = 0 (ridge) every alive row is in S, b = 0 and one step solves the linear
+system (A + l2_n I) W = X~^T S Y_c; the steps that follow refine it.
 
 A step that would turn a row through 90 degrees or more (u_j . W_j_new <= 0: the row is
 on its way out of the support) is not taken, nor one that leaves F larger: the polish
@@ -63,10 +63,10 @@ def polish_cost(n, k, T):
     return n * k * k + 3 * (k**3 + 2 * n * k * T)
 
 
-def support_rows(design, W, l1):
-    """The rows polished: those with W_j != 0, or (l1 = 0) every row whose column can
+def support_rows(design, W, l1_n):
+    """The rows polished: those with W_j != 0, or (l1_n = 0) every row whose column can
     enter the model (norm2 > 0)."""
-    if l1 == 0:
+    if l1_n == 0:
         return np.flatnonzero(design.norm2 > 0)
     return np.flatnonzero(np.any(W != 0, axis=1))
 
@@ -83,18 +83,18 @@ def _support_columns(design, rows):
     return Xs
 
 
-def _objective(Xs, Y, sw, Wk, l1, l2):
+def _objective(Xs, Y, sw, Wk, l1_n, l2_n):
     R = Y - Xs @ Wk
     r2 = np.sum(R * R if sw is None else sw[:, None] * R * R)
     norms = np.sqrt(np.sum(Wk * Wk, axis=1))
-    return 0.5 * r2 + l1 * np.sum(norms) + 0.5 * l2 * np.sum(Wk * Wk)
+    return 0.5 * r2 + l1_n * np.sum(norms) + 0.5 * l2_n * np.sum(Wk * Wk)
 
 
-def polish_mt(design, Yc, W, l1, l2):
+def polish_mt(design, Yc, W, l1_n, l2_n):
     """The minimiser of F on the support of W (module docstring), as a new array of
     W's shape and dtype, or None when the polish does not apply (no support, a support
     too large, a row leaving it, a factorisation that fails, F not lowered)."""
-    rows = support_rows(design, W, l1)
+    rows = support_rows(design, W, l1_n)
     k = rows.size
     if k == 0 or k > POLISH_MAX_K:
         return None
@@ -104,25 +104,25 @@ def polish_mt(design, Yc, W, l1, l2):
     Xw = Xs if sw is None else Xs * sw[:, None]
     A = Xw.T @ Xs
     Wk = np.array(W[rows], dtype=np.float64)
-    f_start = _objective(Xs, Y, sw, Wk, l1, l2)
+    f_start = _objective(Xs, Y, sw, Wk, l1_n, l2_n)
     eye = np.eye(k)
     for _ in range(MAX_STEPS):
         R = Y - Xs @ Wk
         G = Xw.T @ R if sw is None else Xs.T @ (sw[:, None] * R)
-        grad = l2 * Wk - G
-        if l1 > 0:
+        grad = l2_n * Wk - G
+        if l1_n > 0:
             norms = np.sqrt(np.sum(Wk * Wk, axis=1))
             if not np.all(norms > 0):
                 return None
             U = Wk / norms[:, None]
-            b = l1 / norms
-            grad += l1 * U
+            b = l1_n / norms
+            grad += l1_n * U
         else:
             b = np.zeros(k)
         try:
-            cho = linalg.cho_factor(A + np.diag(b + l2), check_finite=False)
+            cho = linalg.cho_factor(A + np.diag(b + l2_n), check_finite=False)
             Z = linalg.cho_solve(cho, -grad, check_finite=False)
-            if l1 > 0:
+            if l1_n > 0:
                 Minv = linalg.cho_solve(cho, eye, check_finite=False)
                 C = np.diag(1.0 / b) - Minv * (U @ U.T)
                 psi = linalg.cho_solve(linalg.cho_factor(C, check_finite=False),
@@ -135,12 +135,12 @@ def polish_mt(design, Yc, W, l1, l2):
         if not np.all(np.isfinite(D)):
             return None
         W_new = Wk + D
-        if l1 > 0 and not np.all(np.sum(U * W_new, axis=1) > 0):
+        if l1_n > 0 and not np.all(np.sum(U * W_new, axis=1) > 0):
             return None
         Wk = W_new
         if np.max(np.abs(D)) <= STEP_EXACT * np.max(np.abs(Wk)):
             break
-    if not _objective(Xs, Y, sw, Wk, l1, l2) <= f_start * (1 + 1e-12):
+    if not _objective(Xs, Y, sw, Wk, l1_n, l2_n) <= f_start * (1 + 1e-12):
         return None
     out = np.zeros_like(W)
     out[rows] = Wk

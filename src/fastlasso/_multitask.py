@@ -155,7 +155,7 @@ def solve_mt(
     hist = np.zeros((max(16, 3 * max_iter + 16) if record_history else 0, 3))
     design = design.by_columns  # no row-major multi-task kernels: Fortran, once
     kernel = getattr(_kernels, "mtl_cd_" + design.kind)
-    l1, l2 = scaled_penalties(n, alpha, l1_ratio)
+    l1_n, l2_n = scaled_penalties(n, alpha, l1_ratio)
     if workspace is None:
         workspace = _kernels.MultiTaskWorkspace(n, p, T)
 
@@ -168,8 +168,8 @@ def solve_mt(
             design.norm2,
             design.col_norms,
             W,
-            l1,
-            l2,
+            l1_n,
+            l2_n,
             tol * yy,
             max_epochs,
             working_sets=working_sets,
@@ -186,27 +186,27 @@ def solve_mt(
     out = run(W, max_iter, hist)
     out["polish"] = 0
     if polish and out["gap"] <= tol * yy:
-        W, out = _polished(design, Yc, W, l1, l2, out, run, tol * yy)
+        W, out = _polished(design, Yc, W, l1_n, l2_n, out, run, tol * yy)
     return _certified(
         W, out, hist, n, tol, tol_gap, out["epochs"], "epochs", "", record_history,
         warn, out,
     )
 
 
-def _polished(design, Yc, W, l1, l2, out, run, tol_abs):
+def _polished(design, Yc, W, l1_n, l2_n, out, run, tol_abs):
     """(W, out) after the polish of a certified solve (_mt_polish), if it is within
     its budget and the outer pass that follows (run with 0 epochs: the gap of the
     polished W, its rows' gradients from the solve's workspace) certifies it with a gap
     no larger than the tolerance (or the solve's own gap, if larger: a tolerance below
     rounding); else the solve's (W, out)."""
     n, T = Yc.shape
-    k = _mt_polish.support_rows(design, W, l1).size
+    k = _mt_polish.support_rows(design, W, l1_n).size
     work = (out["row_steps"] + out["row_grads"]) * T * (
         design.X.nnz / max(design.n_features, 1) if design.kind != "dense" else n)
     if _mt_polish.polish_cost(n, k, T) > max(_mt_polish.POLISH_FREE,
                                             _mt_polish.POLISH_SHARE * work):
         return W, out
-    Wp = _mt_polish.polish_mt(design, Yc, W, l1, l2)
+    Wp = _mt_polish.polish_mt(design, Yc, W, l1_n, l2_n)
     if Wp is None:
         return W, out
     check = run(Wp, 0, np.zeros((0, 3)))
