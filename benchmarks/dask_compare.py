@@ -15,9 +15,10 @@ partitions for pyspark. alpha = 0.05 alpha_max for the single fits.
 
 Measured per solver: wall time of ``fit`` (data generation included for the Dask
 solvers: a worker regenerates its chunks on each pass, unless fastlasso.dask keeps
-them, as its default ``persist="auto"`` does for data that take at most a quarter of
-the workers' free memory, and its later passes read memory; ``gen pass`` is the time of
-one pass that only generates and sums them; ``--persist`` times the other setting too),
+them, as its default ``persist="auto"`` does for as many leading chunks as take at most
+a quarter of the workers' free memory (all of them for smaller data), and its later
+passes read those from memory; ``gen pass`` is the time of one pass that only
+generates and sums them; ``--persist`` times the other setting too),
 passes over the data (fastlasso.dask's
 ``n_passes_``), peak worker RSS, and P - P* with P evaluated by one Dask pass in
 float64 (``objective``) and P* from in-memory fastlasso at tol 1e-12 where X fits in
@@ -258,21 +259,37 @@ def child_pyspark(args):
     return res
 
 
-def run_gridsearch(client, X, y, alphas, cv):
-    """scikit-learn GridSearchCV(Lasso) over alphas under joblib's Dask backend (X in
-    memory: each task gets the arrays)."""
+def child_gridsearch(args):
+    """scikit-learn GridSearchCV(Lasso) over alphas under joblib's Dask backend, on the
+    benchmark's cluster, X in this (child) process's memory: joblib scatters X and y
+    to a worker (hash=False: data no task can recompute).
+
+    In a child process under the cap, because joblib's Dask backend can hang: when the
+    scatter fails (the receiving worker dies, e.g. restarted by its nanny for memory
+    when X is larger than its limit, as at 2,000,000 x 200 against 3 GiB), the
+    exception stays in the callback joblib runs on the client's event loop
+    (``DaskDistributedBackend.submit.<locals>.f``), logged by tornado but never set on
+    the future Parallel waits for (dask/distributed#4635 shows the same traceback);
+    and a worker lost after the scatter loses the only copy of X (the fit then fails
+    with FutureCancelledError). fastlasso's in-memory LassoCV passes no data
+    arguments (its folds' closures carry X), so a lost worker's folds are rerun."""
     import joblib
+    from distributed import Client
     from sklearn.linear_model import Lasso
     from sklearn.model_selection import GridSearchCV, KFold
 
-    gs = GridSearchCV(Lasso(), {"alpha": list(alphas)}, cv=KFold(cv),
-                      scoring="neg_mean_squared_error", n_jobs=-1)
-    t = time.perf_counter()
-    with joblib.parallel_config("dask"):
-        gs.fit(X, y)
+    X, y = local_problem(args["kind"], args["n"], args["p"], args["rows"])
+    with Client(args["scheduler"]):
+        gs = GridSearchCV(Lasso(), {"alpha": list(args["alphas"])},
+                          cv=KFold(args["cv"]), scoring="neg_mean_squared_error",
+                          n_jobs=-1)
+        t = time.perf_counter()
+        with joblib.parallel_config("dask"):
+            gs.fit(X, y)
+        elapsed = time.perf_counter() - t
     best = gs.best_estimator_
-    return dict(time=time.perf_counter() - t, alpha=gs.best_params_["alpha"],
-                coef=best.coef_, intercept=float(best.intercept_))
+    return dict(time=elapsed, alpha=gs.best_params_["alpha"],
+                coef=best.coef_.tolist(), intercept=float(best.intercept_))
 
 
 # --------------------------------------------------------------------------------------
@@ -291,9 +308,9 @@ def main(argv=None):
                     help="per worker (default: 3GiB full, 1GiB quick)")
     ap.add_argument("--persist", choices=["auto", "no"], default="auto",
                     help="'auto': besides the default fit (persist='auto'), time "
-                    "fastlasso.dask with persist=False when the default kept the data "
-                    "in memory, or with persist=True when it did not and X takes at "
-                    "most 40%% of the workers' memory; 'no': the default fit only")
+                    "fastlasso.dask with persist=False when the default kept chunks "
+                    "in memory, or with persist=True when it kept none and X takes "
+                    "at most 40%% of the workers' memory; 'no': the default fit only")
     ap.add_argument("--reference", default="auto",
                     help="'auto': in-memory fastlasso at tol 1e-12 when X fits; 'no'")
     ap.add_argument("--repeat", type=int, default=1,
@@ -304,7 +321,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.child:
         target, payload, out = args.child
-        child = {"daskml": child_daskml, "pyspark": child_pyspark}[target]
+        child = {"daskml": child_daskml, "pyspark": child_pyspark,
+                 "gridsearch": child_gridsearch}[target]
         res = child(json.loads(payload))
         with open(out, "w") as f:
             json.dump(res, f)
@@ -358,26 +376,26 @@ def main(argv=None):
             alphas = np.geomspace(amax, amax * 1e-3, 20) if cv else None
             results = {}
             if "fastlasso" in peers:
-                from fastlasso.dask._passes import auto_persist
+                from fastlasso.dask._passes import auto_keep
 
-                kept = auto_persist(client, [X, y], kind == "sparse")
+                kept = auto_keep(client, [X, y], kind == "sparse")
                 res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas,
                                          tol=args.tol, repeat=args.repeat)
-                res["persist"] = kept
+                res["persist"] = f"{kept} of {X.numblocks[0]} chunks"
                 res["rss"] = worker_peak_rss(client)
                 results["fastlasso.dask"] = res
                 if cv:
                     alpha = res["alpha"]
                 memory = sum(w["memory_limit"]
                              for w in client.scheduler_info()["workers"].values())
-                other = not kept if kept or X.nbytes <= 0.4 * memory else None
+                other = False if kept else (True if X.nbytes <= 0.4 * memory
+                                            else None)
                 if args.persist == "auto" and other is not None:
                     res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas,
                                              tol=args.tol, persist=other,
                                              repeat=args.repeat)
                     res["rss"] = worker_peak_rss(client)
                     results[f"fastlasso.dask persist={other}"] = res
-            Xl = yl = None
             if args.reference != "no":
                 Xl, yl = local_problem(kind, n, p, rows)
                 est = (fastlasso.Lasso(alpha=alpha, tol=1e-12, max_iter=100_000)
@@ -391,6 +409,7 @@ def main(argv=None):
                     t_local = time.perf_counter() - t
                 results["fastlasso (in memory)"] = dict(
                     time=t_local, coef=est.coef_, intercept=float(est.intercept_))
+                del Xl, yl  # the children make their own copies
             scheduler = cluster.scheduler_address
             common = dict(kind=kind, n=n, p=p, rows=rows, alpha=alpha,
                           scheduler=scheduler)
@@ -400,9 +419,9 @@ def main(argv=None):
                         "daskml", dict(common, solver=solver), args.cap)
             if "pyspark" in peers and not cv:
                 results["pyspark local[2]"] = run_in_child("pyspark", common, args.cap)
-            if "gridsearch" in peers and cv and Xl is not None:
-                results["sklearn GridSearchCV (joblib dask)"] = run_gridsearch(
-                    client, Xl, yl, alphas, 5)
+            if "gridsearch" in peers and cv:
+                results["sklearn GridSearchCV (joblib dask)"] = run_in_child(
+                    "gridsearch", dict(common, alphas=list(alphas), cv=cv), args.cap)
             objs = {}
             for name, res in results.items():
                 if "coef" in res:
@@ -421,7 +440,7 @@ def main(argv=None):
                 if "alpha" in res:
                     notes += f" alpha_ = {res['alpha']:.4g}"
                 if "persist" in res:
-                    notes += f" (persist='auto' kept the data: {res['persist']})"
+                    notes += f" (persist='auto' kept {res['persist']})"
                 if name == "fastlasso (in memory)":
                     notes += "P* (tol 1e-12); time of a fit at --tol"
                 row(f"{problem} {n} x {p}", name, res, objs.get(name, np.nan), Pstar,

@@ -30,6 +30,12 @@ RETRIES = 2  # automatic reruns of a failed task (a lost worker does not count)
 # limit, and the passes need working memory on top of the chunks a worker holds (up to
 # about twice its share when the chunks are spread unevenly)
 AUTO_PERSIST_FRACTION = 0.25
+# data too large for that keep their leading chunks as far as each worker stays under
+# KEEP_HEADROOM of its limit (below the 70% where it starts spilling to disk) with the
+# working memory of a pass, WORKING_CHUNKS chunks (made, copied, temporaries: a
+# streamed pass over 16 MB chunks took a 600 MiB worker to 425 MiB, 70%)
+KEEP_HEADROOM = 0.6
+WORKING_CHUNKS = 8
 
 
 def resolve_client(client):
@@ -50,24 +56,56 @@ def resolve_client(client):
         return None
 
 
-def auto_persist(client, arrays, sparse):
-    """persist="auto": True on a distributed client when the arrays (dense, of known
-    shape) take at most AUTO_PERSIST_FRACTION of the workers' free memory; False
-    otherwise (dask's local schedulers, sparse chunks of unknown size, workers without
-    a memory limit)."""
-    if client is None or sparse:
-        return False
-    if any(np.isnan(s) for a in arrays for s in a.shape):
-        return False
+def _worker_memory(client):
+    """[(memory limit, memory the process holds now)] of the workers, in bytes; None
+    without that information (no client, a worker without a limit)."""
+    if client is None:
+        return None
     try:
         workers = list(client.scheduler_info()["workers"].values())
     except Exception:  # noqa: BLE001 - no information: do not persist
-        return False
+        return None
     if not workers or any(not w.get("memory_limit") for w in workers):
-        return False
-    free = sum(max(0, w["memory_limit"] - w.get("metrics", {}).get("memory", 0))
-               for w in workers)
-    return sum(a.nbytes for a in arrays) <= AUTO_PERSIST_FRACTION * free
+        return None
+    return [(w["memory_limit"], w.get("metrics", {}).get("memory", 0))
+            for w in workers]
+
+
+def auto_keep(client, arrays, sparse):
+    """persist="auto": how many leading row chunks of the arrays (row-aligned; dense,
+    of known shape) to keep in the workers' memory for the fit. All of them when the
+    arrays take at most AUTO_PERSIST_FRACTION of the workers' free memory (limits
+    minus what the processes hold); else the most leading chunks that fit both in
+    that fraction and, on every worker, under KEEP_HEADROOM of its limit next to what
+    it holds and the working memory of a pass (WORKING_CHUNKS chunks: the chunks in
+    flight, their aligned copies, temporaries), so that keeping them makes no worker
+    spill. 0 on dask's local schedulers, for sparse chunks (their size is unknown
+    before they exist), data of unknown shape, workers without a memory limit.
+
+    A pass after the first reads the kept chunks from memory and recomputes only the
+    others (reads the files, generates them): with the chunks' graph costing g per
+    pass, a two-pass fit costs (2 - kept fraction) g instead of 2 g."""
+    if client is None or sparse:
+        return 0
+    if any(np.isnan(s) for a in arrays for s in a.shape):
+        return 0
+    workers = _worker_memory(client)
+    if workers is None:
+        return 0
+    rows = np.asarray(arrays[0].chunks[0], dtype=np.float64)
+    per_row = sum(a.dtype.itemsize * float(np.prod(a.shape[1:])) for a in arrays)
+    sizes = rows * per_row
+    budget = AUTO_PERSIST_FRACTION * sum(max(0, lim - used) for lim, used in workers)
+    if sizes.sum() <= budget:
+        return len(sizes)
+    working = WORKING_CHUNKS * sizes.max()
+    room = sum(max(0.0, KEEP_HEADROOM * lim - used - working) for lim, used in workers)
+    return int(np.count_nonzero(np.cumsum(sizes) <= min(budget, room)))
+
+
+def auto_persist(client, arrays, sparse):
+    """True when persist="auto" keeps all of the arrays (``auto_keep``)."""
+    return auto_keep(client, arrays, sparse) == len(arrays[0].chunks[0])
 
 
 async def _loop_turns(n):
@@ -209,9 +247,15 @@ class DaskData:
         self.n_samples, self.n_features = int(n), int(p)
         self.starts = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
         arrays = [a for a in (X, y, sw) if a is not None]
-        if persist == "auto":
-            persist = auto_persist(self.client, arrays, self.sparse)
-        self.persisted = bool(persist) and not all(_in_memory(a) for a in arrays)
+        n_chunks = len(X.chunks[0])
+        if all(_in_memory(a) for a in arrays):  # persisted beforehand
+            keep = 0
+        elif persist == "auto":
+            keep = auto_keep(self.client, arrays, self.sparse)
+        else:
+            keep = n_chunks if persist else 0
+        self.kept_chunks = keep
+        self.persisted = keep == n_chunks
         # the three graphs optimised together, without dask's low-level fusion:
         # chunks of X, y and the weights made by one task (a file read, a generator)
         # are then made once per pass (linear fusion copies such a task into each of
@@ -228,6 +272,12 @@ class DaskData:
                       if self.client is not None
                       else list(dask.persist(*arrays, optimize_graph=False)))
         blocks = [a.to_delayed(optimize_graph=False).ravel() for a in arrays]
+        if 0 < keep < n_chunks:  # the leading chunks, kept as the first pass makes them
+            lead = [b[i] for b in blocks for i in range(keep)]
+            lead = self.client.persist(lead, optimize_graph=False, retries=RETRIES)
+            for j, b in enumerate(blocks):
+                for i in range(keep):
+                    b[i] = lead[j * keep + i]
         self._xb, self._yb = blocks[0], blocks[1]
         self._sb = blocks[2] if sw is not None else [None] * len(self._xb)
         self.segments = None
