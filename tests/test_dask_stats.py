@@ -328,7 +328,10 @@ def test_auto_persist_keeps_only_dense_data_that_fit_easily():
     workers' free memory (limits minus what the processes hold), and never on dask's
     local schedulers, for sparse chunks, data of unknown shape or workers without a
     memory limit."""
-    from fastlasso.dask._passes import auto_persist
+    from fastlasso.dask._passes import auto_keep
+
+    def auto_persist(client, arrays, sparse):  # every chunk kept: DaskData.persisted
+        return auto_keep(client, arrays, sparse) == len(arrays[0].chunks[0])
 
     mib = 2**20
     X = da.zeros((1000, 100), chunks=(100, 100))  # 800,000 bytes

@@ -103,11 +103,6 @@ def auto_keep(client, arrays, sparse):
     return int(np.count_nonzero(np.cumsum(sizes) <= min(budget, room)))
 
 
-def auto_persist(client, arrays, sparse):
-    """True when persist="auto" keeps all of the arrays (``auto_keep``)."""
-    return auto_keep(client, arrays, sparse) == len(arrays[0].chunks[0])
-
-
 async def _loop_turns(n):
     """Return after n turns of the event loop (the callbacks queued before run)."""
     for _ in range(n):
