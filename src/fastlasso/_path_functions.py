@@ -229,6 +229,7 @@ def enet_path(
         gram_matrix=gram_matrix,
         gram_cache=gram_cache,
         verbose=verbose,
+        extrapolate=True,
         tol=tol,
         max_iter=max_iter,
         positive=positive,

@@ -4,7 +4,8 @@ Internal (the public ``lasso_path`` / ``enet_path`` are in _path_functions): tak
 validated Design and centred target, returns plain arrays. Used by the public path
 functions and by every cross-validation fold (_cv).
 
-Each alpha starts from the previous solution and from the gradients X~^T S r of the
+Each alpha starts from the previous solution (the public path functions: from the
+secant through the last two, secant_start) and from the gradients X~^T S r of the
 previous passes with bounds on how far they moved (_cd.PathWorkspace), so it recomputes
 only the features near the boundary instead of a whole pass over X; the first outer
 iteration already screens with a small duality gap (Gap Safe rules drop most features)
@@ -123,6 +124,30 @@ def gram_cache_for(design, yc, gram_mode, n_solves, gram_matrix=None, gram_xty=N
     return gram_mode, make_gram_cache(design, yc, gram_mode, gram_matrix, gram_xty)
 
 
+SECANT_MAX = 4.0  # the largest secant step, in units of the last one
+
+
+def secant_start(w_prev, w, a_prev, a, a_next):
+    """The warm start of the solve at a_next from the last two solutions, w_prev (at
+    a_prev) and w (at a): w + (w - w_prev) (a - a_next) / (a_prev - a) on the support
+    of w, a coefficient that would change sign set to 0 (entering features are left to
+    the solver). A Lasso solution is piecewise linear in alpha (Efron et al. 2004,
+    LARS): on a stretch of the path where the support stays, from exact solutions, this
+    is the next solution itself. From solutions within a tolerance it still moves every
+    coefficient the way the path goes, where w itself leaves all of them behind: on a
+    loose tolerance, the next penalty's gap check often accepts w at once, and the
+    returned solution is then the last one unchanged, its suboptimality growing along
+    the stretch where that repeats (sparse tails of paths). The step is at most
+    SECANT_MAX times the last one (irregular grids); w itself if the spacing is
+    degenerate."""
+    if a == a_prev:
+        return w
+    r = min((a - a_next) / (a_prev - a), SECANT_MAX)
+    start = w + (w - w_prev) * r
+    start[(w == 0) | (start * w < 0)] = 0
+    return start
+
+
 def solve_path(
     design,
     yc,
@@ -135,12 +160,17 @@ def solve_path(
     gram_xty=None,
     gram_cache=None,
     verbose=False,
+    extrapolate=False,
     **solve_params,
 ):
     """Warm-started solves over ``alphas`` (decreasing). Returns (coefs (p, k) in X's
     dtype, dual gaps (k,) in P units, epochs per alpha (list), converged flags).
     gram_cache, if given, serves every alpha: made by gram_cache_for(design, yc,
-    gram_mode, k) with gram_mode the mode it returned (as for _solve.solve_cd)."""
+    gram_mode, k) with gram_mode the mode it returned (as for _solve.solve_cd).
+    With ``extrapolate`` (the public path functions), a Lasso solve from the third
+    alpha on starts from secant_start: more accurate solutions at a loose tol, for
+    more work at a given tol (cross-validation, which uses only the held-out error of
+    its fold paths, leaves it off)."""
     p = design.n_features
     k = len(alphas)
     if gram_cache is None:
@@ -153,15 +183,19 @@ def solve_path(
     progress = Progress(k, "path", verbose)
     workspace = _cd.PathWorkspace(design.n_samples, p)
     yy = design.weighted_sq_norm(yc)
+    w_prev = None
     for i, alpha in enumerate(alphas):
-        sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=w, gram_mode=gram_mode,
-                       gram_cache=gram_cache, workspace=workspace, yy=yy,
-                       **solve_params)
+        start = w
+        if extrapolate and l1_ratio == 1.0 and i >= 2:
+            start = secant_start(w_prev, w, alphas[i - 2], alphas[i - 1], alpha)
+        sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=start,
+                       gram_mode=gram_mode, gram_cache=gram_cache, workspace=workspace,
+                       yy=yy, **solve_params)
         coefs[i] = sol.coef
         gaps[i] = sol.gap
         n_iters.append(sol.n_iter)
         converged.append(sol.converged)
-        w = sol.coef
+        w_prev, w = w, sol.coef
         if progress.enabled:
             progress.step(f"alpha={alpha:.3g} nnz={np.count_nonzero(w)}")
     return coefs.T, gaps, n_iters, converged
