@@ -3,13 +3,19 @@
 Same build, same process: fastlasso._solve.solve_cd is wrapped to pass polish=False /
 True. Reports CPU time (process_time: the machine is shared) and wall time, min over
 repeats (A and B alternate, in both orders), the ratio B/A per cell, the epochs and the
-outer passes (gap checks over every feature) of each side and the polishes kept; then
-the geometric mean of B/A per kind of fit. Cells:
-single fits at alpha_max/10, /100, /1000 (tol 1e-4 and 1e-8), a 100-alpha path and a
-5-fold LassoCV, on the quick synthetic problems and the real data sets of DIR.
+outer passes (gap checks over every feature) of each side, the polishes kept and the
+multiply-adds B spent on Cholesky factors (``fw``, deterministic); then the geometric
+mean of B/A per kind of fit. Cells: single fits at alpha_max/10, /100, /1000 (tol 1e-4
+and 1e-8), a 100-alpha path and a 5-fold LassoCV, on the synthetic problems and the
+real data sets of DIR, at the quick sizes or (``--size full``) the full ones.
 
-    python benchmarks/polish_ab.py [DIR] [CELL-SUBSTRING]
+    python benchmarks/polish_ab.py [DIR] [CELL-SUBSTRING] [--size quick|full]
+        [--kinds single,path,cv] [--min-pairs 3] [--max-pairs 7] [--budget 3.0]
+
+Each cell runs A and B alternately (A B, then B A, ...) for at least --min-pairs pairs,
+and more, up to --max-pairs, while the two sides' CPU seconds are under --budget.
 """
+import argparse
 import os
 import sys
 import time
@@ -30,7 +36,8 @@ import fastlasso._solve as S  # noqa: E402
 import fastlasso._solve_path  # noqa: E402, F401
 
 ORIG = S.solve_cd
-STATE = {"polish": True, "epochs": 0, "outer": 0, "polish_n": 0, "calls": 0}
+STATE = {"polish": True, "epochs": 0, "outer": 0, "polish_n": 0, "calls": 0,
+         "factor_work": 0.0}
 
 
 def wrapped(*a, **k):
@@ -39,6 +46,7 @@ def wrapped(*a, **k):
     STATE["epochs"] += sol.n_iter
     STATE["outer"] += sol.info.get("outer", 0) if sol.info else 0
     STATE["polish_n"] += sol.info.get("polish", 0) if sol.info else 0
+    STATE["factor_work"] += sol.info.get("factor_work", 0.0) if sol.info else 0.0
     STATE["calls"] += 1
     return sol
 
@@ -50,13 +58,13 @@ for _mod in list(sys.modules.values()):
         _mod.solve_cd = wrapped
 
 
-def cells(data_dir):
+def cells(data_dir, size="quick"):
     probs = []
     for kind in ("wide", "tall", "text"):
-        probs += problems.synthetic_problems(kind, "quick")
+        probs += problems.synthetic_problems(kind, size)
     for name in ("leukemia", "riboflavin", "debian_desc"):
         try:
-            probs.append(problems.real_problem(data_dir, name, "quick"))
+            probs.append(problems.real_problem(data_dir, name, size))
         except FileNotFoundError:
             pass
     out = []
@@ -83,28 +91,40 @@ def run(pr, what, alpha, tol):
 
 
 def measure(pr, what, alpha, tol, polish):
-    STATE.update(polish=polish, epochs=0, outer=0, polish_n=0, calls=0)
+    STATE.update(polish=polish, epochs=0, outer=0, polish_n=0, calls=0,
+                 factor_work=0.0)
     c0, t0 = time.process_time(), time.perf_counter()
     run(pr, what, alpha, tol)
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-    return cpu, wall, STATE["epochs"], STATE["polish_n"], STATE["outer"]
+    return (cpu, wall, STATE["epochs"], STATE["polish_n"], STATE["outer"],
+            STATE["factor_work"])
 
 
 def main():
-    data_dir = sys.argv[1] if len(sys.argv) > 1 else "../shared/data"
-    select = sys.argv[2] if len(sys.argv) > 2 else ""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("data_dir", nargs="?", default="../shared/data")
+    ap.add_argument("select", nargs="?", default="")
+    ap.add_argument("--size", choices=("quick", "full"), default="quick")
+    ap.add_argument("--kinds", default="single,path,cv")
+    ap.add_argument("--min-pairs", type=int, default=3)
+    ap.add_argument("--max-pairs", type=int, default=7)
+    ap.add_argument("--budget", type=float, default=3.0,
+                    help="CPU seconds of both sides after which no pair is added")
+    args = ap.parse_args()
+    kinds = set(args.kinds.split(","))
     warnings.simplefilter("ignore")
     print(f"{'cell':48s} {'cpu A':>8s} {'cpu B':>8s} {'B/A':>6s} {'wall B/A':>8s} "
-          f"{'ep A':>6s} {'ep B':>6s} {'out A':>6s} {'out B':>6s} {'pol':>4s}")
+          f"{'ep A':>6s} {'ep B':>6s} {'out A':>6s} {'out B':>6s} {'pol':>4s} "
+          f"{'fw B':>8s}", flush=True)
     ratios = {}
-    for name, pr, what, alpha, tol in cells(data_dir):
-        if select and select not in name:
+    for name, pr, what, alpha, tol in cells(args.data_dir, args.size):
+        if (args.select and args.select not in name) or what not in kinds:
             continue
         run(pr, what, alpha, tol)  # warm-up (imports, page faults)
-        # repeats until ~1.5 s of CPU per side or 7 pairs, at least 3 pairs
         A, B = [], []
         spent = 0.0
-        while len(A) < 3 or (spent < 3.0 and len(A) < 7):
+        while len(A) < args.min_pairs or (spent < args.budget
+                                          and len(A) < args.max_pairs):
             for polish, acc in ((False, A), (True, B)) if len(A) % 2 == 0 else (
                     (True, B), (False, A)):
                 m = measure(pr, what, alpha, tol, polish)
@@ -115,8 +135,8 @@ def main():
         r = cb / ca
         ratios.setdefault(what, []).append(r)
         print(f"{name:48s} {ca:8.4f} {cb:8.4f} {r:6.3f} {wb / wa:8.3f} "
-              f"{A[0][2]:6d} {B[0][2]:6d} {A[0][4]:6d} {B[0][4]:6d} {B[0][3]:4d}",
-              flush=True)
+              f"{A[0][2]:6d} {B[0][2]:6d} {A[0][4]:6d} {B[0][4]:6d} {B[0][3]:4d} "
+              f"{B[0][5]:8.2g}", flush=True)
     for what, rs in ratios.items():
         print(f"geomean B/A {what}: {np.exp(np.mean(np.log(rs))):.3f} "
               f"(min {min(rs):.3f}, max {max(rs):.3f}, {len(rs)} cells)")

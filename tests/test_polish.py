@@ -323,3 +323,45 @@ def test_a_path_steps_its_exact_solution_to_the_next_alpha(layout, l1_ratio):
     for i in (1, 2):
         exact, _ = exact_solution(X, y, alphas[i], l1_ratio, None, True, False)
         assert_allclose(coefs[:, i], exact, rtol=0, atol=1e-12 * np.abs(exact).max())
+
+
+@pytest.mark.parametrize("layout", ["dense_F", "gram", "csc"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_a_path_updates_the_kept_cholesky_factor(monkeypatch, layout, l1_ratio):
+    """Along a path the support changes by a few features from one alpha to the next:
+    the polishes and predictions update the kept Cholesky factor (a feature joins in
+    k^2 / 2, leaves by Givens rotations) instead of factoring each support anew
+    (k^3 / 6), and every point is still the exact solution. With l1_ratio < 1 the
+    factor holds l2_n, which changes with alpha: a factor of other penalties must not
+    be reused (the points would not be exact)."""
+    import fastlasso._solve_path as solve_path
+
+    infos = []
+
+    def recording(*args, **kwargs):
+        sol = solve_cd(*args, **kwargs)
+        infos.append((dict(sol.info), int(np.count_nonzero(sol.coef))))
+        return sol
+
+    monkeypatch.setattr(solve_path, "solve_cd", recording)
+    X, y, _ = _problem("plain", 40, 30, seed=3)
+    Xl = sp.csc_matrix(X) if layout == "csc" else X
+    Xc, yc, _, _ = centred(X, y, None, True)
+    amax = np.abs(Xc.T @ yc).max() / (X.shape[0] * l1_ratio)
+    alphas = amax * np.geomspace(0.5, 0.005, 25)
+    _, coefs, _ = fastlasso.enet_path(
+        Xl, y, l1_ratio=l1_ratio, alphas=alphas, tol=1e-10, fit_intercept=True,
+        precompute=layout == "gram")
+    supp = coefs != 0
+    # the support grows along the path, and some feature leaves it on the way
+    assert supp[:, -1].sum() > supp[:, 0].sum() + 10
+    assert np.any(supp[:, :-1] & ~supp[:, 1:])
+    for i in range(0, len(alphas), 3):
+        exact, _ = exact_solution(X, y, alphas[i], l1_ratio, None, True, False)
+        assert_allclose(coefs[:, i], exact, rtol=0, atol=1e-11 * np.abs(exact).max())
+    work = sum(info["factor_work"] for info, _ in infos)
+    # factoring each polished support anew
+    fresh = sum(k**3 / 6 for info, k in infos if info["polish"] or info["predicted"])
+    assert fresh > 0
+    if l1_ratio == 1.0:
+        assert work < 0.3 * fresh
