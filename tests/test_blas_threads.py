@@ -111,3 +111,24 @@ def test_fits_run_without_threadpoolctl(monkeypatch, two_blas_threads, kernel_ca
     coef = fastlasso.Lasso(alpha=0.05).fit(X, y).coef_
     assert kernel_calls and all(set(counts) == {2} for counts in kernel_calls)
     np.testing.assert_allclose(coef, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_the_multitask_polish_runs_on_the_thread_budget(monkeypatch, two_blas_threads):
+    """The multi-task polish (numpy/LAPACK on the support's normal matrix) runs on the
+    kernels' budget too: a single-threaded fit never wakes the BLAS threads."""
+    from fastlasso import _mt_polish
+
+    seen = []
+    real = _mt_polish.polish_mt
+
+    def observed(*args, **kwargs):
+        seen.append(blas_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_mt_polish, "polish_mt", observed)
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((200, 60)))
+    Y = X[:, :40] @ rng.standard_normal((40, 3)) + 0.1 * rng.standard_normal((200, 3))
+    fastlasso.MultiTaskLasso(alpha=0.01, tol=1e-8).fit(X, Y)
+    assert seen and all(counts == [1] * len(counts) for counts in seen)
+    assert set(blas_threads()) == {2}

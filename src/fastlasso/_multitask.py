@@ -24,6 +24,7 @@ import numpy as np
 
 from fastlasso import _cd_multitask as _kernels
 from fastlasso import _mt_polish
+from fastlasso._blas_threads import kernel_blas_threads
 from fastlasso._cancel import map_jobs
 from fastlasso._cv import (
     CVResult,
@@ -43,6 +44,11 @@ from fastlasso._solve import (
     solve_cd,
 )
 from fastlasso._solve_path import check_alphas, geometric_grid
+
+# a restricted solve sweeps only its nonzero rows every other epoch once its working
+# set holds at least this many rows at 0 (the kernel's active_min): with fewer, the
+# epochs by which an active sweep delays an entering row outweigh the updates it saves
+ACTIVE_MIN_ZERO = 128
 
 
 def center_targets(design, Y):
@@ -117,6 +123,7 @@ def solve_mt(
     workspace=None,
     warn=True,
     polish=True,
+    active_sweeps=True,
 ):
     """Block coordinate descent from coef_init (p, T) or 0. Returns a Solution whose
     coef is W (p, T, C order: its transpose is scikit-learn's coef_), gap in P's
@@ -124,7 +131,9 @@ def solve_mt(
     _cd_multitask.MultiTaskWorkspace for this design and target) is passed from one
     alpha of a path to the next. polish: finish a certified solve exactly on its
     support of rows (_mt_polish; kept only if an outer pass certifies it, within the
-    polish's budget); info["polish"] counts the polishes kept."""
+    polish's budget); info["polish"] counts the polishes kept. active_sweeps: every
+    other epoch of a restricted solve sweeps its nonzero rows only, when at least
+    ACTIVE_MIN_ZERO rows of its working set are 0 (the kernel's active_min)."""
     n, p = design.X.shape
     T = Yc.shape[1]
     yy = design.weighted_sq_norm(Yc) if yy is None else yy
@@ -151,7 +160,7 @@ def solve_mt(
         # a caller stepping the solver (warm fits of a few epochs each, as solve_cd):
         # full cyclic sweeps, whose next iterate depends on W alone, so that k fits of
         # m epochs warm-started one from the other are the fit of k m epochs
-        working_sets = screening = anderson = False
+        working_sets = screening = anderson = active_sweeps = False
     hist = np.zeros((max(16, 3 * max_iter + 16) if record_history else 0, 3))
     design = design.by_columns  # no row-major multi-task kernels: Fortran, once
     kernel = getattr(_kernels, "mtl_cd_" + design.kind)
@@ -181,24 +190,27 @@ def solve_mt(
             hist=hist,
             yy_c=yy,
             workspace=workspace,
+            active_min=ACTIVE_MIN_ZERO if active_sweeps else -1,
         )
 
     out = run(W, max_iter, hist)
     out["polish"] = 0
     if polish and out["gap"] <= tol * yy:
-        W, out = _polished(design, Yc, W, l1_n, l2_n, out, run, tol * yy)
+        W, out = _polished(design, Yc, W, l1_n, l2_n, out, run, tol * yy, n_threads)
     return _certified(
         W, out, hist, n, tol, tol_gap, out["epochs"], "epochs", "", record_history,
         warn, out,
     )
 
 
-def _polished(design, Yc, W, l1_n, l2_n, out, run, tol_abs):
+def _polished(design, Yc, W, l1_n, l2_n, out, run, tol_abs, n_threads=1):
     """(W, out) after the polish of a certified solve (_mt_polish), if it is within
     its budget and the outer pass that follows (run with 0 epochs: the gap of the
     polished W, its rows' gradients from the solve's workspace) certifies it with a gap
     no larger than the tolerance (or the solve's own gap, if larger: a tolerance below
-    rounding); else the solve's (W, out)."""
+    rounding); else the solve's (W, out). The polish's numpy/LAPACK products run on
+    the kernels' BLAS thread budget (_blas_threads: at most n_threads; its largest
+    product, the support's normal matrix, is n k^2)."""
     n, T = Yc.shape
     k = _mt_polish.support_rows(design, W, l1_n).size
     work = (out["row_steps"] + out["row_grads"]) * T * (
@@ -206,7 +218,8 @@ def _polished(design, Yc, W, l1_n, l2_n, out, run, tol_abs):
     if _mt_polish.polish_cost(n, k, T) > max(_mt_polish.POLISH_FREE,
                                             _mt_polish.POLISH_SHARE * work):
         return W, out
-    Wp = _mt_polish.polish_mt(design, Yc, W, l1_n, l2_n)
+    with kernel_blas_threads(n_threads, size=n * k * k):
+        Wp = _mt_polish.polish_mt(design, Yc, W, l1_n, l2_n)
     if Wp is None:
         return W, out
     check = run(Wp, 0, np.zeros((0, 3)))
