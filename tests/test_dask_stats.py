@@ -172,6 +172,83 @@ def test_chunk_pass_with_folds(layout, weighted, monkeypatch):
     np.testing.assert_array_equal(gram2[2], gram[2])
 
 
+def sparse_chunks(n=4000, p=3000, rows=500, density=0.002, seed=5):
+    """Row chunks of a CSR matrix as sparse as the benchmarks' (0.1-0.2%), with a
+    non-zero mean in every column, y and positive weights."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csr", random_state=rng,
+                  data_rvs=lambda k: 1.0 + rng.standard_normal(k))
+    y = rng.standard_normal(n)
+    sw = rng.uniform(0.5, 2.0, n)
+    return X, y, sw, [(a, min(a + rows, n)) for a in range(0, n, rows)]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_gram_blocks_stay_sparse_until_merged(weighted):
+    """A sparse chunk's Gram block of 1,000 x 1,500 features (a working set of wide
+    sparse data) is returned as sparse sums: about as many bytes as the chunk's
+    products have entries, not the 12 MB of a dense centred block (centring by the
+    non-zero means makes a block dense); the merged, centred total equals the block
+    recomputed densely on the whole data."""
+    X, y, sw, bounds = sparse_chunks()
+    sw = sw if weighted else None
+    rng = np.random.default_rng(1)
+    cols = np.sort(rng.choice(X.shape[1], 1500, replace=False))
+    rows = cols[::3][:500]
+    rows = np.concatenate([rows, np.setdiff1d(np.arange(X.shape[1]), cols)[:500]])
+    mu = np.asarray(X.mean(axis=0)).ravel()
+    parts = []
+    for a, b in bounds:
+        part = chunkstats.chunk_pass(X[a:b], y[a:b], None if sw is None else sw[a:b],
+                                     gram=(rows, cols, mu))
+        parts.append(part)
+        assert _result_bytes(part[1]) < rows.size * cols.size * 8 / 20
+    total = chunkstats.dense_blocks(tree_reduce(parts, chunkstats.merge_pass)[1])[0]
+    Xd = X.toarray()
+    s = np.ones(X.shape[0]) if sw is None else sw
+    Za, Zb = Xd[:, rows] - mu[rows], Xd[:, cols] - mu[cols]
+    ref = Za.T @ (s[:, None] * Zb)
+    np.testing.assert_allclose(total, ref, rtol=1e-11, atol=1e-9 * np.abs(ref).max())
+
+
+def _result_bytes(obj):
+    """Bytes of the arrays in a chunk_pass Gram part."""
+    if isinstance(obj, dict):
+        return sum(_result_bytes(v) for v in obj.values())
+    if isinstance(obj, chunkstats.SparseGramSums):
+        return sum(_result_bytes(v) for v in (obj.A, obj.u_rows, obj.u_cols))
+    if sp.issparse(obj):
+        return obj.data.nbytes + obj.indices.nbytes + obj.indptr.nbytes
+    return np.asarray(obj).nbytes
+
+
+def test_sparse_gram_sums_do_not_depend_on_their_storage(monkeypatch):
+    """The merged sparse Gram sums are bitwise the same whether the partial sums are
+    kept sparse or turned dense along the merge tree (each entry is the same sum in
+    the tree's order), so a chunk recomputed elsewhere merges to the same totals."""
+    # 5 chunks, about half their block's entries each: merged in pairs they turn
+    # dense, and the last merge adds a sparse chunk to a dense sum
+    X, y, sw, bounds = sparse_chunks(n=1500, p=200, rows=300, density=0.05)
+    rows, cols = np.arange(0, 200, 2), np.arange(200)
+    mu = np.asarray(X.mean(axis=0)).ravel()
+
+    def total():
+        parts = [chunkstats.chunk_pass(X[a:b], y[a:b], sw[a:b], gram=(rows, cols, mu))
+                 for a, b in bounds]
+        return tree_reduce(parts, chunkstats.merge_pass)[1][0]
+
+    mixed = total()  # chunks sparse, sums turned dense as they fill up
+    assert not sp.issparse(mixed.A)
+    monkeypatch.setattr(chunkstats, "_compact", lambda A: A)  # always sparse
+    sparse = total()
+    assert sp.issparse(sparse.A)
+    monkeypatch.setattr(chunkstats, "_compact",
+                        lambda A: A.toarray() if sp.issparse(A) else A)  # always dense
+    dense = total()
+    for other in (sparse, dense):
+        np.testing.assert_array_equal(np.asarray(other), np.asarray(mixed))
+
+
 def test_cross_validation_segments_split_chunks():
     """A chunk that straddles fold boundaries is cut into segments, merged per fold."""
     X, y, sw = data("dense", np.float64, True)

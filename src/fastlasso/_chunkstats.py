@@ -416,10 +416,10 @@ def _residual_part(X, y, sv, segs, W, intercepts, ybars, held):
 
 
 def _gram_part(X, sv, weighted, segs, rows, cols, shift):
-    """{key: X~_rows^T S X~_cols over the rows of segment key} with X~ = X - shift
-    (dense rows gathered ROWS at a time into aligned buffers; sparse: the products of
-    the raw columns, then sum s (x_a - m_a)(x_b - m_b) = A_ab - m_a u_b - u_a m_b
-    + S m_a m_b with u = X^T s)."""
+    """{key: X~_rows^T S X~_cols over the rows of segment key} with X~ = X - shift:
+    dense rows gathered ROWS at a time into aligned buffers, centred block by block (an
+    ndarray); sparse rows as a SparseGramSums (the products of the raw columns, sparse,
+    centred only once all chunks are summed)."""
     out = {}
     if sp.issparse(X):
         Xc = X.tocsc()
@@ -428,12 +428,12 @@ def _gram_part(X, sv, weighted, segs, rows, cols, shift):
         for key, a, b in segs:
             s = sv[a:b]
             A_seg, B_seg = Xa[a:b], Xb[a:b]
-            ua = np.asarray(A_seg.T @ s).ravel()
-            ub = np.asarray(B_seg.T @ s).ravel()
+            ua = np.asarray(A_seg.T @ s, dtype=np.float64).ravel()
+            ub = np.asarray(B_seg.T @ s, dtype=np.float64).ravel()
             Bs = B_seg.multiply(s[:, None]).tocsr() if weighted else B_seg
-            A = np.asarray((A_seg.T @ Bs).toarray(), dtype=np.float64)
-            A -= np.outer(ma, ub) + np.outer(ua, mb) - float(s.sum()) * np.outer(ma, mb)
-            out[key] = A
+            A = sp.csr_matrix(A_seg.T @ Bs, dtype=np.float64)
+            A.sum_duplicates()  # canonical: sorted, unique entries
+            out[key] = SparseGramSums(_compact(A), ua, ub, float(s.sum()), ma, mb)
         return out
     ra = min(ROWS, X.shape[0])
     buf_a = aligned_empty((ra, rows.size))
@@ -456,6 +456,79 @@ def _gram_part(X, sv, weighted, segs, rows, cols, shift):
     return out
 
 
+def _compact(A):
+    """A canonical CSR matrix, or A as an ndarray where that takes fewer bytes (at
+    least 2/3 of the entries stored: 12 bytes an entry against 8)."""
+    if sp.issparse(A) and 3 * A.nnz >= 2 * A.shape[0] * A.shape[1]:
+        return A.toarray()
+    return A
+
+
+def _add_blocks(a, b):
+    """a + b for blocks stored as canonical CSR or ndarray (a new object). Each entry
+    is the same sum a_ij + b_ij either way (absent entries are exact zeros), so the
+    storage does not change a bit of the result."""
+    if sp.issparse(a) and sp.issparse(b):
+        c = (a + b).tocsr()
+        c.sum_duplicates()
+        return _compact(c)
+    if sp.issparse(a):
+        a, b = b, a
+    out = np.array(a, dtype=np.float64)
+    if sp.issparse(b):
+        coo = b.tocoo()  # canonical: each (row, col) once, so += adds each entry once
+        out[coo.row, coo.col] += coo.data
+    else:
+        out += b
+    return out
+
+
+class SparseGramSums:
+    """The Gram block sum s (x_rows - m_rows)(x_cols - m_cols)^T of sparse rows, kept
+    as the sums it is made of until all chunks are added:
+        A = sum s x_rows x_cols^T (sparse: two columns of 0.1%-dense data share a
+            row in a chunk rarely, so a chunk's block has few entries),
+        u_rows = sum s x_rows, u_cols = sum s x_cols, S = sum s,
+    centred only when read (``dense``, ``np.asarray``):
+        A - m_rows u_cols^T - u_rows m_cols^T + S m_rows m_cols^T.
+    Centring each chunk's block would make it dense (the means are not 0): |rows| x
+    |cols| floats per chunk in flight on the workers and between them, however few
+    rows the chunk has. Added with ``+`` (merge_pass); the sums are formed in the merge
+    tree's order, so the result is as reproducible as the dense blocks'."""
+
+    def __init__(self, A, u_rows, u_cols, S, m_rows, m_cols):
+        self.A, self.u_rows, self.u_cols, self.S = A, u_rows, u_cols, S
+        self.m_rows, self.m_cols = m_rows, m_cols
+
+    def __add__(self, other):
+        if not isinstance(other, SparseGramSums):
+            return self.dense() + np.asarray(other)
+        return SparseGramSums(_add_blocks(self.A, other.A),
+                              self.u_rows + other.u_rows, self.u_cols + other.u_cols,
+                              self.S + other.S, self.m_rows, self.m_cols)
+
+    def dense(self):
+        """The centred block as a new float64 ndarray."""
+        out = self.A.toarray() if sp.issparse(self.A) else np.array(self.A)
+        out = np.asarray(out, dtype=np.float64)
+        if np.any(self.m_rows) or np.any(self.m_cols):
+            out -= np.outer(self.m_rows, self.u_cols - self.S * self.m_cols)
+            out -= np.outer(self.u_rows, self.m_cols)
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.dense()
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def dense_blocks(gram):
+    """The Gram part of a merged pass with every block as a centred ndarray."""
+    if gram is None:
+        return None
+    return {key: (v.dense() if isinstance(v, SparseGramSums) else v)
+            for key, v in gram.items()}
+
+
 def chunk_pass(X, y, sw, resid=None, gram=None, segments=None, where=None):
     """One read of a chunk for the requests of a round of distributed solves.
 
@@ -465,7 +538,8 @@ def chunk_pass(X, y, sw, resid=None, gram=None, segments=None, where=None):
     (X^T S_c r (p, c), s_c^T r, r^T S_c r, (S_c (y - ybar_c))^T r, sum over the rows of
     segment held_c of s r^2 (the held-out squared error; 0 for held_c = -1)).
     gram = (rows, cols, shift): {key: sum s (x_rows - m)(x_cols - m)^T over the rows of
-    each segment}, m = shift.
+    each segment}, m = shift (an ndarray for dense rows, a SparseGramSums for sparse
+    ones: ``dense_blocks`` of the merged pass gives ndarrays).
     segments: the chunk's (key, start, stop) row ranges (fold_segments), or None for
     one segment (key 0) of all rows. Returns (residual part or None, gram part or None);
     merged by ``merge_pass``.
@@ -522,9 +596,9 @@ def merge_sums(a, b):
 
 def chunk_gram_block(X, y, sw, rows, cols, mu, where=None):
     """X~_A^T S X~_B for the feature sets A = rows, B = cols with X~ = X - mu, over all
-    rows of the chunk (chunk_pass)."""
+    rows of the chunk (chunk_pass), an ndarray."""
     _, g = chunk_pass(X, y, sw, gram=(rows, cols, mu), where=where)
-    return g[0]
+    return dense_blocks(g)[0]
 
 
 def tree_reduce(items, merge):

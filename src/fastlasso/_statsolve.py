@@ -49,6 +49,7 @@ from sklearn.exceptions import ConvergenceWarning
 from fastlasso import _cd
 from fastlasso._blas_threads import kernel_blas_threads
 from fastlasso._cancel import map_threads
+from fastlasso._chunkstats import dense_blocks
 from fastlasso._data import check_scale, intercept_of
 from fastlasso._solve import NOT_CONVERGED, scaled_penalties, selection_seed
 
@@ -220,7 +221,7 @@ def serve(requests, passes):
         if i == 0:
             out_r = r
         if gram is not None:
-            store.add(gram[0], g)
+            store.add(gram[0], dense_blocks(g))
     answers, col = [], 0
     for req in requests:
         if isinstance(req, GramFetch):
