@@ -135,6 +135,44 @@ def test_working_set_regime_equals_in_memory(layout, weighted, positive, dask_cl
     assert 3 <= est.n_passes_ <= 12
 
 
+def test_sparse_working_sets_take_the_violators_in_few_passes(dask_client,
+                                                             monkeypatch):
+    """Sparse data whose solution has ~500 features, ~700 violating at w = 0: every
+    violator enters the first working set (a pass costs a read of all the data, a
+    larger client solve little), a later iteration fetches only for new violators
+    (not for margin features alone), so the fit takes 5 passes (statistics, Gram
+    block, gradient, Gram block of the few late entrants, gradient; doubling from 80
+    features took 9). The client's restricted solves pack their Gram block once each
+    (the kernel's own working sets off: the features are one already). Certified
+    against in-memory fastlasso."""
+    from fastlasso import _statsolve
+
+    rng = np.random.default_rng(0)
+    n, p = 5000, 2000
+    X = sp.random(n, p, density=0.01, format="csr", random_state=rng,
+                  data_rvs=rng.standard_normal)
+    beta = np.zeros(p)
+    beta[:50] = rng.choice([-1.0, 1.0], 50) * rng.uniform(0.5, 2.0, 50)
+    y = X @ beta + rng.standard_normal(n)
+    alpha = 0.05 * np.abs(X.T @ (y - y.mean())).max() / n
+    packs = []
+    solve = _statsolve.GramModelSolver.solve
+
+    def counted(self, *args, **kwargs):
+        w, out = solve(self, *args, **kwargs)
+        packs.append((self.m, out.get("gram_inner", 0)))
+        return w, out
+
+    monkeypatch.setattr(_statsolve.GramModelSolver, "solve", counted)
+    dX, dy, _ = to_dask(X, y, rows=1000)
+    est = fld.Lasso(alpha=alpha, tol=1e-8).fit(dX, dy)
+    local = fastlasso.Lasso(alpha=alpha, tol=1e-8).fit(X, y)
+    check_against_local(X, y, None, est, local, alpha, 1.0)
+    assert est.regime_ == "ws" and np.count_nonzero(est.coef_) > 400
+    assert est.n_passes_ == 5
+    assert packs and all(k <= 1 for _, k in packs), packs
+
+
 def test_gram_regime_forced_and_elastic_net(dask_client):
     X, y, sw = data(n=600, p=200, seed=3)
     dX, dy, dsw = to_dask(X, y, sw, rows=150)

@@ -249,6 +249,41 @@ def test_sparse_gram_sums_do_not_depend_on_their_storage(monkeypatch):
         np.testing.assert_array_equal(np.asarray(other), np.asarray(mixed))
 
 
+def test_working_set_iteration_fetches_only_for_violators():
+    """A working-set iteration whose violators' Gram blocks are all on the client asks
+    for no Gram pass, even though its margin (the nearest non-violators) has features
+    never fetched: those are left out of the working set (the gap from the data
+    certifies the result either way), so that iteration costs one pass, not two."""
+    from fastlasso._solve import scaled_penalties
+    from fastlasso._statsolve import (
+        GramFetch,
+        GramStore,
+        PassState,
+        Residuals,
+        certify_steps,
+        working_set,
+    )
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((300, 60))
+    y = X[:, :6] @ np.array([3.0, -2.0, 2.0, 1.5, -1.0, 1.0]) + rng.standard_normal(300)
+    prob = problem_from_moments(chunk_moments(X, y, None, gram=True), True, np.float64)
+    alpha = 0.3 * np.abs(prob.xty).max() / prob.n
+    state = PassState(np.zeros(60), prob.xty.copy(), prob.yy, prob.yy)
+    l1_n, l2_n = scaled_penalties(prob.n, alpha, 1.0)
+    core, margin = working_set(prob, state, l1_n, l2_n, False, 0)
+    assert 0 < core.size < 60 and margin.size >= 16
+    store = GramStore([prob], [[0]], prob.mu)
+    Xc = X - prob.mu
+    store.add(core, {0: Xc[:, core].T @ Xc[:, core]})  # the violators', not the margin
+    steps = certify_steps(prob, store, 0, alpha, 1.0, state, tol=1e-10)
+    first = next(steps)
+    assert not isinstance(first, GramFetch)
+    assert isinstance(first, Residuals)
+    assert np.flatnonzero(first.W[:, 0]).size > 0
+    assert np.all(store.slot[np.flatnonzero(first.W[:, 0])] >= 0)
+
+
 def test_cross_validation_segments_split_chunks():
     """A chunk that straddles fold boundaries is cut into segments, merged per fold."""
     X, y, sw = data("dense", np.float64, True)
