@@ -78,7 +78,7 @@ def true_coef(kind, p):
     return beta
 
 
-def dask_problem(kind, n, p, rows):
+def dask_problem(kind, n, p, rows, density=SPARSE_DENSITY):
     """(X, y) dask arrays whose chunks problem_chunk generates on the workers."""
     import dask.array as da
     from dask import delayed
@@ -87,7 +87,7 @@ def dask_problem(kind, n, p, rows):
     meta = sp.csr_matrix((0, p)) if kind == "sparse" else np.empty((0, p))
     xs, ys = [], []
     for i in range(n_chunks):
-        pair = delayed(problem_chunk, pure=True)(kind, i, rows, p)
+        pair = delayed(problem_chunk, pure=True)(kind, i, rows, p, density)
         xs.append(da.from_delayed(pair[0], shape=(rows, p), dtype=np.float64,
                                   meta=meta))
         ys.append(da.from_delayed(pair[1], shape=(rows,), dtype=np.float64))
@@ -127,12 +127,31 @@ def gen_pass(X, y):
     return time.perf_counter() - t
 
 
-def worker_peak_rss(client):
-    def peak():
-        import resource
+def _reset_peak_rss():
+    with open("/proc/self/clear_refs", "w") as f:  # VmHWM restarts at the current RSS
+        f.write("5")
 
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return max(client.run(peak).values())
+
+def _peak_rss():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_worker_peaks(client):
+    """Start the workers' peak-RSS count afresh (before a timed fit)."""
+    client.run(_reset_peak_rss)
+
+
+def worker_peak_rss(client):
+    """Largest peak resident memory of a worker since reset_worker_peaks: the kernel's
+    VmHWM of the worker process (Linux). Not ``ru_maxrss``: a worker process the nanny
+    (re)starts is forked from this process and keeps, through the exec, the resident
+    size this process had then (Linux keeps the larger of the two in ru_maxrss), e.g.
+    after the in-memory reference held X here, and it never resets."""
+    return max(client.run(_peak_rss).values())
 
 
 # --------------------------------------------------------------------------------------
@@ -170,7 +189,8 @@ def run_fastlasso_dask(X, y, alpha, cv=None, alphas=None, tol=1e-8, persist="aut
                      False, "cyclic", None)
         solves.append(time.perf_counter() - t)
     out = dict(time=float(np.median(times)), passes=est.n_passes_, coef=est.coef_,
-               intercept=float(est.intercept_), gap=float(est.dual_gap_))
+               intercept=float(est.intercept_), gap=float(est.dual_gap_),
+               regime=getattr(est, "regime_", None))
     if cv:
         out["alpha"] = est.alpha_
     if stats:
@@ -316,6 +336,8 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=1,
                     help="fastlasso.dask fits per cell (median), each followed by a "
                     "statistics pass alone (the 1.5x reference)")
+    ap.add_argument("--spark-memory", default="8g",
+                    help="pyspark's spark.driver.memory (local[2]: its whole JVM)")
     ap.add_argument("--markdown", default=None)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -379,6 +401,7 @@ def main(argv=None):
                 from fastlasso.dask._passes import auto_keep
 
                 kept = auto_keep(client, [X, y], kind == "sparse")
+                reset_worker_peaks(client)
                 res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas,
                                          tol=args.tol, repeat=args.repeat)
                 res["persist"] = f"{kept} of {X.numblocks[0]} chunks"
@@ -391,6 +414,7 @@ def main(argv=None):
                 other = False if kept else (True if X.nbytes <= 0.4 * memory
                                             else None)
                 if args.persist == "auto" and other is not None:
+                    reset_worker_peaks(client)
                     res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas,
                                              tol=args.tol, persist=other,
                                              repeat=args.repeat)
@@ -412,16 +436,27 @@ def main(argv=None):
                 del Xl, yl  # the children make their own copies
             scheduler = cluster.scheduler_address
             common = dict(kind=kind, n=n, p=p, rows=rows, alpha=alpha,
-                          scheduler=scheduler)
+                          scheduler=scheduler, driver_memory=args.spark_memory)
+            def child(target, child_args):
+                """A peer in a child process under the cap; if it was stopped (or
+                failed), the workers restart: tasks it left running on them cannot be
+                interrupted (GridSearchCV's folds, dask-ml's iterations) and would
+                share the workers with the next cells, as would a half-done scatter
+                of X."""
+                res = run_in_child(target, child_args, args.cap)
+                if "timeout" in res or "error" in res:
+                    client.restart()
+                return res
+
             if "daskml" in peers and not cv:
                 for solver in ("admm", "proximal_grad"):
-                    results[f"dask-ml {solver}"] = run_in_child(
-                        "daskml", dict(common, solver=solver), args.cap)
+                    results[f"dask-ml {solver}"] = child(
+                        "daskml", dict(common, solver=solver))
             if "pyspark" in peers and not cv:
-                results["pyspark local[2]"] = run_in_child("pyspark", common, args.cap)
+                results["pyspark local[2]"] = child("pyspark", common)
             if "gridsearch" in peers and cv:
-                results["sklearn GridSearchCV (joblib dask)"] = run_in_child(
-                    "gridsearch", dict(common, alphas=list(alphas), cv=cv), args.cap)
+                results["sklearn GridSearchCV (joblib dask)"] = child(
+                    "gridsearch", dict(common, alphas=list(alphas), cv=cv))
             objs = {}
             for name, res in results.items():
                 if "coef" in res:
@@ -436,6 +471,10 @@ def main(argv=None):
                     ref = res["stats_pass"] + res["client_solve"]
                     notes = (f"stats pass {res['stats_pass']:.2f} s + client solve "
                              f"{res['client_solve']:.3f} s: fit / that = "
+                             f"{res['time'] / ref:.2f}")
+                elif res.get("regime") == "ws":
+                    ref = res["passes"] * gen
+                    notes = (f"passes x gen pass = {ref:.1f} s: fit / that = "
                              f"{res['time'] / ref:.2f}")
                 if "alpha" in res:
                     notes += f" alpha_ = {res['alpha']:.4g}"
