@@ -16,7 +16,7 @@ from scipy.special import expit, log_expit, logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 from fastlasso._data import make_design
-from fastlasso._solve_logistic import solve_logistic
+from fastlasso._solve_logistic import c_min, solve_logistic, solve_logistic_path
 
 
 def objective(X, y_idx, n_classes, coef, intercept, C, l1_ratio, s=None):
@@ -192,7 +192,7 @@ def test_gap_bounds_suboptimality_at_every_iterate(kind, n_classes, C, l1_ratio,
 
 
 LAYOUTS = {
-    "dense_F": lambda X: np.asfortranarray(X),
+    "dense_C": lambda X: np.ascontiguousarray(X),
     "csc32": lambda X: sp.csc_matrix(X),
     "csc64": lambda X: _csc64(X),
 }
@@ -209,10 +209,67 @@ def _csc64(X):
 def test_same_answer_in_every_layout(layout, kind, n_classes, C, l1_ratio):
     X, y = _data(kind)
     X = X * (np.abs(X) > 0.8)  # sparse-ish
-    ref = fit(X, y, n_classes, C, l1_ratio, tol=1e-12)
+    ref = fit(np.asfortranarray(X), y, n_classes, C, l1_ratio, tol=1e-12)
     sol = fit(LAYOUTS[layout](X), y, n_classes, C, l1_ratio, tol=1e-12)
     np.testing.assert_allclose(sol.coef, ref.coef, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(sol.intercept, ref.intercept, rtol=1e-7, atol=1e-9)
+
+
+def _wide(n_classes, n=60, p=400, seed=4):
+    """p >> n: working sets far smaller than p, so that C-ordered X is solved on
+    packed columns that do not hold all of X."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + 0.3  # columns with means: centring matters
+    W = np.zeros((n_classes, p))
+    W[:, :6] = 1.5 * rng.standard_normal((n_classes, 6))
+    Z = X @ W.T
+    P = np.exp(Z - logsumexp(Z, axis=1, keepdims=True))
+    y = np.array([rng.choice(n_classes, p=pr) for pr in P])
+    return X, y
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_c_order_on_packed_working_sets_is_the_fortran_fit(dtype, n_classes,
+                                                            fit_intercept, weighted):
+    """C-ordered X (read by rows, its working sets' columns packed) and Fortran X
+    give the same fit, and the fit is a minimiser (KKT); the working sets stay far
+    below p, so the pack never holds all of X."""
+    X, y = _wide(n_classes)
+    s = np.random.default_rng(5).uniform(0.3, 2.0, len(y)) if weighted else None
+    C, l1_ratio = (0.5 if n_classes == 2 else 0.3), 0.9
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    sols = {order: fit(np.asarray(X, dtype=dtype, order=order), y, n_classes, C,
+                       l1_ratio, fit_intercept, s, tol=tol) for order in "FC"}
+    for sol in sols.values():
+        assert sol.converged and sol.coef.dtype == dtype
+        assert 0 < sol.info["max_ws"] < X.shape[1] // 2
+    scale = max(1.0, np.abs(sols["F"].coef).max())
+    atol = (1e-8 if dtype == np.float64 else 1e-3) * scale
+    np.testing.assert_allclose(sols["C"].coef, sols["F"].coef, atol=atol)
+    np.testing.assert_allclose(sols["C"].intercept, sols["F"].intercept, atol=atol)
+    if dtype == np.float64 and not weighted:  # (an L2 part: sqrt(gap) scale)
+        assert _kkt(X, y, n_classes, sols["C"].coef, sols["C"].intercept, C, l1_ratio,
+                    fit_intercept) < 1e-5
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_c_order_path_reuses_its_pack_and_matches_fortran(n_classes):
+    """A path on C-ordered X keeps one pack across its solves (supports growing
+    along the path, the pack refilled when full): every point is the Fortran one."""
+    X, y = _wide(n_classes, p=300)
+    out = {}
+    for order in "FC":
+        design = make_design(np.asarray(X, order=order), None, True)
+        Cs = c_min(design, y, n_classes, 1.0) * np.geomspace(1.5, 100.0, 12)
+        out[order] = solve_logistic_path(design, y, n_classes, Cs, 1.0, tol=1e-12)
+    coefs_F, coefs_C = out["F"][0], out["C"][0]
+    assert np.count_nonzero(coefs_F[-1]) > np.count_nonzero(coefs_F[1]) > 0
+    scale = np.abs(coefs_F).max()
+    np.testing.assert_allclose(coefs_C, coefs_F, atol=1e-8 * scale)
+    np.testing.assert_allclose(out["C"][1], out["F"][1], atol=1e-8 * scale)
 
 
 @pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES[:2] + CASES[3:4])

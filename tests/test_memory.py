@@ -200,3 +200,57 @@ def test_c_order_path_and_cv_cost_what_fortran_costs(dense, call):
     if call == "lasso_path":  # CV's GramFolds read rows in blocks of 4096 (fixed
         # size, about 0.4 x this X in both orders; a few % of benchmarks' 400,000 rows)
         assert peaks["C"] <= 0.10 * _nbytes(X), f"{peaks['C'] / _nbytes(X):.1%} of X"
+
+
+@pytest.fixture(scope="module")
+def logistic_c():
+    """A C-ordered classification problem with p large enough that the working sets
+    (support ~10) are a small share of the columns."""
+    rng = np.random.default_rng(3)
+    n, p = 4_000, 1_500
+    X = rng.standard_normal((n, p))
+    z = X[:, :10] @ rng.uniform(0.5, 1.5, 10)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-z))).astype(int)
+    return X, y, rng.uniform(0.5, 2.0, n)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("multinomial", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_logistic_reads_c_order_in_place(logistic_c, dtype, multinomial, weighted):
+    """LogisticRegression on C-ordered X takes no copy of X: the prox-Newton kernels
+    read it by rows and solve on packed working-set columns (a Fortran copy would
+    show as a peak of about X.nbytes); the fit is the Fortran one."""
+    X, y, sw = logistic_c
+    if multinomial:
+        y = y + (X[:, 10] > 1)  # a third class
+    sw = sw if weighted else None
+    fits, peaks = {}, {}
+    # C = 3 C_min: a sparse model (C_min: the grid of a one-point path)
+    C = 3 * fastlasso.logistic_path(X, y, Cs=1, sample_weight=sw)[0][0]
+    for order in "CF":
+        Xo = np.asarray(X, dtype=dtype, order=order)
+        est = fastlasso.LogisticRegression(
+            C=C, l1_ratio=1.0, tol=1e-8 if dtype == np.float64 else 1e-5)
+        peaks[order] = traced_peak(
+            lambda est=est, Xo=Xo: est.fit(Xo, y, sample_weight=sw))
+        assert 0 < np.count_nonzero(est.coef_) < 0.25 * est.coef_.size
+        fits[order] = est.coef_
+    # the pack: up to twice the largest working set (it grows by doubling): 3-5% of X
+    # here
+    assert peaks["C"] <= 0.15 * _nbytes(Xo), f"{peaks['C'] / _nbytes(Xo):.1%} of X"
+    assert peaks["C"] <= peaks["F"] + 0.10 * _nbytes(Xo), peaks
+    tol = 1e-3 if dtype == np.float32 else 1e-6
+    np.testing.assert_allclose(fits["C"], fits["F"], atol=tol * np.abs(fits["F"]).max())
+
+
+def test_logistic_path_reads_c_order_in_place(logistic_c):
+    """A path on C-ordered X: one pack for all its solves, no copy of X."""
+    X, y, _ = logistic_c
+    peaks = {}
+    for order in "FC":
+        Xo = np.asarray(X, order=order)
+        peaks[order] = traced_peak(lambda Xo=Xo: fastlasso.logistic_path(
+            Xo, y, Cs=15, eps=0.1, l1_ratio=1.0))
+    assert peaks["C"] <= 0.15 * _nbytes(X), f"{peaks['C'] / _nbytes(X):.1%} of X"
+    assert peaks["C"] <= peaks["F"] + 0.10 * _nbytes(X), peaks

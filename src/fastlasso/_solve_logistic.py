@@ -152,7 +152,6 @@ def solve_logistic(
     f_null = null_loss(masses, fit_intercept)
     tol_abs = tol * f_null
     hist = np.zeros((max(16, 4 * max_iter + 16) if record_history else 0, 3))
-    design = design.by_columns  # no row-major logistic kernels: Fortran, once
     kernel = getattr(_logistic, ("pn_binom_" if K == 1 else "pn_multi_") + design.kind)
     y_kernel = y_idx if K > 1 else (y_idx == 1).astype(np.int32)
     out = kernel(
