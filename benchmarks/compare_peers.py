@@ -19,10 +19,17 @@ Sections (``--sections``):
   no intercept): a path reaches a target when every one of its points does.
 - ``cv``: ``LassoCV(cv=5, n_jobs=1)`` of fastlasso vs scikit-learn, same grid and tol.
 
-``--race K`` (off by default) also kills a run after K times the fastest time that
-reached the tightest target in the same cell so far (fastlasso runs first), which
-shortens long runs; such a solver is shown as ">t", and a ratio computed from such a
-bound is marked "<=" (an upper bound on fastlasso/best peer).
+``--race K`` (off by default) also kills a run after K times the fastest time in which
+a peer (not fastlasso) reached the tightest target in the same cell so far, and never
+before RACE_FLOOR seconds, which shortens long runs; such a solver is shown as ">t".
+A killed peer was slower than the best peer so far, so the best peer's time, and the
+ratio, stay exact; only a cell where every peer is killed gives an upper bound on
+fastlasso/best peer, marked "<=".
+
+With ``--clock cpu`` the caps and the race are in CPU seconds too: a child is killed
+when its own CPU time (Linux /proc) passes the cap, and ">t" is the CPU time it had
+used (on a loaded machine a cap in elapsed seconds would stop a run that had used a
+fraction of its cap, and report it as slower than it is).
 
 Each fit runs in a forked child process that shares the data copy-on-write, so that a
 run can be killed at its cap; only the solver call is timed, and the objective is
@@ -80,6 +87,8 @@ PLATEAU = 0.01  # see Bench.ladder
 LOOSER = 3  # see Bench.ladder
 RACE_FLOOR = 1.0  # --race never kills a run before this many seconds
 CAP_MARGIN = 1.0  # seconds between a run's cap and its kill
+CPU_POLL = 0.05  # --clock cpu: seconds between two reads of a child's CPU time
+WALL_BACKSTOP = 20.0  # --clock cpu: a child is also killed after this x cap elapsed
 EVAL_TIMEOUT = 600.0  # seconds to evaluate the objectives of a finished run
 
 
@@ -114,6 +123,22 @@ class Child:
         except EOFError:
             return ("error", "child died")
 
+    def cpu_seconds(self):
+        """CPU time (user + system, all threads) the child has used so far."""
+        return child_cpu_seconds(self.pid)
+
+    def recv_cpu(self, cap):
+        """(message, None), or (None, CPU seconds used) once the child has used more
+        than ``cap`` CPU seconds (or WALL_BACKSTOP x cap elapsed seconds pass)."""
+        deadline = time.monotonic() + WALL_BACKSTOP * cap + CAP_MARGIN
+        while True:
+            msg = self.recv(CPU_POLL)
+            if msg is not None:
+                return msg, None
+            used = self.cpu_seconds()
+            if used > cap or time.monotonic() > deadline:
+                return None, used
+
     def close(self):
         self.conn.close()
         try:
@@ -121,6 +146,14 @@ class Child:
         except ProcessLookupError:
             pass
         os.waitpid(self.pid, 0)
+
+
+def child_cpu_seconds(pid):
+    """utime + stime of process pid, from /proc/PID/stat (fields 14 and 15, counted
+    after the parenthesised command name, which may hold spaces)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_capped(task, timeout):
@@ -140,7 +173,8 @@ def rel_subopt(P, P_star):
 
 @dataclass
 class Run:
-    """One run of one solver at one tolerance; for "timeout", time is the cap."""
+    """One run of one solver at one tolerance; for "timeout", time is how long it ran
+    before it was killed (the cap, or the CPU time it had used with --clock cpu)."""
 
     tol: float
     status: str  # "ok", "timeout", "error"
@@ -172,12 +206,15 @@ class Bench:
         self.targets = sorted(set(args.targets), reverse=True)  # loosest first
         self.tightest = self.targets[-1]
         # --clock cpu: the CPU time of the (single-threaded) child instead of the wall
-        # clock, for measurements on a loaded machine (caps stay in wall seconds)
+        # clock, for measurements on a loaded machine; its caps are CPU seconds too
+        self.cpu_clock = getattr(args, "clock", "wall") == "cpu"
         self.clock = CLOCKS[getattr(args, "clock", "wall")]
 
     def timed(self, fn, evaluate, P_ref, cap, repeat_below):
-        """Run fn() in a child, killed after ``cap`` s; ("ok", (time, P, info)),
-        ("error", text) or ("timeout",). A run reaching relative suboptimality
+        """Run fn() in a child, killed after ``cap`` s (of the clock); ("ok", (time,
+        P, info)), ("error", text) or ("timeout", seconds it ran, at least the cap
+        unless the wall backstop of --clock cpu stopped it). A run reaching relative
+        suboptimality
         ``repeat_below`` against P_ref is repeated (best of --repeats, while the total
         is under --repeat-budget)."""
         args = self.args
@@ -198,9 +235,14 @@ class Bench:
 
         child = Child(task)
         try:
-            msg = child.recv(cap + CAP_MARGIN)
-            if msg is None or (msg[0] == "timed" and msg[1] > cap):
-                return ("timeout",)
+            if self.cpu_clock:
+                msg, used = child.recv_cpu(cap)
+            else:
+                msg, used = child.recv(cap + CAP_MARGIN), cap
+            if msg is None:
+                return ("timeout", used)
+            if msg[0] == "timed" and msg[1] > cap:
+                return ("timeout", msg[1])
             if msg[0] == "error":
                 return msg
             t = msg[1]
@@ -237,8 +279,9 @@ class Bench:
                 self.log(f"  {label} {solver.name} tol={tol:.1e} ERROR {res[1]}")
                 return None
             if res[0] == "timeout":
-                entry.runs.append(Run(tol, "timeout", time=cap))
-                self.log(f"  {label} {solver.name:9s} tol={tol:.1e} >{cap:.3g}s", True)
+                used = res[1] if len(res) > 1 else cap
+                entry.runs.append(Run(tol, "timeout", time=used))
+                self.log(f"  {label} {solver.name:9s} tol={tol:.1e} >{used:.3g}s", True)
                 return None
             t, P, info = res[1]
             entry.runs.append(Run(tol, "ok", t, P, info))
@@ -279,8 +322,9 @@ class Bench:
 
     def race(self, solvers, tols_of, fn_of, evaluate, P_ref, cap, label):
         """The ladders of all solvers on one cell, fastlasso first; with --race K a
-        run is killed after K times the best time that reached the tightest target
-        so far."""
+        peer's run is killed after K times the best time in which a peer reached the
+        tightest target so far (never before RACE_FLOOR): the best peer stays exact
+        (module docstring)."""
         entries, best = {}, math.inf
         finite_ref = bool(np.all(np.isfinite(P_ref)))
         for s in solvers:
@@ -289,6 +333,8 @@ class Bench:
                 cap_s = min(cap, max(self.args.race * best, RACE_FLOOR))
             e = self.ladder(s, tols_of(s), fn_of(s), evaluate, P_ref, cap_s, label)
             entries[s.name] = e
+            if s.name == "fastlasso":
+                continue
             for r in e.runs:
                 ok = r.status == "ok" and finite_ref
                 if ok and np.max(rel_subopt(r.P, P_ref)) <= self.tightest:
@@ -641,7 +687,8 @@ def header(args, solvers):
         sorted({f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()})
     )
     race = (
-        f"; race: runs killed after {args.race:g} x the cell's best"
+        f"; race: peers killed after {args.race:g} x the cell's best peer (at least "
+        f"{RACE_FLOOR:g} s)"
         if args.race
         else ""
     )
@@ -663,7 +710,8 @@ def header(args, solvers):
             f"{args.ref_tol:g}; cap {args.cap:g} s per single fit, {args.path_cap:g} s "
             f"per path/CV{race}; best of {args.repeats} repeats (while under "
             f"{args.repeat_budget:g} s); sizes: {'quick' if args.quick else 'full'}"
-            + ("; clock: CPU time of the timing process" if args.clock == "cpu" else "")
+            + ("; clock: CPU time of the timing process (caps in CPU seconds)"
+               if args.clock == "cpu" else "")
         ),
     ]
     return "\n".join(lines)
@@ -724,7 +772,7 @@ def add_bench_args(p, *, ref_tol, cap, path_cap):
     p.add_argument(
         "--clock", choices=tuple(CLOCKS), default="wall",
         help="wall: elapsed time (default); cpu: CPU time of the timing process, "
-        "for runs on a loaded machine (caps stay in elapsed seconds)",
+        "for runs on a loaded machine (caps and the race in CPU seconds too)",
     )
     p.add_argument("--markdown", help="write the header and tables to this file")
     p.add_argument("-v", "--verbose", action="store_true", help="log every run")

@@ -89,3 +89,57 @@ def test_ratio_and_table_per_target(cp):
     text = cp.table([cell], ["fastlasso", "peer"], 1e-6)
     assert "| p | 0.1 | 4 (1e-06) | >3 | <=1.33 (peer) |" in text
     assert np.isnan(cp.Entry().time_at(1e-3))
+
+
+def test_race_keeps_the_best_peer_exact(cp):
+    """--race kills a peer after K x the best *peer* time so far: fastlasso's own
+    (much shorter) time does not stop the peers, so a cell whose peers all take
+    longer than the floor still gets an exact best peer and an exact ratio."""
+    args = SimpleNamespace(targets=[1e-6], repeats=1, repeat_budget=1.0, race=3.0,
+                           verbose=False)
+    bench, P_ref = cp.Bench(args), 10.0
+    seconds = {"fastlasso": 0.01, "a": 4.0, "b": 2.0, "c": 30.0}
+    caps = {}
+
+    def timed(fn, evaluate, P_ref_, cap, repeat_below):
+        name = fn()
+        caps[name] = cap
+        if seconds[name] > cap:
+            return ("timeout", cap)
+        return ("ok", (seconds[name], *evaluate(name)))
+
+    bench.timed = timed
+    solvers = [SimpleNamespace(name=k) for k in seconds]
+    entries = bench.race(solvers, lambda s: [1e-7], lambda s: (lambda tol: s.name),
+                         lambda name: (P_ref, 0), P_ref, 100.0, "test")
+    for e in entries.values():
+        bench.judge(e, P_ref)
+    assert caps == {"fastlasso": 100.0, "a": 100.0, "b": 12.0, "c": 6.0}
+    assert entries["c"].bound == 6.0
+    cell = cp.Cell("p", 0.1, entries, {})
+    assert cp.ratio_of(cell, 1e-6) == (pytest.approx(0.01 / 2.0), "b", True)
+
+
+def test_cpu_clock_kills_on_the_childs_cpu_time(cp):
+    """With --clock cpu a child is killed once it has used its cap in CPU seconds,
+    and the run reports the CPU time it used, not the elapsed time."""
+    import time
+
+    args = SimpleNamespace(targets=[1e-6], repeats=1, repeat_budget=1.0, race=None,
+                           verbose=False, clock="cpu")
+    bench = cp.Bench(args)
+
+    def spin():
+        t0 = time.process_time()
+        while time.process_time() - t0 < 30:
+            pass
+
+    t0 = time.monotonic()
+    res = bench.timed(spin, lambda out: (1.0, 0), 1.0, 0.3, 0.0)
+    elapsed = time.monotonic() - t0
+    assert res[0] == "timeout" and res[1] < 5.0 and elapsed < 30, (res, elapsed)
+    # killed at its CPU cap (or, on a machine too busy to give it 0.3 s of CPU, by
+    # the elapsed-time backstop: then the bound reported is what it used)
+    assert res[1] > 0.3 or elapsed >= 0.3 * cp.WALL_BACKSTOP, (res, elapsed)
+    res = bench.timed(lambda: None, lambda out: (1.0, 0), 1.0, 0.3, 0.0)
+    assert res[0] == "ok" and res[1][0] < 0.3, res
