@@ -137,3 +137,24 @@ def test_cv_same_in_both_orders(shape, dtype, weighted):
     assert_allclose(c.alpha_, f.alpha_, rtol=1e-5 if dtype == np.float32 else 1e-12)
     coef_scale = max(np.abs(f.coef_).max(), 1.0)
     assert_allclose(c.coef_, f.coef_, atol=tol * coef_scale, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cv_fold_of_c_ordered_x_is_a_fortran_copy(dtype):
+    """A CV fold copied from C-ordered X is copied into Fortran order (its path then
+    runs on the column kernels): the same rows, in the order of ``train``, in a new
+    array; tiles that do not divide the shape included."""
+    from fastlasso._cv import fold_rows, rows_to_fortran
+
+    X, _, sw = _problem(50, 23, seed=1, dtype=dtype)
+    X = np.ascontiguousarray(X)
+    saved = X.copy()
+    train = np.random.default_rng(0).permutation(50)[:37]
+    Xf, sw_f, rows = fold_rows(X, sw, train)
+    assert Xf.flags.f_contiguous and Xf.dtype == dtype
+    assert np.array_equal(Xf, X[train])
+    assert not np.shares_memory(Xf, X)
+    assert np.array_equal(sw_f, sw[train]) and np.array_equal(rows, train)
+    tiled = rows_to_fortran(X, train, block=4)
+    assert tiled.flags.f_contiguous and np.array_equal(tiled, X[train])
+    assert np.array_equal(X, saved)

@@ -93,32 +93,54 @@ class GramFolds:
     ROWS = 4096
 
     def __init__(self, X, y, sample_weight, folds, fit_intercept):
+        # O(n) memory: the statistics are O(p^2) per fold; what is kept of length n is
+        # y shifted (float64) and the weights if any, and each fold's training problem
+        # makes its weights and y_c (see training): no copies of the folds' rows
         self.X, self.fit_intercept = X, fit_intercept
         n = X.shape[0]
         self.weighted = sample_weight is not None
-        self.s = (np.ones(n) if sample_weight is None
-                  else np.asarray(sample_weight, float))
+        self.s = None if sample_weight is None else np.asarray(sample_weight, float)
         y = np.asarray(y, dtype=np.float64)
         self.y_shift = weighted_mean(y, self.s) if fit_intercept else 0.0
         self.y = y - self.y_shift  # a constant y is exactly 0 from here on
-        self.shift = (np.asarray(self.s @ X, dtype=np.float64) / self.s.sum()
+        self.shift = (np.asarray(self._weights() @ X, dtype=np.float64) / self.S
                       if fit_intercept else np.zeros(X.shape[1]))
         self.tests = [np.asarray(test) for _, test in folds]
-        tests = np.sort(np.concatenate([t for _, t in folds]))
+        # do the test sets partition the rows? (a mask: no sorted copy of n indices)
+        seen = np.zeros(n, dtype=bool)
+        partition = sum(len(t) for t in self.tests) == n
+        for test in self.tests:
+            partition = partition and not seen[test].any()
+            seen[test] = True
+        partition = partition and bool(seen.all())
+        del seen
         with np.errstate(over="ignore", invalid="ignore"):  # check_scale reports it
             self.blocks = [self._stats(test) for test in self.tests]
-            if tests.shape == (n,) and np.array_equal(tests, np.arange(n)):
+            if partition:
                 self.total = [sum(parts) for parts in zip(*self.blocks, strict=True)]
             else:
-                self.total = self._stats(np.arange(n))
+                self.total = self._stats(slice(None))
+
+    def _weights(self, rows=slice(None)):
+        """The weights of ``rows`` (ones without sample weights)."""
+        if self.s is not None:
+            return self.s[rows]
+        return np.ones(len(range(self.X.shape[0])[rows]) if isinstance(rows, slice)
+                       else len(rows))
+
+    @property
+    def S(self):
+        return float(self.X.shape[0]) if self.s is None else float(self.s.sum())
 
     def _stats(self, rows):
         p = self.X.shape[1]
         A = np.zeros((p, p), order="F")
         b, q = np.zeros(p), np.zeros(p)
+        if isinstance(rows, slice):
+            rows = np.arange(self.X.shape[0])[rows]
         for start in range(0, len(rows), self.ROWS):
             r = rows[start:start + self.ROWS]
-            s, y = self.s[r], self.y[r]
+            s, y = self._weights(r), self.y[r]
             if r[-1] - r[0] + 1 == len(r):  # contiguous rows: a Fortran-ordered copy
                 Z = np.array(self.X[r[0]:r[-1] + 1], dtype=np.float64, order="F")
             else:  # gathered rows (a new C-ordered array)
@@ -134,32 +156,42 @@ class GramFolds:
             else:
                 A = dsyrk(1.0, Z.T, beta=1.0, c=A, overwrite_c=1)
         A = np.triu(A) + np.triu(A, 1).T
-        s, y = self.s[rows], self.y[rows]
+        s, y = self._weights(rows), self.y[rows]
         return [A, b, q, float(s.sum()), float(s @ y), float(s @ (y * y))]
 
     def training(self, k=None):
         """(design, y_c, y_mean, Gram, X~^T S y_c) for the training rows of fold k (all
         rows if k is None), as make_design and the kernels would build them; for all
-        rows, what make_design and Design.center would reject raises the same error."""
+        rows, what make_design and Design.center would reject raises the same error.
+        The design's weights are made here, in X's dtype, and only they: zeros on the
+        held-out rows; None for all rows without sample weights (unit weights)."""
         A, b, q, S, Y, _ = self.total
         n = self.X.shape[0]
-        w = self.s.copy()
+        dtype = self.X.dtype
         if k is not None:
             held_out = self.blocks[k][:5]
             A, b, q, S, Y = (t - u for t, u in zip((A, b, q, S, Y), held_out,
                                                     strict=True))
-            w[self.tests[k]] = 0.0
         mu, ybar = (b / S, Y / S) if self.fit_intercept else (np.zeros_like(b), 0.0)
         scale = n / S
         with np.errstate(over="ignore", invalid="ignore"):
             gram = scale * (A - np.outer(b, b) / S) if self.fit_intercept else scale * A
             xty = scale * (q - ybar * b)
-        dtype = self.X.dtype
         norm2 = np.maximum(np.diag(gram), 0.0)  # NaN (overflow) stays NaN: check_scale
-        design = Design(self.X, kernel_kind(self.X),
-                        np.ascontiguousarray(w * scale, dtype=dtype),
-                        self.fit_intercept, (self.shift + mu).astype(dtype), norm2)
-        yc = np.ascontiguousarray(self.y - ybar, dtype=dtype)
+        if k is None and self.s is None:
+            sw = None
+        else:
+            sw = np.empty(n, dtype=dtype)
+            if self.s is None:
+                sw.fill(scale)
+            else:
+                np.multiply(self.s, scale, out=sw, casting="same_kind")
+            if k is not None:
+                sw[self.tests[k]] = 0.0
+        design = Design(self.X, kernel_kind(self.X), sw, self.fit_intercept,
+                        (self.shift + mu).astype(dtype), norm2)
+        yc = np.subtract(self.y, ybar, dtype=np.float64)
+        yc = yc.astype(dtype, copy=False)
         if k is None:
             check_scale(norm2, dtype, "X")
             with np.errstate(over="ignore"):
@@ -186,10 +218,29 @@ def path_to_csc(coefs):
     return sp.csc_matrix((coefs.T[nz_t], rows, indptr), shape=coefs.shape)
 
 
+def rows_to_fortran(X, rows, block=256):
+    """X[rows] as a new Fortran-ordered array, for C-ordered X, in one copy.
+
+    A fold copied from C-ordered X is copied into Fortran order: its path then runs on
+    the column kernels, whose gradient passes are column dot products, where the
+    C-order kernels sweep rows and gather the working set's columns (about twice the
+    time per pass on wide data). The copy goes by tiles of block x block entries (each
+    gathered from contiguous rows, then written into the columns: both in cache), so
+    no C-ordered copy of the fold is made first."""
+    rows = np.asarray(rows)
+    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype, order="F")
+    for i in range(0, len(rows), block):
+        r = rows[i:i + block]
+        for j in range(0, X.shape[1], block):
+            out[i:i + block, j:j + block] = X[r, j:j + block]
+    return out
+
+
 def fold_rows(X, sample_weight, train):
     """(X_f, sample_weight_f, rows): the data of a fold's training problem, by the rule
     of the module docstring. If X takes at most FOLD_COPY_BYTES, X_f is a copy of the
-    training rows (in X's layout: Fortran, C order or sorted CSR) with their weights
+    training rows (sparse X: its rows, indices sorted; dense X: in Fortran order, from
+    either order, see rows_to_fortran) with their weights
     (None without sample weights: the kernels then skip the weighting); else X_f is X
     itself and the weights are zero on the held-out rows. ``rows`` selects the targets
     that go with X_f's rows (train, or every row). Shared by every CV driver (one
@@ -203,7 +254,7 @@ def fold_rows(X, sample_weight, train):
         elif X.flags.f_contiguous:
             Xf = np.asfortranarray(X.T.take(train, axis=1).T)  # one copy from Fortran X
         else:
-            Xf = X.take(train, axis=0)  # C order: rows are contiguous
+            Xf = rows_to_fortran(X, train)
         sw = None if sample_weight is None else sample_weight[train]
         return Xf, sw, train
     sw = np.zeros(X.shape[0])
@@ -340,6 +391,9 @@ def cross_validate(X, y, sample_weight, folds, l1_ratios, *, alphas, eps,
     """
     gram_folds, gram_full = None, {}
     if resolve_gram_mode(X, gram_mode, n_solves=2) == "full":
+        # the folds' training rows are never read again (only their statistics): let
+        # them go (the caller passes folds without keeping them)
+        folds = [(None, test) for _, test in folds]
         gram_folds = GramFolds(X, y, sample_weight, folds, fit_intercept)
         full, yc_full, y_mean, G, xty = gram_folds.training()
         gram_mode, gram_full = "full", dict(gram_matrix=G, gram_xty=xty)

@@ -39,6 +39,14 @@ from fastlasso._path_functions import enet_path, lasso_path
 from fastlasso._solve import n_threads_for
 
 
+def _compact_index(rows, n):
+    """rows (indices into n rows, or a mask) as int32 if integers and n fits."""
+    rows = np.asarray(rows)
+    if rows.dtype.kind in "iu" and n <= np.iinfo(np.int32).max:
+        return rows.astype(np.int32, copy=False)
+    return rows
+
+
 def l1_ratios_of(l1_ratio):
     """The l1_ratios a CV estimator searches: ``l1_ratio`` (a number or a list) as a
     1-D float64 array, each in [0, 1]."""
@@ -58,14 +66,17 @@ class CrossValidatedMixin:
         return l1_ratios_of(self.l1_ratio)
 
     def _folds(self, X, y, sample_weight, params):
-        """[(train, test), ...] of ``cv`` on (X, y)."""
+        """[(train, test), ...] of ``cv`` on (X, y); integer indices as int32 when X
+        has fewer than 2^31 rows. The folds are held for the whole fit (K of them: K x n
+        indices in all, more than a copy of a vector of n), so at half numpy's intp."""
         cv = check_cv(self.cv)
         if _routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
             split_params = routed.splitter.split
         else:
             split_params = {}
-        return list(cv.split(X, y, **split_params))
+        return [(_compact_index(train, X.shape[0]), _compact_index(test, X.shape[0]))
+                for train, test in cv.split(X, y, **split_params)]
 
     def _set_curve_attributes(self, res, l1_ratios):
         """l1_ratio_ (if the estimator has l1_ratio), alpha_min_, alpha_1se_, alpha_,
@@ -296,10 +307,10 @@ class ElasticNetCV(CrossValidatedMixin, ValidateParamsOnce, RegressorMixin,
             if check_sample_weight(sample_weight, X.shape[0], np.float64) is not None:
                 raw_sw = np.asarray(sample_weight, dtype=np.float64)
         l1_ratios = self._l1_ratios()
-        folds = self._folds(X, y, sample_weight, params)
         gram_mode, _ = gram_mode_from_precompute(self.precompute)
         res = cross_validate(
-            X, y, raw_sw, folds, l1_ratios, alphas=self.alphas, eps=self.eps,
+            X, y, raw_sw, self._folds(X, y, sample_weight, params), l1_ratios,
+            alphas=self.alphas, eps=self.eps,
             fit_intercept=self.fit_intercept, gram_mode=gram_mode,
             alpha_rule=self.alpha_rule, n_jobs=n_threads_for(self.n_jobs),
             verbose=self.verbose,
