@@ -7,11 +7,12 @@ every run below; a solver reaches eps when (P(w) - P*) / P* <= eps. Then
 
 - cd: fits at tol = 1e-1, 1e-2, ..., 1e-14 (the duality-gap stopping rule); the first
   fit that reaches eps gives the epochs (n_iter_) and the time;
-- fista, ista, subgradient (default Polyak step with a target level between the
-  certificate's dual bound and the best objective; decaying step eta_0 / sqrt(k + 1);
-  constant step eta_0 = 1/L): one fit with record_history=True and tol=0 for at most the
-  budget of iterations gives the first iteration k that reaches eps; the time is that
-  of a fit stopped at max_iter=k (power iteration and gap checks included).
+- fista, ista, subgradient (default: Polyak's step in a per-coordinate diagonal metric,
+  "polyak_diagonal"; "subgr. Polyak": the Euclidean one; both with a target level
+  between the certificate's dual bound and the best objective; decaying step eta_0 /
+  sqrt(k + 1); constant step eta_0 = 1/L): one fit with record_history=True and tol=0
+  for at most the budget of iterations gives the first iteration k that reaches eps; the
+  time is that of a fit stopped at max_iter=k (power iteration and gap checks included).
 
 A solver that does not reach eps within its budget is reported with the best relative
 suboptimality it reached ("> 3.1e-04"). Single-threaded (BLAS limited to one thread);
@@ -38,6 +39,7 @@ VARIANTS = {
     "fista": ({"solver": "fista"}, 20_000),
     "ista": ({"solver": "ista"}, 50_000),
     "subgradient": ({"solver": "subgradient"}, 20_000),
+    "subgr. Polyak": ({"solver": "subgradient", "step_schedule": "polyak"}, 20_000),
     "subgr. decay": ({"solver": "subgradient", "step_schedule": "decaying"}, 20_000),
     "subgr. const": ({"solver": "subgradient", "step_schedule": "constant"}, 20_000),
 }

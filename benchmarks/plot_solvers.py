@@ -18,10 +18,11 @@ tol = 1e-14 and of every run below; the y axis is (P(w) - P*) / P* on a log scal
   fit first (skglm's JIT); a ladder stops at the first rung slower than
   ``--peer-budget`` seconds. Thin lines with hollow markers, so that fastlasso's
   solvers (thick lines) stay readable;
-- fista, ista, subgradient (Polyak step, the default; decaying and constant steps
-  dashed): one fit with ``record_history=True`` and tol = 0; iteration k is placed at
-  k / K of that fit's time (K iterations in all: every iteration costs one pass over
-  X, so the time per iteration is nearly constant). The subgradient curves show the
+- fista, ista, subgradient (Polyak's step in a diagonal metric, the default; the
+  Euclidean Polyak, decaying and constant steps dashed): one fit with
+  ``record_history=True`` and tol = 0; iteration k is placed at k / K of that fit's
+  time (K iterations in all: every iteration costs one pass over X, so the time per
+  iteration is nearly constant). The subgradient curves show the
   best objective so far (the iterate the method returns).
 
 Single-threaded. Times on a loaded machine carry noise; the shapes do not.
@@ -47,13 +48,16 @@ from fastlasso import _bench_peers
 FIRST_ORDER = {  # label: (Lasso parameters, iterations, line style)
     "fista": ({"solver": "fista"}, 3000, "-"),
     "ista": ({"solver": "ista"}, 10_000, "-"),
-    "subgradient (Polyak)": ({"solver": "subgradient"}, 20_000, "-"),
+    "subgradient (Polyak, diagonal)": ({"solver": "subgradient"}, 20_000, "-"),
+    "subgradient (Polyak)": (
+        {"solver": "subgradient", "step_schedule": "polyak"}, 20_000, "-."),
     "subgradient (decaying)": (
         {"solver": "subgradient", "step_schedule": "decaying"}, 20_000, "--"),
     "subgradient (constant)": (
         {"solver": "subgradient", "step_schedule": "constant"}, 20_000, ":"),
 }
-COLOURS = {"cd": "C0", "fista": "C1", "ista": "C2", "subgradient (Polyak)": "C3",
+COLOURS = {"cd": "C0", "fista": "C1", "ista": "C2",
+           "subgradient (Polyak, diagonal)": "C3", "subgradient (Polyak)": "C3",
            "subgradient (decaying)": "C3", "subgradient (constant)": "C3"}
 CD_TOLS = [10.0**-k for k in range(1, 14)]
 PEER_STYLES = {  # (colour, marker) per peer: thin lines, hollow markers

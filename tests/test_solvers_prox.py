@@ -229,7 +229,10 @@ def test_subgradient_approaches_the_optimum_without_exact_zeros(
         model, weighted, True, False
     )
     Xl = as_layout(X.astype(dtype), layout)
-    params = {"solver": "subgradient", "tol": 1e-12, "max_iter": 20_000}
+    # the Euclidean Polyak step (the diagonal one, the default, reaches this tol on
+    # some of these cases)
+    params = {"solver": "subgradient", "tol": 1e-12, "max_iter": 20_000,
+              "step_schedule": "polyak"}
     with pytest.warns(ConvergenceWarning, match="subgradient method converges slowly"):
         raw = _fit(model, Xl, y.astype(dtype), sw, alpha, l1_ratio, **params)
     P = _objective(X, y, raw.coef_, alpha, l1_ratio, sw, True)
@@ -487,6 +490,48 @@ def test_polyak_first_step_is_the_textbook_update_with_the_gap_as_numerator():
     assert _objective(X, y, w1, alpha, 1.0, None, True) < _objective(
         X, y, np.zeros(20), alpha, 1.0, None, True)  # so w_1 is the best iterate
     np.testing.assert_allclose(sol.coef, w1, rtol=1e-10, atol=1e-14)
+
+
+def test_polyak_diagonal_steps_follow_the_sign_rule():
+    # step_schedule="polyak_diagonal": w_{k+1} = w_k - eta_k D_k s_k with D_0 = I (its
+    # first step is Polyak's) and d_j halved where s_k,j changed sign from s_{k-1},j,
+    # times 1.2 where it kept it; eta_k = (P(w_k) - P_lev) / s_k^T D_k s_k with
+    # P_lev = max(D_best, P_best - delta), delta the first gap. The dual bounds come
+    # from the fits' own certificates: D_k = P(w_k) - gap of a fit stopped at w_k
+    # (when w_k is its best iterate).
+    X, y, _ = _data(60, 20, seed=11)
+    alpha = 0.2 * _alpha_max(X, y, None, True)
+    Xc, yc, _ = _centred(X, y, None, True)
+    n = len(y)
+    design = make_design(np.asfortranarray(X), None, True)
+    yc_k, _ = design.center(y)
+
+    def fit(k):
+        with pytest.warns(ConvergenceWarning):
+            return solve_prox(design, yc_k, alpha, method="subgradient", tol=0.0,
+                              max_iter=k, step_schedule="polyak_diagonal")
+
+    def P(w):
+        return _objective(X, y, w, alpha, 1.0, None, True)
+
+    def subgradient(w):
+        return -Xc.T @ (yc - Xc @ w) / n + alpha * np.sign(w)
+
+    w0 = np.zeros(20)
+    gap0 = fit(0).gap
+    s0 = subgradient(w0)
+    w1 = w0 - gap0 / (s0 @ s0) * s0  # D_0 = I: Polyak's first step
+    sol1 = fit(1)
+    np.testing.assert_allclose(sol1.coef, w1, rtol=1e-10, atol=1e-14)
+    assert P(w1) < P(w0)
+    dual_best = P(w1) - sol1.gap
+    s1 = subgradient(w1)
+    d = np.where(s1 * s0 < 0, 0.5, np.where(s0 != 0, 1.2, 1.0))
+    assert (d == 0.5).any() and (d == 1.2).any()
+    level = max(dual_best, P(w1) - gap0)
+    w2 = w1 - (P(w1) - level) / (s1 @ (d * s1)) * d * s1
+    assert P(w2) < P(w1)  # so w_2 is the iterate a fit stopped there returns
+    np.testing.assert_allclose(fit(2).coef, w2, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("layout", ["dense", "csr", "csc64"])

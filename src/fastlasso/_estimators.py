@@ -122,7 +122,8 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         "selection": [StrOptions({"cyclic", "random"})],
         "solver": [StrOptions(set(SOLVERS))],
         "step_size": [Interval(Real, 0, None, closed="neither"), None],
-        "step_schedule": [StrOptions({"polyak", "decaying", "constant"})],
+        "step_schedule": [StrOptions({"polyak_diagonal", "polyak", "decaying",
+                                       "constant"})],
         "threshold": [Interval(Real, 0, None, closed="left")],
         "n_jobs": [Integral, None],
         "record_history": ["boolean"],
@@ -144,7 +145,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         selection="cyclic",
         solver="cd",
         step_size=None,
-        step_schedule="polyak",
+        step_schedule="polyak_diagonal",
         threshold=0.0,
         n_jobs=None,
         record_history=False,
@@ -364,7 +365,7 @@ class Lasso(ElasticNet):
         selection="cyclic",
         solver="cd",
         step_size=None,
-        step_schedule="polyak",
+        step_schedule="polyak_diagonal",
         threshold=0.0,
         n_jobs=None,
         record_history=False,
@@ -430,12 +431,17 @@ _PARAMETERS_DOC = """    fit_intercept : bool, default=True
         Subgradient solver with ``step_schedule="decaying"`` or ``"constant"`` only:
         initial step eta_0 (in the units of P); None uses
         ``1 / (L + alpha * (1 - l1_ratio))``.
-    step_schedule : {"polyak", "decaying", "constant"}, default="polyak"
-        Subgradient solver only: Polyak's step ``(P(w_k) - P_lev) / ||g_k||^2``
-        (g_k the subgradient) with a target level P_lev between the best dual
-        objective of the certificate and the best objective reached, lowered when
-        the iterates stop approaching it; or ``eta_0 / sqrt(k + 1)`` at iteration k;
-        or ``eta_0`` throughout. The best iterate by objective is returned.
+    step_schedule : {"polyak_diagonal", "polyak", "decaying", "constant"}
+        Default "polyak_diagonal". Subgradient solver only: Polyak's step
+        ``(P(w_k) - P_lev) / ||g_k||^2`` (g_k the subgradient) with a target level
+        P_lev between the best dual objective of the certificate and the best
+        objective reached, lowered when the iterates stop approaching it, by default
+        in a diagonal metric D_k (``w <- w - eta_k D_k g_k``,
+        ``eta_k = (P(w_k) - P_lev) / g_k^T D_k g_k``) whose entries halve when their
+        coordinate of g_k changes sign and grow by 1.2 while it keeps it
+        ("polyak_diagonal"), or in the Euclidean one ("polyak"); or
+        ``eta_0 / sqrt(k + 1)`` at iteration k; or ``eta_0`` throughout. The best
+        iterate by objective is returned.
     threshold : float, default=0.0
         Subgradient solver only: weights with ``|w_j| < threshold`` in the returned
         iterate are set to 0 (``n_thresholded_`` says how many); the duality gap is

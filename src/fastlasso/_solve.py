@@ -291,7 +291,7 @@ def _certified(w, out, hist, n, tol, tol_gap, n_iter, unit, advice, record_histo
 
 PROX_SOLVERS = ("fista", "ista", "subgradient")
 SOLVERS = ("cd",) + PROX_SOLVERS
-STEP_SCHEDULES = ("decaying", "constant", "polyak")
+STEP_SCHEDULES = ("decaying", "constant", "polyak", "polyak_diagonal")
 # keyword arguments that only one family of solvers reads (``solve`` drops the others,
 # so callers such as the estimators can pass one set of options whatever the solver)
 _CD_ONLY = {"selection", "random_state", "gram_mode", "polish", "gram_matrix",
@@ -327,7 +327,7 @@ def solve_prox(
     max_iter=1000,
     positive=False,
     step_size=None,
-    step_schedule="polyak",
+    step_schedule="polyak_diagonal",
     threshold=0.0,
     lipschitz=None,
     gap_freq=10,
@@ -342,7 +342,8 @@ def solve_prox(
     raised when a step violates the descent lemma, as in Beck & Teboulle's backtracking,
     the final value is in info["lipschitz"]). The
     subgradient step is Polyak's with a target level between the best dual and primal
-    objectives ("polyak", see _prox), eta_0 / sqrt(k + 1) ("decaying") or eta_0
+    objectives, in a diagonal metric adapted per coordinate ("polyak_diagonal") or the
+    Euclidean one ("polyak"), see _prox; or eta_0 / sqrt(k + 1) ("decaying") or eta_0
     ("constant") with eta_0 = step_size, default 1 / (L + alpha (1 - l1_ratio)) (the
     power iteration for L runs only for these two); its returned best iterate
     has |w_j| < threshold zeroed, the count is in info["n_thresholded"]. The gap is
@@ -355,12 +356,12 @@ def solve_prox(
         raise ValueError(
             f"step_schedule must be one of {STEP_SCHEDULES}, got {step_schedule!r}."
         )
-    polyak = method == "subgradient" and step_schedule == "polyak"
+    polyak = method == "subgradient" and step_schedule.startswith("polyak")
     design = design.by_columns
     if polyak and step_size is not None:
         raise ValueError(
             "step_size sets eta_0 of step_schedule='decaying' or 'constant'; the "
-            "subgradient method's 'polyak' steps need none. Set step_schedule to "
+            "subgradient method's Polyak steps need none. Set step_schedule to "
             "'decaying' or 'constant', or leave step_size=None."
         )
     n, p = design.X.shape
