@@ -465,7 +465,7 @@ def test_auto_persist_keeps_only_dense_data_that_fit_easily():
 def test_auto_keep_counts_the_leading_chunks_within_the_budget():
     """Larger data keep the most leading row chunks whose bytes (all the arrays'
     rows) fit in a quarter of the workers' free memory and leave every worker under
-    60% of its limit with 8 chunks of working memory; none where persist="auto" keeps
+    60% of its limit with 12 chunks of working memory; none where persist="auto" keeps
     nothing."""
     from fastlasso.dask._passes import auto_keep
 
@@ -474,10 +474,12 @@ def test_auto_keep_counts_the_leading_chunks_within_the_budget():
     y = da.zeros(1000, chunks=100)  # 800 bytes per chunk
     roomy = FakeClient((2 * mib, 0.4 * mib), (2 * mib, 0.4 * mib))  # 838,861 B
     assert auto_keep(roomy, [X, y], sparse=False) == 10  # 808,000 B: all
-    # over a quarter (786,432 B); room 2 x (0.6 x 2 MiB - 0.5 MiB - 8 x 80,800 B)
-    busy = FakeClient((2 * mib, 0.5 * mib), (2 * mib, 0.5 * mib))
-    assert auto_keep(busy, [X, y], sparse=False) == 2  # 175,206 B
-    assert auto_keep(roomy, [X, X], sparse=False) == 0  # no room next to 8 chunks
+    # 20 chunks (1,616,000 B) over a quarter of the free memory (1,310,720 B); the
+    # room binds: 2 x (0.6 x 3 MiB - 0.5 MiB - 12 x 80,800 B) = 787,098 B
+    X2, y2 = da.zeros((2000, 100), chunks=(100, 100)), da.zeros(2000, chunks=100)
+    busy = FakeClient((3 * mib, 0.5 * mib), (3 * mib, 0.5 * mib))
+    assert auto_keep(busy, [X2, y2], sparse=False) == 9  # 727,200 B
+    assert auto_keep(roomy, [X, X], sparse=False) == 0  # no room next to 12 chunks
     # small chunks on large workers: the quarter binds (3,932,160 B)
     Xs = da.zeros((100_000, 10), chunks=(1000, 10))  # 100 chunks of 80,000 B
     large = FakeClient((8 * mib, 0.5 * mib), (8 * mib, 0.5 * mib))

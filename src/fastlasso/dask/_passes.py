@@ -33,9 +33,10 @@ AUTO_PERSIST_FRACTION = 0.25
 # data too large for that keep their leading chunks as far as each worker stays under
 # KEEP_HEADROOM of its limit (below the 70% where it starts spilling to disk) with the
 # working memory of a pass, WORKING_CHUNKS chunks (made, copied, temporaries: a
-# streamed pass over 16 MB chunks took a 600 MiB worker to 425 MiB, 70%)
+# streamed pass over 16 MB chunks took a 600 MiB worker from its ~250 MiB of imports
+# to 425 MiB, 70%: about 11 chunks)
 KEEP_HEADROOM = 0.6
-WORKING_CHUNKS = 8
+WORKING_CHUNKS = 12
 
 
 def resolve_client(client):
