@@ -110,22 +110,22 @@ def test_each_pass_generates_a_chunk_once_and_persist_once_per_fit(dask_client,
 def test_persist_auto_keeps_the_leading_chunks_that_fit(dask_client, tmp_path,
                                                         monkeypatch):
     """Data larger than persist="auto"'s quarter of the workers' free memory (here
-    one worker of 400,000 bytes holding nothing: 100,000 bytes against 6 chunks of
+    one worker of 507,600 bytes holding nothing: 126,900 bytes against 6 chunks of
     21,600 bytes of X and y) keep the leading chunks that fit under 60% of its limit
-    next to 8 chunks of working memory (67,200 bytes: 3 chunks): the certificate pass
-    regenerates only the other three; the coefficients are bitwise those of the
-    streamed fit."""
+    next to 12 chunks of working memory (304,560 - 259,200 = 45,360 bytes: 2 chunks):
+    the certificate pass regenerates only the other four; the coefficients are bitwise
+    those of the streamed fit."""
     from fastlasso.dask import _passes
 
     marker = str(tmp_path / "runs")
     X, y = counted_dataset(marker + "a")
     est = fld.Lasso(alpha=0.01, persist=False).fit(X, y)
     assert runs_per_chunk(marker + "a") == [2] * 6
-    monkeypatch.setattr(_passes, "_worker_memory", lambda client: [(400_000, 0)])
+    monkeypatch.setattr(_passes, "_worker_memory", lambda client: [(507_600, 0)])
     X, y = counted_dataset(marker + "b")
     part = fld.Lasso(alpha=0.01).fit(X, y)
     assert part.n_passes_ == 2
-    assert runs_per_chunk(marker + "b") == [1, 1, 1, 2, 2, 2]
+    assert runs_per_chunk(marker + "b") == [1, 1, 2, 2, 2, 2]
     np.testing.assert_array_equal(part.coef_, est.coef_)
     assert (part.intercept_, part.dual_gap_) == (est.intercept_, est.dual_gap_)
 
