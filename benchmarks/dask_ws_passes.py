@@ -39,20 +39,9 @@ from dask_compare import (  # noqa: E402
     dask_problem,
     gen_pass,
     problem_chunk,
+    reset_worker_peaks,
+    worker_peak_rss,
 )
-
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
-def peak():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def nbytes(obj):
@@ -102,10 +91,10 @@ class PassLog:
         def _run(self, leaves, merge):
             t0 = time.perf_counter()
             client_s = None if log.last is None else t0 - log.last
-            log.client.run(reset_peak)
+            reset_worker_peaks(log.client)
             out = orig_run(self, leaves, merge)
             t1 = time.perf_counter()
-            rss = max(log.client.run(peak).values())
+            rss = worker_peak_rss(log.client)
             log.rows.append(dict(request=log.request, seconds=t1 - t0,
                                  client=client_s, rss=rss))
             log.last = time.perf_counter()
