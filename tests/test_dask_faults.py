@@ -130,6 +130,60 @@ def test_persist_auto_keeps_the_leading_chunks_that_fit(dask_client, tmp_path,
     assert (part.intercept_, part.dual_gap_) == (est.intercept_, est.dual_gap_)
 
 
+def counted_sparse_chunk(i, marker):
+    """(X, y) of chunk i with X a CSR matrix (half its entries stored), counting its
+    executions in marker."""
+    import scipy.sparse as sp
+
+    _runs(f"{marker}-{i}")
+    rng = np.random.default_rng(i)
+    X = sp.random(ROWS, P, density=0.5, format="csr", random_state=rng)
+    return X, X @ np.linspace(-1, 1, P) + rng.standard_normal(ROWS)
+
+
+def counted_sparse_dataset(marker, n_chunks=6):
+    import scipy.sparse as sp
+
+    xs, ys = [], []
+    for i in range(n_chunks):
+        pair = delayed(counted_sparse_chunk, pure=True)(i, marker)
+        xs.append(da.from_delayed(pair[0], shape=(ROWS, P), dtype=np.float64,
+                                  meta=sp.csr_matrix((0, P))))
+        ys.append(da.from_delayed(pair[1], shape=(ROWS,), dtype=np.float64))
+    return da.concatenate(xs), da.concatenate(ys)
+
+
+def test_persist_auto_keeps_sparse_chunks_sized_by_the_first(dask_client, tmp_path,
+                                                             monkeypatch):
+    """Sparse chunks, whose bytes are unknown until made: persist="auto" makes the
+    first chunk, keeps it and counts the others as large per row (x 1.5); data that
+    fit the workers easily are then all kept (each chunk made once per fit, the first
+    one included), larger data keep their leading chunks (here one worker, a quarter
+    of whose memory is less than the 6 chunks and whose 60% leaves room for 2.2
+    chunks next to 12 chunks of working memory: 2 kept). The
+    coefficients are bitwise those of the streamed fit."""
+    from fastlasso.dask import _passes
+
+    marker = str(tmp_path / "runs")
+    X, y = counted_sparse_dataset(marker + "a")
+    est = fld.Lasso(alpha=0.01, persist=False).fit(X, y)
+    assert est.n_passes_ == 2
+    assert runs_per_chunk(marker + "a") == [2] * 6
+    X, y = counted_sparse_dataset(marker + "b")
+    kept = fld.Lasso(alpha=0.01).fit(X, y)
+    assert runs_per_chunk(marker + "b") == [1] * 6
+    np.testing.assert_array_equal(kept.coef_, est.coef_)
+    X0, y0 = counted_sparse_chunk(0, str(tmp_path / "probe"))
+    chunk = 1.5 * (X0.data.nbytes + X0.indices.nbytes + X0.indptr.nbytes + y0.nbytes)
+    limit = (12 + 2.2) * chunk / 0.6  # a quarter of it: 5.9 chunks
+    monkeypatch.setattr(_passes, "_worker_memory", lambda client: [(limit, 0)])
+    X, y = counted_sparse_dataset(marker + "c")
+    part = fld.Lasso(alpha=0.01).fit(X, y)
+    assert runs_per_chunk(marker + "c") == [1, 1, 2, 2, 2, 2]
+    np.testing.assert_array_equal(part.coef_, est.coef_)
+    assert (part.intercept_, part.dual_gap_) == (est.intercept_, est.dual_gap_)
+
+
 class _Records(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)

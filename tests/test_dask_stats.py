@@ -490,6 +490,34 @@ def test_auto_keep_counts_the_leading_chunks_within_the_budget():
     assert auto_keep(unlimited, [X, y], sparse=False) == 0
 
 
+def test_auto_keep_sizes_sparse_chunks_by_the_measured_bytes_per_row():
+    """Sparse chunks' bytes are known only from a chunk made (DaskData measures its
+    first): auto_keep counts row_bytes x SPARSE_MARGIN (1.5) per row, by the dense
+    rule. chunk_nbytes counts a CSR matrix or array by its three arrays."""
+    import scipy.sparse as sp
+
+    from fastlasso.dask._passes import auto_keep, chunk_nbytes
+
+    mib = 2**20
+    X = da.zeros((1000, 100), chunks=(100, 100))  # shape only: 10 chunks of 100 rows
+    y = da.zeros(1000, chunks=100)
+    roomy = FakeClient((2 * mib, 0.4 * mib), (2 * mib, 0.4 * mib))  # 838,861 B
+    # 10 x 100 rows x 1.5 x 500 B = 750,000 B: all
+    assert auto_keep(roomy, [X, y], sparse=True, row_bytes=500.0) == 10
+    # 20 chunks of 100 rows at 808 / 1.5 B a row: 80,800 B a chunk, 1,616,000 B in
+    # all, over a quarter of the free memory (1,310,720 B); the room binds:
+    # 2 x (0.6 x 3 MiB - 0.5 MiB - 12 x 80,800 B) = 787,098 B: 9 chunks
+    X2, y2 = da.zeros((2000, 100), chunks=(100, 100)), da.zeros(2000, chunks=100)
+    busy = FakeClient((3 * mib, 0.5 * mib), (3 * mib, 0.5 * mib))
+    assert auto_keep(busy, [X2, y2], sparse=True, row_bytes=808 / 1.5) == 9
+    assert auto_keep(busy, [X2, y2], sparse=True, row_bytes=1.0) == 20
+    assert auto_keep(None, [X, y], sparse=True, row_bytes=1.0) == 0
+    A = sp.random(50, 40, density=0.1, format="csr", random_state=0)
+    expect = A.data.nbytes + A.indices.nbytes + A.indptr.nbytes
+    assert chunk_nbytes(A, np.zeros(50), None) == expect + 400
+    assert chunk_nbytes(sp.csr_array(A)) == expect
+
+
 def test_fits_free_their_passes_without_the_garbage_collector(monkeypatch):
     """Once a fit, path or CV returns, nothing holds its passes (DaskData: the graphs
     of the chunks, the data a fit persisted on the workers) but its last reference, so
@@ -527,3 +555,4 @@ def test_fits_free_their_passes_without_the_garbage_collector(monkeypatch):
         if enabled:
             gc.enable()
     assert len(alive) == 5 and not any(alive)
+

@@ -219,10 +219,11 @@ class ElasticNet(_DaskEstimatorMixin, RegressorMixin, BaseEstimator):
         by the first pass, released after): the later passes (the certificate,
         working-set iterations) then read memory instead of recomputing X's graph
         (reading files, generating chunks). "auto": on a distributed client, for
-        dense data taking at most a quarter of the workers' free memory; of larger
-        dense data, the leading row chunks that fit in that quarter are kept and
-        the others stream through the workers on every pass. Data persisted
-        beforehand (``X = X.persist()``) need nothing more.
+        data taking at most a quarter of the workers' free memory; of larger
+        data, the leading row chunks that fit in that quarter are kept and the
+        others stream through the workers on every pass (sparse chunks are sized
+        by the first one, made ahead of the others). Data persisted beforehand
+        (``X = X.persist()``) need nothing more.
 
     Attributes
     ----------
@@ -368,10 +369,11 @@ class Lasso(ElasticNet):
         by the first pass, released after): the later passes (the certificate,
         working-set iterations) then read memory instead of recomputing X's graph
         (reading files, generating chunks). "auto": on a distributed client, for
-        dense data taking at most a quarter of the workers' free memory; of larger
-        dense data, the leading row chunks that fit in that quarter are kept and
-        the others stream through the workers on every pass. Data persisted
-        beforehand (``X = X.persist()``) need nothing more.
+        data taking at most a quarter of the workers' free memory; of larger
+        data, the leading row chunks that fit in that quarter are kept and the
+        others stream through the workers on every pass (sparse chunks are sized
+        by the first one, made ahead of the others). Data persisted beforehand
+        (``X = X.persist()``) need nothing more.
 
     Attributes
     ----------

@@ -25,7 +25,7 @@ from fastlasso._chunkstats import (
 )
 
 RETRIES = 2  # automatic reruns of a failed task (a lost worker does not count)
-# persist="auto" keeps dense data whose bytes are at most this fraction of the workers'
+# persist="auto" keeps data whose bytes are at most this fraction of the workers'
 # free memory (limits minus what the processes hold now): a worker spills at 70% of its
 # limit, and the passes need working memory on top of the chunks a worker holds (up to
 # about twice its share when the chunks are spread unevenly)
@@ -37,6 +37,11 @@ AUTO_PERSIST_FRACTION = 0.25
 # to 425 MiB, 70%: about 11 chunks)
 KEEP_HEADROOM = 0.6
 WORKING_CHUNKS = 12
+# sparse chunks are sized from the first one made (bytes per row): the others are
+# counted this much larger (a chunk of 25,000 rows at 0.1% of 100,000 columns holds
+# 2.5 million entries, +- 0.06%; data whose density varies along the rows keep fewer
+# chunks, or spill, never fail)
+SPARSE_MARGIN = 1.5
 
 
 def resolve_client(client):
@@ -72,21 +77,55 @@ def _worker_memory(client):
             for w in workers]
 
 
-def auto_keep(client, arrays, sparse):
-    """persist="auto": how many leading row chunks of the arrays (row-aligned; dense,
-    of known shape) to keep in the workers' memory for the fit. All of them when the
-    arrays take at most AUTO_PERSIST_FRACTION of the workers' free memory (limits
-    minus what the processes hold); else the most leading chunks that fit both in
-    that fraction and, on every worker, under KEEP_HEADROOM of its limit next to what
-    it holds and the working memory of a pass (WORKING_CHUNKS chunks: the chunks in
-    flight, their aligned copies, temporaries), so that keeping them makes no worker
-    spill. 0 on dask's local schedulers, for sparse chunks (their size is unknown
-    before they exist), data of unknown shape, workers without a memory limit.
+def chunk_nbytes(*parts):
+    """Bytes of a chunk's arrays in memory: ndarrays, and scipy.sparse matrices or
+    arrays by the ndarrays they hold (data, indices, indptr; row, col), None as 0.
+    (dask's ``sizeof`` counts scipy's sparse arrays, unlike its matrices, as an
+    object of a few dozen bytes.)"""
+    total = 0
+    for a in parts:
+        if a is None:
+            continue
+        if isinstance(a, np.ndarray):
+            total += a.nbytes
+        elif sp.issparse(a):
+            total += sum(v.nbytes for v in vars(a).values()
+                         if isinstance(v, np.ndarray))
+        else:
+            total += np.asarray(a).nbytes
+    return int(total)
+
+
+def keep_count(workers, sizes):
+    """How many leading chunks of bytes ``sizes`` persist="auto" keeps on workers
+    [(memory limit, memory held now)]: all of them when they take at most
+    AUTO_PERSIST_FRACTION of the workers' free memory (limits minus what the processes
+    hold); else the most leading chunks that fit both in that fraction and, on every
+    worker, under KEEP_HEADROOM of its limit next to what it holds and the working
+    memory of a pass (WORKING_CHUNKS chunks: the chunks in flight, their aligned
+    copies, temporaries), so that keeping them makes no worker spill."""
+    sizes = np.asarray(sizes, dtype=np.float64)
+    budget = AUTO_PERSIST_FRACTION * sum(max(0, lim - used) for lim, used in workers)
+    if sizes.sum() <= budget:
+        return len(sizes)
+    working = WORKING_CHUNKS * sizes.max()
+    room = sum(max(0.0, KEEP_HEADROOM * lim - used - working) for lim, used in workers)
+    return int(np.count_nonzero(np.cumsum(sizes) <= min(budget, room)))
+
+
+def auto_keep(client, arrays, sparse, row_bytes=None):
+    """persist="auto": how many leading row chunks of the arrays (row-aligned, of
+    known shape) to keep in the workers' memory for the fit (``keep_count``). Dense
+    chunks' bytes follow from the shape and dtype; sparse chunks' only from a chunk
+    made: ``row_bytes``, the bytes per row measured on one (DaskData makes and keeps
+    the first chunk to measure it), times SPARSE_MARGIN for chunks denser than that
+    one. 0 on dask's local schedulers, for sparse chunks without row_bytes, data of
+    unknown shape, workers without a memory limit.
 
     A pass after the first reads the kept chunks from memory and recomputes only the
     others (reads the files, generates them): with the chunks' graph costing g per
-    pass, a two-pass fit costs (2 - kept fraction) g instead of 2 g."""
-    if client is None or sparse:
+    pass, a fit of T passes costs (T - (T - 1) kept fraction) g instead of T g."""
+    if client is None or (sparse and row_bytes is None):
         return 0
     if any(np.isnan(s) for a in arrays for s in a.shape):
         return 0
@@ -94,14 +133,11 @@ def auto_keep(client, arrays, sparse):
     if workers is None:
         return 0
     rows = np.asarray(arrays[0].chunks[0], dtype=np.float64)
-    per_row = sum(a.dtype.itemsize * float(np.prod(a.shape[1:])) for a in arrays)
-    sizes = rows * per_row
-    budget = AUTO_PERSIST_FRACTION * sum(max(0, lim - used) for lim, used in workers)
-    if sizes.sum() <= budget:
-        return len(sizes)
-    working = WORKING_CHUNKS * sizes.max()
-    room = sum(max(0.0, KEEP_HEADROOM * lim - used - working) for lim, used in workers)
-    return int(np.count_nonzero(np.cumsum(sizes) <= min(budget, room)))
+    if sparse:
+        per_row = SPARSE_MARGIN * float(row_bytes)
+    else:
+        per_row = sum(a.dtype.itemsize * float(np.prod(a.shape[1:])) for a in arrays)
+    return keep_count(workers, rows * per_row)
 
 
 async def _loop_turns(n):
@@ -244,14 +280,14 @@ class DaskData:
         self.starts = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
         arrays = [a for a in (X, y, sw) if a is not None]
         n_chunks = len(X.chunks[0])
+        probe = persist == "auto" and self.sparse and self.client is not None
         if all(_in_memory(a) for a in arrays):  # persisted beforehand
-            keep = 0
+            keep, probe = 0, False
         elif persist == "auto":
-            keep = auto_keep(self.client, arrays, self.sparse)
+            keep = 0 if probe else auto_keep(self.client, arrays, self.sparse)
         else:
             keep = n_chunks if persist else 0
-        self.kept_chunks = keep
-        self.persisted = keep == n_chunks
+        whole = keep == n_chunks
         # the three graphs optimised together, without dask's low-level fusion:
         # chunks of X, y and the weights made by one task (a file read, a generator)
         # are then made once per pass (linear fusion copies such a task into each of
@@ -262,21 +298,51 @@ class DaskData:
         # the first task and may deadlock on the second one's dependencies)
         with dask.config.set({"optimization.fuse.active": False}):
             arrays = dask.optimize(*arrays)
-        if self.persisted:  # computed by the first pass, kept in the workers' memory
+        if whole:  # computed by the first pass, kept in the workers' memory
             arrays = (self.client.persist(arrays, optimize_graph=False,
                                           retries=RETRIES)
                       if self.client is not None
                       else list(dask.persist(*arrays, optimize_graph=False)))
         blocks = [a.to_delayed(optimize_graph=False).ravel() for a in arrays]
-        if 0 < keep < n_chunks:  # the leading chunks, kept as the first pass makes them
-            lead = [b[i] for b in blocks for i in range(keep)]
-            lead = self.client.persist(lead, optimize_graph=False, retries=RETRIES)
+        if probe:  # sparse: sized by the first chunk, made now and kept
+            keep = self._probe_keep(blocks, arrays)
+        self.kept_chunks = keep
+        if keep and not whole:  # the leading chunks, kept as the first pass makes them
+            first = 1 if probe else 0  # (the probe's first chunk is kept already)
+            lead = [b[i] for b in blocks for i in range(first, keep)]
+            if lead:
+                lead = self.client.persist(lead, optimize_graph=False,
+                                           retries=RETRIES)
+            m = keep - first
             for j, b in enumerate(blocks):
-                for i in range(keep):
-                    b[i] = lead[j * keep + i]
+                for i in range(first, keep):
+                    b[i] = lead[j * m + i - first]
         self._xb, self._yb = blocks[0], blocks[1]
         self._sb = blocks[2] if sw is not None else [None] * len(self._xb)
         self.segments = None
+
+    def _probe_keep(self, blocks, arrays):
+        """persist="auto" for sparse chunks, whose bytes are unknown until one is
+        made: make the first chunk (X, y, weights), keep it on a worker (the fit's
+        first pass reads it there), measure its bytes per row and return how many
+        leading chunks to keep (``auto_keep``); the first chunk is released again if
+        that is none. Costs the first chunk's making ahead of the others (the other
+        workers idle meanwhile: a chunk's time, of a pass of c chunks). Nothing is
+        made where auto_keep would keep nothing anyway (unknown shape, workers
+        without a memory limit)."""
+        if (any(np.isnan(s) for a in arrays for s in a.shape)
+                or _worker_memory(self.client) is None):
+            return 0
+        first = [b[0] for b in blocks]
+        first = self.client.persist(first, optimize_graph=False, retries=RETRIES)
+        nbytes = self.client.compute(delayed(chunk_nbytes, pure=True)(*first),
+                                     retries=RETRIES).result()
+        rows = max(1, int(self.starts[1] - self.starts[0]))
+        keep = auto_keep(self.client, arrays, True, row_bytes=nbytes / rows)
+        if keep:
+            for b, f in zip(blocks, first, strict=True):
+                b[0] = f
+        return keep
 
     def __enter__(self):
         return self
