@@ -556,3 +556,91 @@ def test_fits_free_their_passes_without_the_garbage_collector(monkeypatch):
             gc.enable()
     assert len(alive) == 5 and not any(alive)
 
+
+def test_gram_store_along_a_path_stays_within_its_cap(monkeypatch):
+    """Along a working-set path the client's GramStore holds at most ``cap`` features
+    (STORE_BYTES over its views) or one round's requests if those are more: the
+    features a solve read least recently are dropped (and fetched again if a later
+    working set needs them). Here a cap of 64 features: the 15-alpha path's store
+    held 362 features unbounded, at most its largest request (333) bounded; every
+    alpha is still certified by its gap from the data, at the objective of the
+    unbounded path."""
+    import fastlasso.dask as fld
+    from fastlasso import _statsolve
+
+    rng = np.random.default_rng(3)
+    n, p = 240, 400
+    X = rng.standard_normal((n, p))
+    y = X[:, :30] @ rng.uniform(0.5, 1.5, 30) + rng.standard_normal(n)
+    dX, dy = da.from_array(X, chunks=(60, p)), da.from_array(y, chunks=60)
+    sizes, asked = [], []
+    make_room, add = _statsolve.GramStore.make_room, _statsolve.GramStore.add
+
+    def recording_make_room(self, keep, n_new):
+        asked.append(np.asarray(keep).size)
+        return make_room(self, keep, n_new)
+
+    def recording_add(self, new, blocks):
+        add(self, new, blocks)
+        sizes.append(self.feats.size)
+
+    monkeypatch.setattr(_statsolve.GramStore, "make_room", recording_make_room)
+    monkeypatch.setattr(_statsolve.GramStore, "add", recording_add)
+    with dask.config.set(scheduler="synchronous"):
+        alphas, free, free_gaps = fld.lasso_path(dX, dy, alphas=15, tol=1e-10,
+                                                 fit_intercept=True)
+        held = max(sizes)
+        monkeypatch.setattr(_statsolve, "STORE_BYTES", 8 * 64 * 64)
+        sizes.clear()
+        asked.clear()
+        _, bound, gaps = fld.lasso_path(dX, dy, alphas=15, tol=1e-10,
+                                        fit_intercept=True)
+    assert held > 64  # the path's working sets need more than the cap in all
+    assert max(sizes) <= max(64, max(asked))
+    assert max(sizes) < held
+    tol_gap = 1e-10 * np.var(y)
+    assert np.all(gaps <= tol_gap) and np.all(free_gaps <= tol_gap)
+
+    def P(w, a):
+        b = y.mean() - X.mean(axis=0) @ w
+        return ((y - X @ w - b) ** 2).sum() / (2 * n) + a * np.abs(w).sum()
+
+    for k, a in enumerate(alphas):
+        assert abs(P(bound[:, k], a) - P(free[:, k], a)) <= gaps[k] + free_gaps[k]
+
+
+def test_gram_store_drops_the_least_recently_read_features(monkeypatch):
+    """GramStore.make_room: with room for 6 features, 4 held and 4 new ones coming,
+    the 2 held features read longest ago and not requested now are dropped; the
+    others keep their blocks (bitwise) and slots that point at them."""
+    from fastlasso import _statsolve
+    from fastlasso._statsolve import GramStore
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 10))
+    prob = problem_from_moments(chunk_moments(X, rng.standard_normal(50), None,
+                                              gram=True), False, np.float64)
+    monkeypatch.setattr(_statsolve, "WS_GROW_MIN", 1)
+    monkeypatch.setattr(_statsolve, "STORE_BYTES", 8 * 6 * 6)
+    store = GramStore([prob], [[0]], np.zeros(10))
+    assert store.cap == 6
+    first = np.array([1, 3, 5, 7])
+    store.make_room(first, 4)
+    store.add(first, {0: X[:, first].T @ X[:, first]})
+    store.make_room(np.array([3]), 0)  # rounds go by; 3 and 7 are read later
+    store.sub(0, np.array([3, 7]))
+    store.make_room(np.array([2]), 0)
+    store.sub(0, np.array([7]))
+    new = np.array([0, 2, 8, 9])
+    before = store.sub(0, np.array([1, 7]))
+    store.make_room(np.array([0, 2, 8, 9, 1]), 4)  # 1 is requested: it stays
+    np.testing.assert_array_equal(store.feats, [1, 7])  # 3 and 5 dropped
+    np.testing.assert_array_equal(store.slot[[3, 5]], [-1, -1])
+    store.add(new, {0: X[:, new].T @ X[:, np.r_[store.feats, new]]})
+    feats = np.array([1, 7, 0, 2, 8, 9])
+    np.testing.assert_array_equal(store.feats, feats)
+    Xf = X[:, feats]
+    expect = Xf.T @ Xf
+    got = store.sub(0, feats)
+    np.testing.assert_allclose(got, expect, rtol=1e-13, atol=1e-12)
+    np.testing.assert_array_equal(store.sub(0, np.array([1, 7])), before)

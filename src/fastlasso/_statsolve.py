@@ -59,6 +59,9 @@ STALL_OUTER = 3  # iterations without a smaller gap before giving up
 WS_GROW_MIN = 64  # features a working set takes in at least (regime B)
 WS_MAX = 8192  # largest working set, so its Gram block fits (8192^2 doubles: 512 MiB)
 WS_TAKE_ALL = 4096  # violators that all enter a working set at once (working_set)
+# client memory for the Gram blocks a GramStore keeps (all its views): past it, the
+# features least recently used by a solve are dropped before new ones come in
+STORE_BYTES = 1 << 30
 
 
 @dataclass
@@ -211,9 +214,10 @@ def serve(requests, passes):
     for i, store in enumerate(stores or [None]):
         gram = None
         if store is not None:
-            new = np.unique(np.concatenate(
+            asked = np.unique(np.concatenate(
                 [f.feats for f in fetches if f.store is store]))
-            new = new[store.slot[new] < 0]
+            new = asked[store.slot[asked] < 0]
+            store.make_room(asked, new.size)
             if new.size:
                 gram = (new, np.concatenate([store.feats, new]), store.shift)
         if gram is None and (i > 0 or spec is None):
@@ -422,7 +426,13 @@ class GramStore:
     training rows T_v are segments, with weighted mean mu_v and weight sum S_v, takes
         X~^T S X~ = n/S_v (sum_(j in T_v) A_j - S_v d d^T),  d = mu_v - m,
     (the centred sums of its rows, without cancellation against large means: d is
-    the small difference of two means). Memory: |F|^2 per view."""
+    the small difference of two means). Memory: |F|^2 per view, bounded: F keeps at
+    most ``cap`` features (STORE_BYTES over the views), or the features of one
+    round's requests if they are more; before new features come in, those least
+    recently read by a solve (``sub``) and not requested in the round are dropped
+    (``make_room``; a solve that needs one again fetches it again, a pass). Along a
+    path the working sets move with alpha, and without the bound F would collect
+    every feature any of them ever held."""
 
     full = False
 
@@ -433,10 +443,35 @@ class GramStore:
         self.slot = np.full(p, -1, dtype=np.intp)
         self.feats = np.zeros(0, dtype=np.intp)
         self.G = [np.zeros((0, 0)) for _ in self.problems]
+        self.cap = max(WS_GROW_MIN,
+                       int(np.sqrt(STORE_BYTES / (8.0 * len(self.problems)))))
+        self.last_used = np.zeros(p, dtype=np.int64)  # round of the last read
+        self.round = 0
 
     def missing(self, feats):
         feats = np.asarray(feats, dtype=np.intp)
         return feats[self.slot[feats] < 0]
+
+    def make_room(self, keep, n_new):
+        """Before n_new features come in: drop the least recently read features not
+        in ``keep`` (the round's requests) while F + n_new exceeds ``cap``."""
+        self.round += 1
+        excess = self.feats.size + n_new - self.cap
+        if excess <= 0:
+            return
+        keep_mask = np.zeros(self.slot.size, dtype=bool)
+        keep_mask[np.asarray(keep, dtype=np.intp)] = True
+        cand = self.feats[~keep_mask[self.feats]]
+        if cand.size == 0:
+            return
+        drop = cand[np.argsort(self.last_used[cand], kind="stable")[:excess]]
+        stay = np.ones(self.feats.size, dtype=bool)
+        stay[self.slot[drop]] = False
+        for v in range(len(self.G)):
+            self.G[v] = self.G[v][np.ix_(stay, stay)]
+        self.slot[drop] = -1
+        self.feats = self.feats[stay]
+        self.slot[self.feats] = np.arange(self.feats.size)
 
     def add(self, new, blocks):
         """Insert the fetched blocks {segment: A_j (|new|, |F| + |new|)}."""
@@ -460,9 +495,11 @@ class GramStore:
             self.G[v] = G
         self.feats = allf
         self.slot[new] = np.arange(m_old, m)
+        self.last_used[new] = self.round
 
     def sub(self, view, feats):
         s = self.slot[feats]
+        self.last_used[feats] = self.round
         return self.G[view][np.ix_(s, s)]
 
 
