@@ -13,24 +13,39 @@ The data are generated chunk by chunk from seeds (``problem_chunk``): the same r
 for every solver, on the Dask workers (never as a whole in one process), as Spark
 partitions for pyspark. alpha = 0.05 alpha_max for the single fits.
 
-Measured per solver: wall time of ``fit`` (data generation included for the Dask
-solvers: a worker regenerates its chunks on each pass, unless fastlasso.dask keeps
-them, as its default ``persist="auto"`` does for as many leading chunks as take at most
-a quarter of the workers' free memory (all of them for smaller data), and its later
-passes read those from memory; ``gen pass`` is the time of one pass that only
-generates and sums them; ``--persist`` times the other setting too),
-passes over the data (fastlasso.dask's
-``n_passes_``), peak worker RSS, and P - P* with P evaluated by one Dask pass in
-float64 (``objective``) and P* from in-memory fastlasso at tol 1e-12 where X fits in
-this process (``--reference``; else the best objective of the run). Targets: P - P* <=
-1e-6 P*; fastlasso.dask's time within 1.5x of (statistics pass + client solve); faster
-than pyspark; at least 10x faster than dask-ml. Peers that take longer than ``--cap``
-seconds (default 600) are stopped (they run in a child process) and shown as "> cap".
+What each time includes (wall clock, `time` column):
+  fastlasso.dask          ``fit`` from the dask graph of the data: every pass makes
+                          the chunks it does not hold (generation counted), except the
+                          leading chunks ``persist="auto"`` keeps after making them
+                          (all of them when they take at most a quarter of the
+                          workers' free memory; sparse chunks sized by the first one);
+  ..., data persisted first  ``fit`` on ``client.persist([X, y])`` made and waited for
+                          beforehand (its time in the notes): fit only, as pyspark;
+  fastlasso (in memory)   ``fit`` on X, y already in this process (a fit at --tol;
+                          P* from another fit at tol 1e-12);
+  dask-ml                 ``fit`` from the same dask graph (dask-glm persists what it
+                          needs; generation counted), stopped at --cap;
+  pyspark local[2]        ``fit`` only: its DataFrame was generated from the same
+                          chunks, cached and counted before (that time in the notes;
+                          the cap counts from the end of it);
+  GridSearchCV            ``fit`` under joblib's Dask backend with X, y in the
+                          child's memory (generated before; the fit ships X to the
+                          workers), stopped at --cap.
+``(one generating pass)`` is a pass that only makes the chunks and sums them.
+Also: passes over the data (fastlasso.dask's ``n_passes_``), peak worker memory (VmHWM,
+reset before each fastlasso.dask fit), and P - P* with every P evaluated by ONE Dask
+pass in float64 (``objectives``) and P* from in-memory fastlasso at tol 1e-12 where X
+fits in this process (``--reference``; else the best objective of the run). Targets:
+P - P* <= 1e-6 P*; fastlasso.dask's time within 1.5x of (statistics pass + client
+solve); faster than pyspark; at least 10x faster than dask-ml. Peers that take longer
+than ``--cap`` seconds (default 600) are stopped (they run in a child process) and
+shown as "> cap".
 """
 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -96,24 +111,57 @@ def dask_problem(kind, n, p, rows, density=SPARSE_DENSITY):
 
 def local_problem(kind, n, p, rows):
     """The whole (X, y) in this process (for the in-memory reference)."""
-    parts = [problem_chunk(kind, i, rows, p) for i in range(n // rows)]
+    n_chunks = n // rows
+    y = np.empty(n_chunks * rows)
     if kind == "sparse":
-        X = sp.vstack([a for a, _ in parts], format="csr")
-    else:
-        X = np.asfortranarray(np.vstack([a for a, _ in parts]))
-    return X, np.concatenate([b for _, b in parts])
+        parts = []
+        for i in range(n_chunks):
+            Xi, y[i * rows:(i + 1) * rows] = problem_chunk(kind, i, rows, p)
+            parts.append(Xi)
+        return sp.vstack(parts, format="csr"), y
+    # dense: filled chunk by chunk, one copy of X (3.2 GB at full size, not 3)
+    X = np.empty((n_chunks * rows, p), order="F")
+    for i in range(n_chunks):
+        X[i * rows:(i + 1) * rows], y[i * rows:(i + 1) * rows] = problem_chunk(
+            kind, i, rows, p)
+    return X, y
 
 
 def objective(X, y, coef, intercept, alpha):
     """P(w, b) = ||y - X w - b||^2 / (2 n) + alpha ||w||_1, by one Dask pass
     (float64)."""
+    return objectives(X, y, [(coef, intercept)], alpha)[0]
+
+
+def objectives(X, y, models, alpha):
+    """P of every (coef, intercept) of models, all by ONE Dask pass (float64): at
+    full size a pass regenerates the data (~30-60 s)."""
     import dask.array as da
 
-    w = np.asarray(coef, dtype=np.float64)
-    r = y - X.map_blocks(lambda b: np.asarray(b @ w).ravel(), drop_axis=1,
-                         dtype=np.float64) - float(intercept)
-    rss = float(da.dot(r, r).compute())
-    return rss / (2 * X.shape[0]) + alpha * np.abs(w).sum()
+    if not models:
+        return []
+    W = np.column_stack([np.asarray(c, dtype=np.float64) for c, _ in models])
+    b = np.array([float(i) for _, i in models])
+
+    def sq_resid(Xb, yb):  # yb: a (rows, 1) block of y[:, None]
+        R = yb - np.asarray(Xb @ W) - b
+        return (R * R).sum(axis=0)[None, :]
+
+    rss = da.map_blocks(sq_resid, X, y[:, None], chunks=(1, W.shape[1]),
+                        dtype=np.float64, meta=np.empty((0, 0))).sum(axis=0).compute()
+    return [float(rss[k]) / (2 * X.shape[0]) + alpha * np.abs(W[:, k]).sum()
+            for k in range(W.shape[1])]
+
+
+def kept_chunks(client, X, y):
+    """How many leading chunks fastlasso.dask's persist="auto" keeps of (X, y) now
+    (sparse: sized by the first chunk, made for that and released again)."""
+    from fastlasso.dask._passes import DaskData, auto_keep
+
+    if not sp.issparse(X._meta):
+        return auto_keep(client, [X, y], False)
+    with DaskData(X, y, None, client, persist=False) as data:
+        return data._probe_keep([list(data._xb), list(data._yb)], [data.X, data.y])
 
 
 def gen_pass(X, y):
@@ -199,19 +247,54 @@ def run_fastlasso_dask(X, y, alpha, cv=None, alphas=None, tol=1e-8, persist="aut
     return out
 
 
-def run_in_child(target, args, cap):
+def restart(client, attempts=4):
+    """client.restart(), retried: the scheduler's restart can meet tasks that the
+    stopped child's graphs are still adding (``assert not self.tasks`` in
+    Scheduler.restart), until it notices that child's client is gone."""
+    for i in range(attempts):
+        time.sleep(2.0 * (i + 1))
+        try:
+            client.restart()
+            return
+        except Exception as exc:  # noqa: BLE001 - retried, then reported
+            print(f"restart failed ({type(exc).__name__}: {exc}); retrying",
+                  flush=True)
+    raise RuntimeError("could not restart the workers")
+
+
+def run_in_child(target, args, cap, loads=False):
     """Run ``python this_file --child target args`` and return its JSON result, or
-    {"timeout": cap} when it takes longer than cap seconds."""
+    {"timeout": cap} when its fit takes longer than cap seconds. A child that loads
+    its data before the timed fit (``loads``; pyspark: generate, cache, count) writes
+    the seconds that took to OUT.load; the cap then counts from there, and the
+    loading has cap seconds of its own: {"timeout": cap, "load": s}."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
     cmd = [sys.executable, __file__, "--child", target, json.dumps(args), out]
-    t = time.perf_counter()
-    try:
-        subprocess.run(cmd, timeout=cap, check=True)
-    except subprocess.TimeoutExpired:
-        return {"timeout": cap, "time": time.perf_counter() - t}
-    except subprocess.CalledProcessError as exc:
-        return {"error": f"exit {exc.returncode}"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, start_new_session=True)  # its JVM too, on a kill
+    load, t_loaded = None, None
+    while proc.poll() is None:
+        now = time.perf_counter()
+        if load is None and os.path.exists(out + ".load"):
+            with open(out + ".load") as fh:
+                load = json.load(fh)["load"]
+            t_loaded = now
+        limit = (t_loaded + cap) if load is not None else t0 + cap
+        if now > limit:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            res = {"timeout": cap, "time": now - (t_loaded or t0)}
+            if load is not None:
+                res["load"] = load
+            elif loads:
+                res["load_timeout"] = cap
+            return res
+        time.sleep(0.5)
+    if os.path.exists(out + ".load"):
+        os.unlink(out + ".load")
+    if proc.returncode:
+        return {"error": f"exit {proc.returncode}"}
     with open(out) as fh:
         res = json.load(fh)
     os.unlink(out)
@@ -226,17 +309,36 @@ def child_daskml(args):
 
     with Client(args["scheduler"]):
         X, y = dask_problem(args["kind"], args["n"], args["p"], args["rows"])
+        kwargs = None
         if args["kind"] == "sparse":
-            return {"error": "dask-ml needs dense chunks here"}
+            # dask-glm takes pydata-sparse COO chunks (not scipy's); without its
+            # standardisation, which would subtract the means from X (dense); the
+            # intercept as a last column of ones made here (dask-ml's own appends a
+            # dense column, which sparse arrays refuse), penalised as dask-ml's is
+            import sparse
+
+            def coo_with_ones(b):
+                ones = sp.csr_matrix(np.ones((b.shape[0], 1)))
+                return sparse.COO.from_scipy_sparse(sp.hstack([b, ones], "csr"))
+
+            X = X.map_blocks(coo_with_ones, dtype=X.dtype,
+                             chunks=(X.chunks[0], (args["p"] + 1,)),
+                             meta=sparse.COO.from_numpy(np.zeros((0, 0))))
+            kwargs = {"normalize": False}
         n = args["n"]
         est = LinearRegression(penalty="l1", solver=args["solver"],
-                               C=1.0 / (2 * n * args["alpha"]), fit_intercept=True,
-                               max_iter=args.get("max_iter", 100))
+                               C=1.0 / (2 * n * args["alpha"]),
+                               fit_intercept=kwargs is None,
+                               max_iter=args.get("max_iter", 100),
+                               solver_kwargs=kwargs)
         t = time.perf_counter()
         est.fit(X, y)
         elapsed = time.perf_counter() - t
-        return dict(time=elapsed, coef=np.asarray(est.coef_).tolist(),
-                    intercept=float(est.intercept_))
+        coef = np.asarray(est.coef_, dtype=np.float64).ravel()
+        intercept = float(est.intercept_)
+        if kwargs is not None:
+            coef, intercept = coef[:-1], float(coef[-1])
+        return dict(time=elapsed, coef=coef.tolist(), intercept=intercept)
 
 
 def child_pyspark(args):
@@ -264,8 +366,12 @@ def child_pyspark(args):
                 yield (DenseVector(X[k]), float(y[k]))
 
     rdd = spark.sparkContext.parallelize(range(n // rows), n // rows).flatMap(rows_of)
+    t = time.perf_counter()
     df = spark.createDataFrame(rdd, ["features", "label"]).cache()
     df.count()
+    load = time.perf_counter() - t
+    with open(args["out"] + ".load", "w") as fh:  # the parent's cap starts now
+        json.dump({"load": load}, fh)
     lr = LinearRegression(regParam=args["alpha"], elasticNetParam=1.0,
                           standardization=False, fitIntercept=True, maxIter=1000,
                           tol=1e-10)
@@ -273,7 +379,7 @@ def child_pyspark(args):
     model = lr.fit(df)
     elapsed = time.perf_counter() - t
     res = dict(time=elapsed, coef=model.coefficients.toArray().tolist(),
-               intercept=float(model.intercept),
+               intercept=float(model.intercept), load=load,
                iterations=int(model.summary.totalIterations))
     spark.stop()
     return res
@@ -326,11 +432,15 @@ def main(argv=None):
                     "/ n)")
     ap.add_argument("--worker-memory", default=None,
                     help="per worker (default: 3GiB full, 1GiB quick)")
-    ap.add_argument("--persist", choices=["auto", "no"], default="auto",
+    ap.add_argument("--persist", choices=["auto", "no", "dense", "sparse"],
+                    default="auto",
                     help="'auto': besides the default fit (persist='auto'), time "
                     "fastlasso.dask with persist=False when the default kept chunks "
                     "in memory, or with persist=True when it kept none and X takes "
-                    "at most 40%% of the workers' memory; 'no': the default fit only")
+                    "at most 40%% of the workers' memory, and, where all the chunks "
+                    "were kept, a fit on data persisted beforehand; 'no': the "
+                    "default fit only; 'dense'/'sparse': the other setting on "
+                    "those problems only")
     ap.add_argument("--reference", default="auto",
                     help="'auto': in-memory fastlasso at tol 1e-12 when X fits; 'no'")
     ap.add_argument("--repeat", type=int, default=1,
@@ -345,12 +455,12 @@ def main(argv=None):
         target, payload, out = args.child
         child = {"daskml": child_daskml, "pyspark": child_pyspark,
                  "gridsearch": child_gridsearch}[target]
-        res = child(json.loads(payload))
+        res = child(dict(json.loads(payload), out=out))
         with open(out, "w") as f:
             json.dump(res, f)
         return
 
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, wait
 
     import fastlasso
 
@@ -390,17 +500,15 @@ def main(argv=None):
             from fastlasso._statsolve import alpha_max, problem_from_moments
             from fastlasso.dask._passes import DaskData
 
-            stats = problem_from_moments(DaskData(X, y, None, client).moments(), True,
-                                         np.float64)
+            with DaskData(X, y, None, client, persist=False) as data:
+                stats = problem_from_moments(data.moments(), True, np.float64)
             amax = alpha_max(stats)
             alpha = 0.05 * amax
             cv = 5 if problem == "densecv" else None
             alphas = np.geomspace(amax, amax * 1e-3, 20) if cv else None
             results = {}
             if "fastlasso" in peers:
-                from fastlasso.dask._passes import auto_keep
-
-                kept = auto_keep(client, [X, y], kind == "sparse")
+                kept = kept_chunks(client, X, y)
                 reset_worker_peaks(client)
                 res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas,
                                          tol=args.tol, repeat=args.repeat)
@@ -413,15 +521,32 @@ def main(argv=None):
                              for w in client.scheduler_info()["workers"].values())
                 other = False if kept else (True if X.nbytes <= 0.4 * memory
                                             else None)
-                if args.persist == "auto" and other is not None:
+                if (args.persist == "auto" or args.persist == kind) and \
+                        other is not None:
                     reset_worker_peaks(client)
                     res = run_fastlasso_dask(X, y, alpha, cv=cv, alphas=alphas,
                                              tol=args.tol, persist=other,
                                              repeat=args.repeat)
                     res["rss"] = worker_peak_rss(client)
                     results[f"fastlasso.dask persist={other}"] = res
+                if kept == X.numblocks[0] and args.persist != "no":
+                    # as pyspark is timed: the data made and cached first, then
+                    # the fit alone on them
+                    t = time.perf_counter()
+                    Xp, yp = client.persist([X, y])
+                    wait([Xp, yp])
+                    t_cache = time.perf_counter() - t
+                    reset_worker_peaks(client)
+                    res = run_fastlasso_dask(Xp, yp, alpha, cv=cv, alphas=alphas,
+                                             tol=args.tol, repeat=args.repeat)
+                    res["rss"] = worker_peak_rss(client)
+                    res["cache"] = t_cache
+                    results["fastlasso.dask, data persisted first"] = res
+                    del Xp, yp
             if args.reference != "no":
+                t = time.perf_counter()
                 Xl, yl = local_problem(kind, n, p, rows)
+                t_make = time.perf_counter() - t
                 est = (fastlasso.Lasso(alpha=alpha, tol=1e-12, max_iter=100_000)
                        .fit(Xl, yl))
                 t = time.perf_counter()
@@ -429,23 +554,25 @@ def main(argv=None):
                 t_local = time.perf_counter() - t
                 if cv:
                     t = time.perf_counter()
-                    fastlasso.LassoCV(cv=5, alphas=alphas, tol=args.tol).fit(Xl, yl)
+                    fastlasso.LassoCV(cv=5, alphas=alphas, tol=args.tol,
+                                      n_jobs=2).fit(Xl, yl)  # 2 threads: 2 workers
                     t_local = time.perf_counter() - t
                 results["fastlasso (in memory)"] = dict(
-                    time=t_local, coef=est.coef_, intercept=float(est.intercept_))
+                    time=t_local, coef=est.coef_, intercept=float(est.intercept_),
+                    make=t_make, cv=cv)
                 del Xl, yl  # the children make their own copies
             scheduler = cluster.scheduler_address
             common = dict(kind=kind, n=n, p=p, rows=rows, alpha=alpha,
                           scheduler=scheduler, driver_memory=args.spark_memory)
-            def child(target, child_args):
+            def child(target, child_args, loads=False):
                 """A peer in a child process under the cap; if it was stopped (or
                 failed), the workers restart: tasks it left running on them cannot be
                 interrupted (GridSearchCV's folds, dask-ml's iterations) and would
                 share the workers with the next cells, as would a half-done scatter
                 of X."""
-                res = run_in_child(target, child_args, args.cap)
+                res = run_in_child(target, child_args, args.cap, loads)
                 if "timeout" in res or "error" in res:
-                    client.restart()
+                    restart(client)
                 return res
 
             if "daskml" in peers and not cv:
@@ -453,14 +580,14 @@ def main(argv=None):
                     results[f"dask-ml {solver}"] = child(
                         "daskml", dict(common, solver=solver))
             if "pyspark" in peers and not cv:
-                results["pyspark local[2]"] = child("pyspark", common)
+                results["pyspark local[2]"] = child("pyspark", common, loads=True)
             if "gridsearch" in peers and cv:
                 results["sklearn GridSearchCV (joblib dask)"] = child(
                     "gridsearch", dict(common, alphas=list(alphas), cv=cv))
-            objs = {}
-            for name, res in results.items():
-                if "coef" in res:
-                    objs[name] = objective(X, y, res["coef"], res["intercept"], alpha)
+            names = [name for name, res in results.items() if "coef" in res]
+            objs = dict(zip(names, objectives(
+                X, y, [(results[k]["coef"], results[k]["intercept"]) for k in names],
+                alpha), strict=True))
             if "fastlasso (in memory)" in objs:
                 Pstar = objs["fastlasso (in memory)"]
             else:
@@ -480,10 +607,25 @@ def main(argv=None):
                     notes += f" alpha_ = {res['alpha']:.4g}"
                 if "persist" in res:
                     notes += f" (persist='auto' kept {res['persist']})"
+                if "cache" in res:
+                    notes += (f" fit only: X.persist() took {res['cache']:.1f} s "
+                              "before it")
+                if "load" in res:
+                    notes += (f" fit only: generating, caching and counting its "
+                              f"DataFrame took {res['load']:.1f} s before it")
+                if res.get("load_timeout"):
+                    notes += (" still loading its data after "
+                              f"{res['load_timeout']:.0f} s")
                 if name == "fastlasso (in memory)":
-                    notes += "P* (tol 1e-12); time of a fit at --tol"
+                    notes += (f"P* (tol 1e-12); time of a "
+                              f"{'LassoCV(n_jobs=2)' if res['cv'] else 'fit'} at "
+                              f"--tol, X, y made in this process first "
+                              f"({res['make']:.1f} s)")
                 row(f"{problem} {n} x {p}", name, res, objs.get(name, np.nan), Pstar,
                     res.get("rss"), notes)
+            if args.markdown:  # after every problem: a stopped run keeps its rows
+                with open(args.markdown, "w") as f:
+                    f.write("\n".join(lines) + "\n")
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(lines) + "\n")
