@@ -272,6 +272,40 @@ def test_c_order_path_reuses_its_pack_and_matches_fortran(n_classes):
     np.testing.assert_allclose(out["C"][1], out["F"][1], atol=1e-8 * scale)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_column_pack_keeps_its_columns_when_it_is_refilled(dtype):
+    """The working sets' pack of C-ordered X (_pack.pxi): a working set that does not
+    fit in its free slots keeps the columns already packed (moved within the block, or
+    into a larger one) and reads from X only the new ones; every slot holds its
+    feature's column."""
+    from fastlasso import _logistic
+
+    rng = np.random.default_rng(0)
+    n, p = 37, 40
+    X = np.ascontiguousarray(rng.standard_normal((n, p)), dtype=dtype)
+    pack = _logistic.ColumnPack(n, p, dtype)
+
+    def pack_and_check(feats, new):
+        reads, block, slot_of = _logistic._pack_for_test(
+            pack, X, np.array(feats, dtype=np.int32))
+        assert reads == n * new
+        for j in feats:
+            np.testing.assert_array_equal(block[slot_of[j]], X[:, j])
+        return slot_of
+
+    pack_and_check([0, 1, 2, 3, 4], 5)  # 5 slots
+    pack_and_check([3, 4], 0)  # all packed: nothing read
+    # 7 features > 5 slots: a larger block, columns 2-4 copied over, 4 read
+    pack_and_check([2, 3, 4, 5, 6, 7, 8], 4)
+    assert pack.slots == 10
+    # 10 slots, 7 used, 4 new: refilled in place, 8 kept (moved down), 4 read
+    slot_of = pack_and_check([13, 8, 10, 11, 12], 4)
+    assert pack.slots == 10 and pack.n_packed == 5 and slot_of[8] == 0
+    assert (slot_of >= 0).sum() == 5  # the columns not asked for were dropped
+    pack_and_check([8, 13, 20, 21, 22, 23, 24, 25, 26, 27, 28], 9)  # grows to 20 slots
+    assert pack.slots == 20
+
+
 @pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES[:2] + CASES[3:4])
 def test_float32_stays_float32_and_agrees(kind, n_classes, C, l1_ratio):
     X, y = _data(kind)

@@ -10,10 +10,14 @@
 # working sets and the later solves of a path (the pack lives in the path's
 # workspace, as the Gram cache does). Extra memory: n x (slots) entries, the slots
 # growing with the largest working set (the dense Newton step packs the support the
-# same way); a whole copy of X only if a working set is all of X.
+# same way); a whole copy of X only if a working set is all of X. While the block
+# grows (to at least twice its slots), the old one is held until its kept columns are
+# copied over: a peak of at most 1.5 x the new block.
 
 from cython cimport floating
 from libc.stdint cimport int32_t
+from libc.stdlib cimport free, malloc, qsort
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -46,8 +50,8 @@ cdef class ColumnPack:
         self._allocate(0)
 
     def _allocate(self, Py_ssize_t cap):
-        """Room for cap slots, empty (the old block is dropped first, so that the
-        peak is the new block alone)."""
+        """Room for cap slots, empty (this object's reference to the old block is
+        dropped first: _pack_columns holds it only while it copies kept columns)."""
         cdef Py_ssize_t a
         for a in range(self.m):
             self.slot_of[self.feat[a]] = -1
@@ -74,13 +78,18 @@ cdef class ColumnPack:
 cdef Py_ssize_t _pack_columns(ColumnPack pack, const floating* X, Py_ssize_t ldx,
                               Py_ssize_t n, const int32_t* feats,
                               Py_ssize_t n_feats) except -1 nogil:
-    """Give every feature of feats a slot, copying the new columns from X row by row;
-    when the free slots do not suffice, the pack is emptied first (and grown if feats
-    alone need more slots than it has). Returns the entries of X read."""
-    cdef Py_ssize_t t, a, i, i0, i1, m_old, n_new = 0
+    """Give every feature of feats a slot, copying the new columns from X row by row.
+    When the free slots do not suffice, the pack keeps only the columns of feats it
+    holds: they move to its first slots (in their old order), within the block or into
+    a larger one (when feats alone need more slots than it has), copied from the old
+    block (contiguous) rather than read again from X (strided, one cache line per
+    entry); the other columns are dropped. Returns the entries of X read."""
+    cdef Py_ssize_t t, a, b, i, i0, i1, m_old, n_new = 0, n_keep = 0
     cdef int32_t j
     cdef int32_t* slot_of = &pack.slot_of[0]
+    cdef int32_t* keep
     cdef floating[:, ::1] block
+    cdef floating[:, ::1] old_block
     cdef floating* B
     cdef floating* dst
     cdef const floating* col
@@ -89,12 +98,38 @@ cdef Py_ssize_t _pack_columns(ColumnPack pack, const floating* X, Py_ssize_t ldx
     if n_new == 0:
         return 0
     if pack.m + n_new > pack.cap:
+        # the kept columns: old slot (keep[b]) and feature (keep[n_feats + b]), by
+        # increasing old slot, so that the moves within one block go downwards
+        keep = <int32_t*> malloc(max(2 * n_feats, 1) * sizeof(int32_t))
+        if keep == NULL:
+            with gil:
+                raise MemoryError()
+        for t in range(n_feats):
+            if slot_of[feats[t]] >= 0:
+                keep[n_keep] = slot_of[feats[t]]
+                n_keep += 1
+        qsort(keep, n_keep, sizeof(int32_t), _cmp_slot)
+        for b in range(n_keep):
+            keep[n_feats + b] = pack.feat[keep[b]]
+        for a in range(pack.m):
+            slot_of[pack.feat[a]] = -1
         with gil:
+            old_block = pack.block
             if n_feats > pack.cap:
                 pack._allocate(max(n_feats, min(2 * pack.cap, pack.slot_of.shape[0])))
-            else:
-                pack._allocate(pack.cap)  # empties it
-        n_new = n_feats
+            block = pack.block
+        B = &block[0, 0]
+        for b in range(n_keep):
+            a = keep[b]
+            if a != b or &old_block[0, 0] != B:
+                memcpy(B + b * n, &old_block[a, 0], n * sizeof(floating))
+            j = keep[n_feats + b]
+            slot_of[j] = <int32_t> b
+            pack.feat[b] = j
+        pack.m = n_keep
+        free(keep)
+        with gil:
+            old_block = None
     m_old = pack.m
     for t in range(n_feats):
         j = feats[t]
@@ -118,3 +153,21 @@ cdef Py_ssize_t _pack_columns(ColumnPack pack, const floating* X, Py_ssize_t ldx
                 dst[i] = col[i * ldx]
         i0 = i1
     return n * (pack.m - m_old)
+
+
+cdef int _cmp_slot(const void* a, const void* b) noexcept nogil:
+    cdef int32_t x = (<int32_t*> a)[0]
+    cdef int32_t y = (<int32_t*> b)[0]
+    return (x > y) - (x < y)
+
+
+def _pack_for_test(ColumnPack pack, const floating[:, ::1] X, const int32_t[::1] feats):
+    """_pack_columns from Python (tests): packs the columns feats of the C-ordered X;
+    returns (entries of X read, the pack's block (slots, n), slot_of)."""
+    cdef Py_ssize_t reads
+    if X.shape[0] != pack.n or X.shape[1] != pack.slot_of.shape[0] \
+            or np.dtype(pack.dtype) != np.asarray(X).dtype:
+        raise ValueError("X does not match the pack")
+    reads = _pack_columns(pack, &X[0, 0], X.shape[1], X.shape[0],
+                          &feats[0] if feats.shape[0] > 0 else NULL, feats.shape[0])
+    return reads, np.asarray(pack.block)[:pack.m].copy(), np.asarray(pack.slot_of).copy()
