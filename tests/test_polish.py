@@ -365,3 +365,41 @@ def test_a_path_updates_the_kept_cholesky_factor(monkeypatch, layout, l1_ratio):
     assert fresh > 0
     if l1_ratio == 1.0:
         assert work < 0.3 * fresh
+
+
+@pytest.mark.parametrize("gram_mode", ["off", "full"])
+def test_the_kernel_reports_an_exact_end(gram_mode):
+    """The kernel's ``exact``: True for a solve that ended on the certified minimiser
+    of its support (a polish), False without the polish (coordinate descent stops
+    anywhere inside its tolerance); an exact end satisfies the optimality
+    conditions to rounding."""
+    X, y, _ = _problem("plain", 60, 12, seed=21)
+    design = make_design(X, None, True)
+    yc, _ = design.center(y)
+    Xc, _, _, _ = centred(X, y, None, True)
+    alpha = 0.05 * np.abs(Xc.T @ yc).max() / X.shape[0]
+    sols = {polish: solve_cd(design, yc, alpha, 1.0, tol=LOOSE, gram_mode=gram_mode,
+                             polish=polish)
+            for polish in (False, True)}
+    assert sols[True].info["exact"] is True
+    assert sols[False].info["exact"] is False
+    viol = kkt_violation(X, y, sols[True].coef, alpha, 1.0, None, True, False)
+    assert viol.max() <= 1e-10 * alpha
+
+
+def test_a_full_gram_polish_costs_no_outer_pass():
+    """In full Gram mode a restricted solve near the end is polished at once (its
+    Gram block and gradients are at hand), so the pass that certifies the solve
+    certifies the polished point: no pass is added for the polish."""
+    X, y, _ = _problem("plain", 200, 20, seed=8)
+    design = make_design(X, None, True)
+    yc, _ = design.center(y)
+    Xc, _, _, _ = centred(X, y, None, True)
+    amax = np.abs(Xc.T @ yc).max() / X.shape[0]
+    for frac in (0.2, 0.05, 0.01):
+        sols = {polish: solve_cd(design, yc, frac * amax, 1.0, tol=1e-8,
+                                 gram_mode="full", polish=polish)
+                for polish in (False, True)}
+        assert sols[True].info["polish"] >= 1
+        assert sols[True].info["exact"] is True
+        assert sols[True].info["outer"] <= sols[False].info["outer"]

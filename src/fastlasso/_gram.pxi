@@ -401,13 +401,17 @@ def gram_fill_full(GramCache cache, const floating[:, :] X, const double[::1] sq
 cdef int _inner_gram(
     GramCache cache, floating* w, const double* grad, const double* norm2,
     int32_t* ws, Py_ssize_t m, const Settings* o, double yy, double tol_in,
-    uint32_t* rng, Stats* st,
+    uint32_t* rng, double* grad_out, double out_below, Stats* st,
 ) except -1 nogil:
     """CD on the working set with Gram updates: O(m) per coordinate.
 
     Works in float64 on compact copies: Gw = G[ws, ws], g = X~_ws^T S r (kept up to
     date), b = X~_ws^T S y_c = g + Gw w. Then r^T S y_c = yy - w.b and
     R2 = r^T S y_c - w.g, so the restricted gap costs O(m) and is checked every epoch.
+    If the final restricted gap (st.inner_gap) is <= out_below, the gradients of the
+    working set at the final w, b - Gw w recomputed without the epochs' accumulated
+    updates (m^2), are left in grad_out[j] (j in ws): the support polish that then
+    follows needs them exact.
     """
     cdef Py_ssize_t a, b, t, ep = 0, cap = cache.cap
     cdef double* Gw = <double*> malloc(m * m * sizeof(double))
@@ -508,9 +512,19 @@ cdef int _inner_gram(
             if ep % GAP_FREQ == 0:
                 _record(st, primal_value(l1_n, l2_n, R2, w_l1, w_l2sq), NAN)
             if gap <= tol_in or st.epochs >= max_epochs:
+                st.inner_gap = gap
                 break
         for a in range(m):
             w[ws[a]] = <floating> x[a]
+        if status == OK and st.inner_gap <= out_below:
+            for a in range(m):  # (x as stored in w: rounded to its precision)
+                x[a] = w[ws[a]]
+            for a in range(m):
+                z = bvec[a]
+                for b in range(m):
+                    z -= Gw[a + b * m] * x[b]
+                grad_out[ws[a]] = z
+            st.work += m * m
     free(Gw)
     free(g)
     free(bvec)
