@@ -980,3 +980,20 @@ def test_dense_working_sets_grow_from_the_last_one_on_wide_data(monkeypatch):
     assert len(outer) == 1 and outer[0] <= 11, outer
     assert 0 <= est.dual_gap_ <= 1e-4 * np.var(y)
     assert np.count_nonzero(est.coef_) > 100
+
+
+def test_kernel_work_counts_every_pass_over_the_data():
+    """The kernel's ``work`` (entries of X it read) counts the epochs, the restricted
+    gap checks and the outer gradient passes: plain sweeps of E = 20 epochs over a
+    200 x 50 design whose 50 features all enter the support read X E times, twice
+    more for the restricted gaps (every 10 epochs) and once for the first outer pass,
+    plus O(n |supp|) for the residual and the gap of the last pass."""
+    rng = np.random.default_rng(0)
+    n, p = 200, 50
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    y = X @ rng.standard_normal(p) + rng.standard_normal(n)
+    design = make_design(X, None, True)
+    target, _ = design.center(y)
+    sol = solve_cd(design, target, 1e-4, tol=0.0, max_iter=20, warn=False, **PLAIN)
+    assert sol.info["epochs"] == 20 and np.count_nonzero(sol.coef) == p
+    assert 23 <= sol.info["work"] / (n * p) <= 25, sol.info["work"] / (n * p)
