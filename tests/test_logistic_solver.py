@@ -306,6 +306,34 @@ def test_column_pack_keeps_its_columns_when_it_is_refilled(dtype):
     assert pack.slots == 20
 
 
+def test_deep_restricted_solves_when_outer_passes_are_costly():
+    """Tall dense data (n >> p): an outer pass costs several prox-Newton iterations on
+    the working set, so the restricted problem is solved deeper (WS_COST): fewer
+    outer passes, the same certified solution."""
+    from fastlasso import _logistic
+
+    rng = np.random.default_rng(7)
+    n, p = 3000, 120
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    w = np.zeros(p)
+    w[:8] = rng.uniform(0.5, 1.5, 8) * rng.choice([-1, 1], 8)
+    y = (rng.uniform(size=n) < expit(X @ w)).astype(int)
+    design = make_design(X, None, False)
+    C = 10 * c_min(design, y, 2, 1.0)
+    out = {}
+    for cost in (0.0, 1.0):
+        old = _logistic._tuning(WS_COST=cost)
+        try:
+            out[cost] = solve_logistic(design, y, 2, C, 1.0, tol=1e-8, max_iter=1000)
+        finally:
+            _logistic._tuning(**old)
+    off, on = out[0.0], out[1.0]
+    assert off.converged and on.converged
+    assert on.info["outer"] < off.info["outer"]
+    scale = np.abs(off.coef).max()
+    np.testing.assert_allclose(on.coef, off.coef, atol=1e-6 * scale)
+
+
 @pytest.mark.parametrize("kind, n_classes, C, l1_ratio", CASES[:2] + CASES[3:4])
 def test_float32_stays_float32_and_agrees(kind, n_classes, C, l1_ratio):
     X, y = _data(kind)
