@@ -57,7 +57,8 @@ print(f"same alpha_: {cv.alpha_ == local.alpha_}; largest coefficient difference
 # ``plot_cv`` draws it), and its weights against the true ones. With standardised
 # features the L1 penalty shrinks every kept weight towards 0 by about ``alpha_``.
 selected = np.flatnonzero(cv.coef_)
-print(f"selected features: {list(selected)}; true ones: {list(np.flatnonzero(true_coef))}")
+print(f"selected features: {list(selected)}; "
+      f"true ones: {list(np.flatnonzero(true_coef))}")
 fig, (ax_cv, ax_coef) = plt.subplots(1, 2, figsize=(12, 4.8))
 plot_cv(cv, ax=ax_cv)
 ax_cv.set_title("fastlasso.dask.LassoCV, 200,000 rows", pad=28)

@@ -56,7 +56,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
 paths = [("Lasso", lasso_path(X, y, fit_intercept=True)),
          (f"Elastic Net, l1_ratio = {enet.l1_ratio_}",
           enet_path(X, y, l1_ratio=enet.l1_ratio_, fit_intercept=True))]
-for ax, (title, (alphas, coefs, _)) in zip(axes, paths):
+for ax, (title, (alphas, coefs, _)) in zip(axes, paths, strict=True):
     for j in np.argsort(-group_of):  # unrelated features drawn first, underneath
         ax.plot(np.log10(alphas), coefs[j], color=colors[group_of[j]], lw=1.2)
     ax.invert_xaxis()

@@ -34,8 +34,8 @@ print(f"{len(alphas)} alphas from {alphas[0]:.3g} down to {alphas[-1]:.3g}")
 tol_gap = 1e-4 * np.var(y)  # the default tol, in the units of the objective
 print(f"largest duality gap along the path: {gaps.max():.3g} (allowed: {tol_gap:.3g})")
 
-entry = {name: alphas[np.flatnonzero(c)[0]] for name, c in zip(X.columns, coefs)
-         if np.any(c)}
+entry = {name: alphas[np.flatnonzero(c)[0]]
+         for name, c in zip(X.columns, coefs, strict=True) if np.any(c)}
 for name, a in sorted(entry.items(), key=lambda kv: -kv[1]):
     print(f"{name:4} enters at alpha = {a:.3g}")
 

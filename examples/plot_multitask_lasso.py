@@ -57,7 +57,7 @@ for name, W in [("Lasso per target", W_single), ("multi-task Lasso", W_multi)]:
 fig, axes = plt.subplots(1, 3, figsize=(12, 4.5), sharey=True)
 for ax, (title, W) in zip(axes, [("true weights", W_true),
                                  ("Lasso per target", W_single),
-                                 ("multi-task Lasso", W_multi)]):
+                                 ("multi-task Lasso", W_multi)], strict=True):
     ax.imshow(W[:20] != 0, aspect="auto", cmap="Greys", interpolation="nearest")
     ax.set_title(title)
     ax.set_xlabel("target")

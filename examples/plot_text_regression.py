@@ -47,7 +47,7 @@ def stdlib_functions():
                     yield doc, len(params)
 
 
-docs, n_params = zip(*stdlib_functions())
+docs, n_params = zip(*stdlib_functions(), strict=True)
 y = np.array(n_params, dtype=np.float64)
 print(f"{len(docs)} documented functions; parameters: mean {y.mean():.2f}, "
       f"max {y.max():.0f}")

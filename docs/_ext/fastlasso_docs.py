@@ -102,7 +102,8 @@ def check_api_coverage(app, env):
     missing = []
     for name in PUBLIC_MODULES:
         mod = importlib.import_module(name)
-        missing += [f"{name}.{n}" for n in mod.__all__ if f"{name}.{n}" not in documented]
+        missing += [f"{name}.{n}" for n in mod.__all__
+                    if f"{name}.{n}" not in documented]
     if missing:
         logger.warning("api.rst lists no page for these public names: %s",
                        ", ".join(missing))

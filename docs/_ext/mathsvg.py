@@ -22,7 +22,7 @@ INLINE_SIZE = 12.0   # points: the body text's size
 DISPLAY_SIZE = 13.5
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def render(latex, size):
     """(SVG bytes, depth below the baseline in points) of one formula."""
     from matplotlib.font_manager import FontProperties
