@@ -247,19 +247,36 @@ def run_fastlasso_dask(X, y, alpha, cv=None, alphas=None, tol=1e-8, persist="aut
     return out
 
 
-def restart(client, attempts=4):
-    """client.restart(), retried: the scheduler's restart can meet tasks that the
-    stopped child's graphs are still adding (``assert not self.tasks`` in
-    Scheduler.restart), until it notices that child's client is gone."""
-    for i in range(attempts):
-        time.sleep(2.0 * (i + 1))
-        try:
-            client.restart()
-            return
-        except Exception as exc:  # noqa: BLE001 - retried, then reported
-            print(f"restart failed ({type(exc).__name__}: {exc}); retrying",
-                  flush=True)
-    raise RuntimeError("could not restart the workers")
+class Workers:
+    """The benchmark's LocalCluster (2 worker processes x 1 thread) and its client,
+    replaced by a fresh one after a peer was stopped or failed (``fresh``):
+    client.restart() is not enough there, the scheduler's restart met tasks of a
+    child's graphs after its workers had been killed for memory (``assert not
+    self.tasks`` in Scheduler.restart, four times in a row)."""
+
+    def __init__(self, memory):
+        self.memory = memory
+        self.start()
+
+    def start(self):
+        from distributed import Client, LocalCluster
+
+        self.cluster = LocalCluster(n_workers=2, threads_per_worker=1,
+                                    processes=True, memory_limit=self.memory,
+                                    dashboard_address=None)
+        self.client = Client(self.cluster)
+        self.scheduler_address = self.cluster.scheduler_address
+
+    def close(self):
+        for obj in (self.client, self.cluster):
+            try:
+                obj.close()
+            except Exception as exc:  # noqa: BLE001 - going away anyway
+                print(f"closing {type(obj).__name__}: {exc!r}", flush=True)
+
+    def fresh(self):
+        self.close()
+        self.start()
 
 
 def run_in_child(target, args, cap, loads=False):
@@ -427,6 +444,8 @@ def main(argv=None):
     ap.add_argument("--problems", default="dense,densecv,sparse")
     ap.add_argument("--peers", default="fastlasso,daskml,pyspark,gridsearch")
     ap.add_argument("--cap", type=float, default=600.0)
+    ap.add_argument("--daskml-problems", default="dense,sparse",
+                    help="kinds of data dask-ml runs on (dense, sparse)")
     ap.add_argument("--tol", type=float, default=1e-8,
                     help="fastlasso's tol (its certified gap <= tol ||y - ybar||^2 "
                     "/ n)")
@@ -460,7 +479,7 @@ def main(argv=None):
             json.dump(res, f)
         return
 
-    from distributed import Client, LocalCluster, wait
+    from distributed import wait
 
     import fastlasso
 
@@ -486,10 +505,10 @@ def main(argv=None):
                 f"{gap / Pstar:.1e} | {notes} |")
         print(lines[-1], flush=True)
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      memory_limit=mem, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    cl = Workers(mem)
+    try:
         for problem in args.problems.split(","):
+            client = cl.client
             kind = "sparse" if problem == "sparse" else "dense"
             n, p, rows = sizes[kind]
             X, y = dask_problem(kind, n, p, rows)
@@ -561,21 +580,22 @@ def main(argv=None):
                     time=t_local, coef=est.coef_, intercept=float(est.intercept_),
                     make=t_make, cv=cv)
                 del Xl, yl  # the children make their own copies
-            scheduler = cluster.scheduler_address
             common = dict(kind=kind, n=n, p=p, rows=rows, alpha=alpha,
-                          scheduler=scheduler, driver_memory=args.spark_memory)
+                          driver_memory=args.spark_memory)
+
             def child(target, child_args, loads=False):
                 """A peer in a child process under the cap; if it was stopped (or
-                failed), the workers restart: tasks it left running on them cannot be
-                interrupted (GridSearchCV's folds, dask-ml's iterations) and would
-                share the workers with the next cells, as would a half-done scatter
-                of X."""
+                failed), a fresh cluster replaces the workers: tasks it left running
+                on them cannot be interrupted (GridSearchCV's folds, dask-ml's
+                iterations) and would share the workers with the next cells, as
+                would a half-done scatter of X."""
+                child_args = dict(child_args, scheduler=cl.scheduler_address)
                 res = run_in_child(target, child_args, args.cap, loads)
                 if "timeout" in res or "error" in res:
-                    restart(client)
+                    cl.fresh()
                 return res
 
-            if "daskml" in peers and not cv:
+            if "daskml" in peers and not cv and kind in args.daskml_problems:
                 for solver in ("admm", "proximal_grad"):
                     results[f"dask-ml {solver}"] = child(
                         "daskml", dict(common, solver=solver))
@@ -626,6 +646,8 @@ def main(argv=None):
             if args.markdown:  # after every problem: a stopped run keeps its rows
                 with open(args.markdown, "w") as f:
                     f.write("\n".join(lines) + "\n")
+    finally:
+        cl.close()
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(lines) + "\n")
