@@ -101,6 +101,33 @@ def test_merge_of_empty_and_zero_weight_chunks():
 
 
 @pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_column_extremes_over_the_rows_of_positive_weight(layout):
+    """Minimum and maximum of every column over the rows with positive weight, as
+    numpy gives them on those rows: a column stored only on zero-weight rows (0, 0),
+    one whose stored entries are all negative next to implicit zeros (max 0), one
+    stored on every weighted row (no zero), an explicit stored zero."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((60, 6)) * (rng.random((60, 6)) < 0.4)
+    sw = rng.uniform(0.5, 2.0, 60)
+    sw[:20] = 0.0
+    X[:, 0] = 0.0
+    X[:10, 0] = 3.0  # only on zero-weight rows
+    X[:, 1] = -np.abs(X[:, 1])  # negative entries and implicit zeros
+    X[:, 2] = rng.uniform(1.0, 2.0, 60)  # every row
+    X[25, 3] = 0.0
+    Xs = X if layout == "dense" else sp.csr_matrix(X)
+    if layout == "csr":
+        Xs[25, 3] = 0.0  # an explicit zero in the structure
+        Xs.data[Xs.indptr[25]:Xs.indptr[26]] *= 1.0
+    m = chunk_moments(Xs, rng.standard_normal(60), sw)
+    live = X[sw > 0]
+    np.testing.assert_array_equal(m.xmin, live.min(axis=0))
+    np.testing.assert_array_equal(m.xmax, live.max(axis=0))
+    assert (m.xmin[0], m.xmax[0]) == (0.0, 0.0) and m.xmax[1] == 0.0
+    assert m.xmin[2] >= 1.0
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_residual_products_and_gram_blocks(layout, weighted):
     X, y, sw = data(layout, np.float64, weighted)

@@ -203,19 +203,18 @@ def _moments_rows(X, y, s, gram):
     y = aligned_copy(y)
     S = float(n) if s is None else float(s.sum())
     ybar, syc, cyy, ymin, ymax = _target_moments(y, sv, S, pos, n_pos)
-    Xp = X if pos is None or n_pos == n else X[pos]
-    xmin = np.asarray(Xp.min(axis=0).toarray(), dtype=np.float64).ravel()
-    xmax = np.asarray(Xp.max(axis=0).toarray(), dtype=np.float64).ravel()
     xbar = np.asarray(X.T @ sv, dtype=np.float64).ravel() / S
     cxy = np.asarray(X.T @ syc, dtype=np.float64).ravel() - xbar * float(syc.sum())
     # centred squares as the in-memory column statistics form them: stored entries
     # (x - xbar)^2, then the implicit zeros' weight times xbar^2
     rows = np.repeat(np.arange(n), np.diff(X.indptr))
     cols = X.indices
+    live = None if pos is None or n_pos == n else pos[rows]  # entries of weighted rows
     dev = X.data.astype(np.float64) - xbar[cols]
     xm2 = np.bincount(cols, weights=sv[rows] * dev * dev, minlength=p)
     stored_w = np.bincount(cols, weights=sv[rows], minlength=p)
-    stored = np.bincount(cols[sv[rows] > 0], minlength=p)
+    stored = np.bincount(cols if live is None else cols[live], minlength=p)
+    xmin, xmax = _column_extremes(X.data, cols, live, stored < n_pos, p)
     implicit = np.where(stored < n_pos, np.maximum(S - stored_w, 0.0), 0.0)
     xm2 += implicit * xbar * xbar
     C = None
@@ -225,6 +224,24 @@ def _moments_rows(X, y, s, gram):
         C = A - S * np.outer(xbar, xbar)
         C[np.diag_indices(p)] = xm2
     return Moments(n, n_pos, S, xbar, ybar, xm2, cxy, cyy, xmin, xmax, ymin, ymax, C)
+
+
+def _column_extremes(data, cols, live, implicit_zero, p):
+    """(min, max) of every column of a CSR chunk over its rows of positive weight:
+    of the stored entries on those rows (``live``: their mask, None for all), and 0
+    for the columns with an implicit zero there (fewer stored entries than such
+    rows). What scipy's ``X.min(axis=0)`` gives, by ufunc.at on the stored entries
+    instead of its conversion to CSC (a sort of all the entries: 0.45 s against
+    0.03 s per extreme on a chunk of 25,000 x 100,000 with 2.5 million entries)."""
+    if live is not None:
+        data, cols = data[live], cols[live]
+    data = np.asarray(data, dtype=np.float64)
+    xmin, xmax = np.full(p, np.inf), np.full(p, -np.inf)
+    np.minimum.at(xmin, cols, data)
+    np.maximum.at(xmax, cols, data)
+    xmin[implicit_zero] = np.minimum(xmin[implicit_zero], 0.0)
+    xmax[implicit_zero] = np.maximum(xmax[implicit_zero], 0.0)
+    return xmin, xmax
 
 
 def _moments_dense(X, y, s, gram):
@@ -422,8 +439,10 @@ def _gram_part(X, sv, weighted, segs, rows, cols, shift):
     centred only once all chunks are summed)."""
     out = {}
     if sp.issparse(X):
-        Xc = X.tocsc()
-        Xa, Xb = Xc[:, rows].tocsr(), Xc[:, cols].tocsr()
+        # the columns picked from the CSR rows directly (a pass over the entries),
+        # not through CSC (a sort of all of them, six times longer on 0.1%-dense
+        # chunks); their indices need not be sorted for the products below
+        Xa, Xb = X[:, rows], X[:, cols]
         ma, mb = shift[rows], shift[cols]
         for key, a, b in segs:
             s = sv[a:b]
