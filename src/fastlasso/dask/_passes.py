@@ -103,7 +103,9 @@ def keep_count(workers, sizes):
     hold); else the most leading chunks that fit both in that fraction and, on every
     worker, under KEEP_HEADROOM of its limit next to what it holds and the working
     memory of a pass (WORKING_CHUNKS chunks: the chunks in flight, their aligned
-    copies, temporaries), so that keeping them makes no worker spill."""
+    copies, temporaries), so that keeping them does not by itself push a worker to
+    its spill line (70% of the limit; a pass that holds more chunks in flight than
+    that estimate may still spill, which costs time, not the answer)."""
     sizes = np.asarray(sizes, dtype=np.float64)
     budget = AUTO_PERSIST_FRACTION * sum(max(0, lim - used) for lim, used in workers)
     if sizes.sum() <= budget:
