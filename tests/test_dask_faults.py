@@ -370,8 +370,8 @@ def test_data_three_times_a_worker_memory_limit():
     during the fit, as the kernel measures it, must stay below the limit the nannies
     enforce (they terminate a worker at 95% of it). Spilling to disk (a worker spills
     at 70% of its limit) is allowed: it costs time, not the answer, and how many
-    chunks a pass has in flight on a worker is dask's scheduling (peaks of 424-564 MiB
-    were seen, around the 560 MiB spill line), so the test does not assert it."""
+    chunks a pass has in flight on a worker is dask's scheduling, which can take a
+    worker past that line, so the test does not assert it."""
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
