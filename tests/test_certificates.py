@@ -169,3 +169,51 @@ def test_zeros_are_exact(
     assert np.all(est.coef_[inactive] == 0.0)
     active = np.abs(prob.coef) >= 1e-3 * np.abs(prob.coef).max()
     assert np.all(est.coef_[active] != 0.0)
+
+
+def _exact_gap(X, y, w, alpha):
+    """P(w) - D(theta) in exact rational arithmetic at the dual point scikit-learn's
+    Lasso uses: theta = R / max(1, ||X^T R||_inf / (n alpha)), R = y - X w, with
+    P(w) = ||R||^2 / (2n) + alpha ||w||_1 and D(theta) = (||y||^2 - ||y - theta||^2)
+    / (2n). Returns the gap and the largest term, ||y||^2 / (2n)."""
+    from fractions import Fraction
+
+    n, p = X.shape
+    Xq = [[Fraction(v) for v in row] for row in X.tolist()]
+    yq = [Fraction(v) for v in y.tolist()]
+    wq = [Fraction(v) for v in w.tolist()]
+    aq = Fraction(alpha)
+    R = [yq[i] - sum(Xq[i][j] * wq[j] for j in range(p)) for i in range(n)]
+    primal = sum(r * r for r in R) / (2 * n) + aq * sum(abs(v) for v in wq)
+    dual_norm = max(abs(sum(Xq[i][j] * R[i] for i in range(n))) for j in range(p))
+    s = max(Fraction(1), dual_norm / (n * aq))
+    dual = sum(yq[i] ** 2 - (yq[i] - R[i] / s) ** 2 for i in range(n)) / (2 * n)
+    return float(primal - dual), float(sum(v * v for v in yq) / (2 * n))
+
+
+@LAYOUT
+@pytest.mark.parametrize("max_iter", [1, 2, 3, 1000])
+def test_dual_gap_is_the_gap_at_coef(layout, max_iter):
+    """dual_gap_ is P(coef_) - D(theta(coef_)), the gap scikit-learn's test_lasso_dual_gap
+    writes in numpy, checked here in exact arithmetic: to rtol 1e-9 when the fit stops
+    early (the gap is far above rounding), and within rounding of the terms (8 eps
+    ||y||^2 / 2n) always, also when the fit is exact and the gap is rounding itself (at
+    max_iter=1000 the polished fit's exact gap is about 5e-16 of terms near 11, where
+    no two float evaluations, fastlasso's or numpy's, agree to a relative tolerance).
+    """
+    rng = np.random.RandomState(0)
+    n, p = 10, 30
+    X = rng.randn(n, p)
+    w_true = np.zeros(p)
+    w_true[:5] = rng.randn(5)
+    y = X @ w_true + 0.1 * rng.randn(n)
+    alpha = 0.01 * np.max(np.abs(X.T @ y)) / n
+    est = make_estimator("Lasso", alpha, 1.0, fit_intercept=False, max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(as_layout(X, layout), y)
+    gap, term = _exact_gap(X, y, est.coef_, alpha)
+    assert abs(est.dual_gap_ - gap) <= 8 * np.finfo(np.float64).eps * term
+    if max_iter < 1000:
+        assert gap > 1e-6 * term  # an early stop, far from rounding
+        np.testing.assert_allclose(est.dual_gap_, gap, rtol=1e-9)
