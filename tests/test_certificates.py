@@ -194,13 +194,13 @@ def _exact_gap(X, y, w, alpha):
 @LAYOUT
 @pytest.mark.parametrize("max_iter", [1, 2, 3, 1000])
 def test_dual_gap_is_the_gap_at_coef(layout, max_iter):
-    """dual_gap_ is P(coef_) - D(theta(coef_)), the gap scikit-learn's test_lasso_dual_gap
-    writes in numpy, checked here in exact arithmetic: to rtol 1e-9 when the fit stops
-    early (the gap is far above rounding), and within rounding of the terms (8 eps
-    ||y||^2 / 2n) always, also when the fit is exact and the gap is rounding itself (at
-    max_iter=1000 the polished fit's exact gap is about 5e-16 of terms near 11, where
-    no two float evaluations, fastlasso's or numpy's, agree to a relative tolerance).
-    """
+    """dual_gap_ is P(coef_) - D(theta(coef_)), the gap scikit-learn's
+    test_lasso_dual_gap writes in numpy, checked here in exact arithmetic: to rtol 1e-9
+    when the fit stops early (the gap is far above rounding), and within rounding of
+    the terms (8 eps ||y||^2 / 2n) always, also when the fit is exact and the gap is
+    rounding itself (at max_iter=1000 the polished fit's exact gap is about 5e-16 of
+    terms near 11, where no two float evaluations, fastlasso's or numpy's, agree to a
+    relative tolerance)."""
     rng = np.random.RandomState(0)
     n, p = 10, 30
     X = rng.randn(n, p)
