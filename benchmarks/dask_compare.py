@@ -53,6 +53,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+from peak_memory import proc_status, reset_peak_rss
 
 SIZES = {
     "full": {"dense": (2_000_000, 200, 50_000), "sparse": (500_000, 100_000, 25_000)},
@@ -175,22 +176,9 @@ def gen_pass(X, y):
     return time.perf_counter() - t
 
 
-def _reset_peak_rss():
-    with open("/proc/self/clear_refs", "w") as f:  # VmHWM restarts at the current RSS
-        f.write("5")
-
-
-def _peak_rss():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def reset_worker_peaks(client):
     """Start the workers' peak-RSS count afresh (before a timed fit)."""
-    client.run(_reset_peak_rss)
+    client.run(reset_peak_rss)
 
 
 def worker_peak_rss(client):
@@ -199,7 +187,7 @@ def worker_peak_rss(client):
     (re)starts is forked from this process and keeps, through the exec, the resident
     size this process had then (Linux keeps the larger of the two in ru_maxrss), e.g.
     after the in-memory reference held X here, and it never resets."""
-    return max(client.run(_peak_rss).values())
+    return max(client.run(proc_status, "VmHWM").values())
 
 
 # --------------------------------------------------------------------------------------

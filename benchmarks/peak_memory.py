@@ -29,12 +29,17 @@ def proc_status(field):
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+def reset_peak_rss():
+    """Restart the process's peak resident size (``VmHWM``) at its current size."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
 class PeakMemory:
     """Context manager: on exit, ``rss`` and ``traced`` (bytes; module docstring)."""
 
     def __enter__(self):
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # reset the peak RSS (VmHWM) to the current RSS
+        reset_peak_rss()
         self._rss0 = proc_status("VmRSS")
         tracemalloc.start()
         self._traced0 = tracemalloc.get_traced_memory()[0]

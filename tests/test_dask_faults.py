@@ -115,19 +115,31 @@ def test_persist_auto_keeps_the_leading_chunks_that_fit(dask_client, tmp_path,
     next to 12 chunks of working memory (304,560 - 259,200 = 45,360 bytes: 2 chunks):
     the certificate pass regenerates only the other four; the coefficients are bitwise
     those of the streamed fit."""
-    from fastlasso.dask import _passes
-
     marker = str(tmp_path / "runs")
     X, y = counted_dataset(marker + "a")
     est = fld.Lasso(alpha=0.01, persist=False).fit(X, y)
     assert runs_per_chunk(marker + "a") == [2] * 6
-    monkeypatch.setattr(_passes, "_worker_memory", lambda client: [(507_600, 0)])
-    X, y = counted_dataset(marker + "b")
+    check_two_leading_chunks_kept(
+        counted_dataset, marker + "b", 507_600, est, monkeypatch
+    )
+
+
+def check_two_leading_chunks_kept(make_dataset, marker, limit, streamed, monkeypatch):
+    """A persist="auto" fit of make_dataset(marker)'s 6 chunks on one worker of limit
+    bytes (holding nothing) keeps its first two chunks: they are made once, the others
+    once per pass (2), and the result is bitwise ``streamed``'s (persist=False)."""
+    from fastlasso.dask import _passes
+
+    monkeypatch.setattr(_passes, "_worker_memory", lambda client: [(limit, 0)])
+    X, y = make_dataset(marker)
     part = fld.Lasso(alpha=0.01).fit(X, y)
     assert part.n_passes_ == 2
-    assert runs_per_chunk(marker + "b") == [1, 1, 2, 2, 2, 2]
-    np.testing.assert_array_equal(part.coef_, est.coef_)
-    assert (part.intercept_, part.dual_gap_) == (est.intercept_, est.dual_gap_)
+    assert runs_per_chunk(marker) == [1, 1, 2, 2, 2, 2]
+    np.testing.assert_array_equal(part.coef_, streamed.coef_)
+    assert (part.intercept_, part.dual_gap_) == (
+        streamed.intercept_,
+        streamed.dual_gap_,
+    )
 
 
 def counted_sparse_chunk(i, marker):
@@ -162,8 +174,6 @@ def test_persist_auto_keeps_sparse_chunks_sized_by_the_first(dask_client, tmp_pa
     of whose memory is less than the 6 chunks and whose 60% leaves room for 2.2
     chunks next to 12 chunks of working memory: 2 kept). The
     coefficients are bitwise those of the streamed fit."""
-    from fastlasso.dask import _passes
-
     marker = str(tmp_path / "runs")
     X, y = counted_sparse_dataset(marker + "a")
     est = fld.Lasso(alpha=0.01, persist=False).fit(X, y)
@@ -176,12 +186,9 @@ def test_persist_auto_keeps_sparse_chunks_sized_by_the_first(dask_client, tmp_pa
     X0, y0 = counted_sparse_chunk(0, str(tmp_path / "probe"))
     chunk = 1.5 * (X0.data.nbytes + X0.indices.nbytes + X0.indptr.nbytes + y0.nbytes)
     limit = (12 + 2.2) * chunk / 0.6  # a quarter of it: 5.9 chunks
-    monkeypatch.setattr(_passes, "_worker_memory", lambda client: [(limit, 0)])
-    X, y = counted_sparse_dataset(marker + "c")
-    part = fld.Lasso(alpha=0.01).fit(X, y)
-    assert runs_per_chunk(marker + "c") == [1, 1, 2, 2, 2, 2]
-    np.testing.assert_array_equal(part.coef_, est.coef_)
-    assert (part.intercept_, part.dual_gap_) == (est.intercept_, est.dual_gap_)
+    check_two_leading_chunks_kept(
+        counted_sparse_dataset, marker + "c", limit, est, monkeypatch
+    )
 
 
 class _Records(logging.Handler):
