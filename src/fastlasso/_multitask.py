@@ -43,7 +43,7 @@ from fastlasso._solve import (
     selection_seed,
     solve_cd,
 )
-from fastlasso._solve_path import check_alphas, geometric_grid
+from fastlasso._solve_path import check_alphas, geometric_grid, secant_start
 
 # a restricted solve sweeps only its nonzero rows every other epoch once its working
 # set holds at least this many rows at 0 (the kernel's active_min): with fewer, the
@@ -231,10 +231,13 @@ def _polished(design, Yc, W, l1_n, l2_n, out, run, tol_abs, n_threads=1):
 
 
 def solve_mt_path(design, Yc, alphas, l1_ratio=1.0, *, coef_init=None, verbose=False,
-                  progress_label="path", **solve_params):
+                  progress_label="path", extrapolate=False, **solve_params):
     """Warm-started solves over ``alphas`` (decreasing). Returns (coefs (T, p, k) in
     X's dtype, scikit-learn's layout of a multi-task path; dual gaps (k,) in P's units;
-    epochs per alpha (list); converged flags)."""
+    epochs per alpha (list); converged flags). With ``extrapolate`` (the public path
+    functions), a solve from the third alpha on starts from the secant step of the
+    last two solutions, by rows (_solve_path.secant_start; the single-target path's
+    rule, the same reasons)."""
     p, T, k = design.n_features, Yc.shape[1], len(alphas)
     coefs = np.empty((T, p, k), dtype=design.dtype)
     gaps = np.empty(k)
@@ -243,14 +246,18 @@ def solve_mt_path(design, Yc, alphas, l1_ratio=1.0, *, coef_init=None, verbose=F
     progress = Progress(k, progress_label, verbose)
     yy = design.weighted_sq_norm(Yc)
     workspace = _kernels.MultiTaskWorkspace(design.n_samples, p, T)
+    W_prev = None
     for i, alpha in enumerate(alphas):
-        sol = solve_mt(design, Yc, alpha, l1_ratio, coef_init=W, yy=yy,
+        start = W
+        if extrapolate and l1_ratio == 1.0 and i >= 2:
+            start = secant_start(W_prev, W, alphas[i - 2], alphas[i - 1], alpha)
+        sol = solve_mt(design, Yc, alpha, l1_ratio, coef_init=start, yy=yy,
                        workspace=workspace, **solve_params)
         coefs[:, :, i] = sol.coef.T
         gaps[i] = sol.gap
         n_iters.append(sol.n_iter)
         converged.append(sol.converged)
-        W = sol.coef
+        W_prev, W = W, sol.coef
         if progress.enabled:
             progress.step(f"alpha={alpha:.3g} rows={int(np.any(W != 0, axis=1).sum())}")
     return coefs, gaps, n_iters, converged

@@ -274,7 +274,7 @@ def _multitask_path(X, Y, *, l1_ratio, eps, alphas, Xy, coef_init, verbose,
     coefs, gaps, n_iters, _ = solve_mt_path(
         design, Yc, grid, l1_ratio, coef_init=W0, verbose=verbose, tol=tol,
         max_iter=max_iter, selection=selection, random_state=random_state,
-        screening=do_screening, n_threads=n_threads_for(n_jobs),
+        screening=do_screening, n_threads=n_threads_for(n_jobs), extrapolate=True,
     )
     if return_n_iter:
         return grid, coefs, gaps, n_iters

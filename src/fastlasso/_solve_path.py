@@ -139,12 +139,20 @@ def secant_start(w_prev, w, a_prev, a, a_next):
     returned solution is then the last one unchanged, its suboptimality growing along
     the stretch where that repeats (sparse tails of paths). The step is at most
     SECANT_MAX times the last one (irregular grids); w itself if the spacing is
-    degenerate."""
+    degenerate.
+
+    A multi-task w (p, T) is stepped by rows, the groups of its L2,1 penalty: a row
+    that is 0 in w, or that the step would turn against itself (<start_j, w_j> < 0),
+    starts at 0. The path is not piecewise linear there, but the step still moves the
+    rows the way the path goes (the same loose-tolerance stall otherwise)."""
     if a == a_prev:
         return w
     r = min((a - a_next) / (a_prev - a), SECANT_MAX)
     start = w + (w - w_prev) * r
-    start[(w == 0) | (start * w < 0)] = 0
+    if w.ndim == 2:
+        start[~np.any(w != 0, axis=1) | (np.einsum("ij,ij->i", start, w) < 0)] = 0
+    else:
+        start[(w == 0) | (start * w < 0)] = 0
     return start
 
 
