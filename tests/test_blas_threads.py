@@ -132,3 +132,22 @@ def test_the_multitask_polish_runs_on_the_thread_budget(monkeypatch, two_blas_th
     fastlasso.MultiTaskLasso(alpha=0.01, tol=1e-8).fit(X, Y)
     assert seen and all(counts == [1] * len(counts) for counts in seen)
     assert set(blas_threads()) == {2}
+
+
+def test_a_block_within_the_budget_already_does_nothing(monkeypatch):
+    """BLAS on one thread already (the user's or the environment's limit) and no block
+    open: a kernel block neither sets a count nor registers itself (no bookkeeping)."""
+    calls = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        if not blas_threads() or set(blas_threads()) != {1}:
+            pytest.skip("this BLAS cannot be set to 1 thread")
+        for lib in _blas_threads._libraries():
+            monkeypatch.setattr(lib, "set_num_threads",
+                                lambda n, lib=lib: calls.append((lib, n)))
+        with kernel_blas_threads(1):
+            assert not _blas_threads._running
+            assert set(blas_threads()) == {1}
+        with kernel_blas_threads(2):  # a larger budget never raises the count
+            assert not _blas_threads._running
+            assert set(blas_threads()) == {1}
+    assert calls == []

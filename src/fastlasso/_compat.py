@@ -11,6 +11,7 @@ Private methods that fastlasso overrides or calls on its own estimators
 part of the same contract.
 """
 
+from sklearn._config import _get_threadlocal_config
 from sklearn.base import _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -41,6 +42,7 @@ __all__ = [
     "_check_n_features",
     "_check_sample_weight",
     "_fit_context",
+    "_get_threadlocal_config",
     "_raise_for_params",
     "_routing_enabled",
 ]

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from fastlasso._compat import Interval, StrOptions, _fit_context
+from fastlasso._compat import Interval, StrOptions
 from fastlasso._data import (
     NON_FINITE,
     check_kernel_layout,
@@ -28,7 +28,7 @@ from fastlasso._data import (
     solver_reads_x,
     validate_fit_data,
 )
-from fastlasso._param_check import ValidateParamsOnce
+from fastlasso._param_check import ValidateParamsOnce, fit_context
 from fastlasso._path_functions import enet_path
 from fastlasso._solve import SOLVERS, n_threads_for, solve, workspace_at_zero
 
@@ -168,7 +168,7 @@ class ElasticNet(ValidateParamsOnce, RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.record_history = record_history
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model.
 
