@@ -158,3 +158,28 @@ def test_cv_fold_of_c_ordered_x_is_a_fortran_copy(dtype):
     tiled = rows_to_fortran(X, train, block=4)
     assert tiled.flags.f_contiguous and np.array_equal(tiled, X[train])
     assert np.array_equal(X, saved)
+
+
+
+def test_path_gaps_certify_in_c_order():
+    """Along a path on C-ordered X, a gradient pass that sweeps whole rows takes every
+    gradient its bounds left inexact (the sweep computes them all): each alpha's
+    reported gap must still bound the exact gap of its coefficients, P(w) - D(theta)
+    at scikit-learn's dual point, computed here in numpy, and be within the
+    tolerance. (A gradient marked exact but left stale loosens later bounds below the
+    truth: violators are missed and the certificate is wrong.)"""
+    rng = np.random.default_rng(1)
+    n, p = 60, 1500
+    X = np.ascontiguousarray(rng.standard_normal((n, p)))
+    y = X[:, -10:] @ rng.standard_normal(10) + rng.standard_normal(n)
+    y -= y.mean()
+    tol = 1e-6
+    alphas, coefs, gaps = fastlasso.lasso_path(X, y, alphas=50, eps=1e-2, tol=tol)[:3]
+    scale = (y @ y) / n
+    for alpha, w, reported in zip(alphas, coefs.T, gaps, strict=True):
+        R = y - X @ w
+        primal = R @ R / (2 * n) + alpha * np.abs(w).sum()
+        theta = R / max(1.0, np.abs(X.T @ R).max() / (n * alpha))
+        gap = primal - (y @ y - (y - theta) @ (y - theta)) / (2 * n)
+        assert reported <= tol * scale
+        assert gap <= reported + 1e-12 * scale
