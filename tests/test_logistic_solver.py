@@ -470,3 +470,45 @@ def test_multinomial_objective_never_increases_on_large_moves():
     _, _, P_ref = reference(X, y, K, C, 1.0, False)
     P = objective(X, y, K, sol.coef, sol.intercept, C, 1.0)
     assert sol.converged and P - P_ref <= 1e-6 * P_ref
+
+
+def _text_multinomial(n, p, K, seed):
+    """Text-like sparse data (Zipf-distributed terms, log-tf weights, rows of unit norm)
+    with labels drawn from a multinomial model on a fifth of the terms."""
+    rng = np.random.default_rng(seed)
+    freq = 1.0 / (np.arange(p) + 5.0) ** 1.1
+    lengths = rng.poisson(15, n) + 1
+    cols = rng.choice(p, lengths.sum(), p=freq / freq.sum())
+    X = sp.csr_matrix((np.ones(cols.size), (np.repeat(np.arange(n), lengths), cols)),
+                      shape=(n, p))
+    X.sum_duplicates()
+    X.data = 1.0 + np.log(X.data)
+    X = sp.diags(1.0 / np.sqrt(np.asarray(X.multiply(X).sum(1)).ravel())) @ X
+    W = rng.standard_normal((p, K)) * (rng.uniform(size=(p, 1)) < 0.2) * 4
+    Z = X @ W
+    P = np.exp(Z - logsumexp(Z, axis=1, keepdims=True))
+    y = np.array([rng.choice(K, p=pr) for pr in P])
+    return sp.csc_matrix(X), y
+
+
+def test_multinomial_at_large_C_does_not_stall():
+    """Text-like multinomial data at 1000 C_min without intercept: most rows are
+    predicted with probabilities near 0 or 1, the softmax Hessian is nearly singular
+    along many entries and the undamped Newton directions overshoot so far that the
+    line search ends at steps of 2^-40 (without damping: 1,000 iterations, gap 1e4).
+    The damped models (LM_NU0) must take the solve to its certificate, and to the
+    minimiser of the same problem solved from the solution's neighbourhood."""
+    X, y = _text_multinomial(500, 1000, 5, 0)
+    K = 5
+    C = 1000 * c_min(make_design(X, None, False), y, K, 1.0)
+    sol = fit(X, y, K, C, 1.0, fit_intercept=False, tol=1e-8, max_iter=300)
+    assert sol.converged and sol.info["halvings"] <= 5 * sol.n_iter
+    P = objective(X, y, K, sol.coef, sol.intercept, C, 1.0)
+    assert P - sol.gap <= P
+    # a warm start at the solution, perturbed, ends at the same objective
+    start = sol.coef * 0.9
+    warm = fit(X, y, K, C, 1.0, fit_intercept=False, tol=1e-10, max_iter=300,
+               coef_init=start)
+    P_warm = objective(X, y, K, warm.coef, warm.intercept, C, 1.0)
+    assert warm.converged
+    assert abs(P - P_warm) <= sol.gap + warm.gap + 1e-9 * P
