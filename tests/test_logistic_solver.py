@@ -512,3 +512,62 @@ def test_multinomial_at_large_C_does_not_stall():
     P_warm = objective(X, y, K, warm.coef, warm.intercept, C, 1.0)
     assert warm.converged
     assert abs(P - P_warm) <= sol.gap + warm.gap + 1e-9 * P
+
+
+WORKSPACE_LAYOUTS = {
+    "dense_F": np.asfortranarray,
+    "dense_C": np.ascontiguousarray,
+    "csc32": sp.csc_matrix,
+}
+
+
+@pytest.mark.parametrize("layout", list(WORKSPACE_LAYOUTS))
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_solve_restarted_where_the_last_stopped_takes_no_product(layout, n_classes):
+    """The gradients of a solve's last pass and its linear predictors stay in the
+    workspace: a second solve from the returned point (a path's next C with the same
+    penalty) recomputes no product x_j^T R and returns the same certified point.
+    (Multinomial without intercepts: solve_logistic centres the returned intercepts,
+    another start for the kernel.)"""
+    from fastlasso import _logistic
+
+    X, y = _data("binary" if n_classes == 2 else "multi")
+    design = make_design(WORKSPACE_LAYOUTS[layout](X), None, n_classes == 2)
+    K = 1 if n_classes == 2 else n_classes
+    workspace = _logistic.LogisticWorkspace(*X.shape, K)
+    first = solve_logistic(design, y, n_classes, 0.2, 1.0, tol=1e-8,
+                           workspace=workspace)
+    assert first.converged and first.info["n_grad"] > 0
+    again = solve_logistic(design, y, n_classes, 0.2, 1.0, tol=1e-8,
+                           workspace=workspace, coef_init=first.coef,
+                           intercept_init=first.intercept)
+    assert again.info["n_grad"] == 0 and again.n_iter == 0
+    np.testing.assert_array_equal(again.coef, first.coef)
+    assert again.gap <= first.tol_gap
+
+
+@pytest.mark.parametrize("layout", list(WORKSPACE_LAYOUTS))
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_workspace_start_from_another_point_is_recomputed(layout, n_classes):
+    """A solve whose start is not where the workspace's last solve stopped (another W
+    or intercept) computes its predictors and gradients afresh: the same minimiser as
+    a fresh workspace, certified."""
+    from fastlasso import _logistic
+
+    X, y = _data("binary" if n_classes == 2 else "multi")
+    design = make_design(WORKSPACE_LAYOUTS[layout](X), None, True)
+    K = 1 if n_classes == 2 else n_classes
+    workspace = _logistic.LogisticWorkspace(*X.shape, K)
+    first = solve_logistic(design, y, n_classes, 0.2, 1.0, tol=1e-10,
+                           workspace=workspace)
+    ref = solve_logistic(design, y, n_classes, 0.5, 1.0, tol=1e-10,
+                         coef_init=0.5 * first.coef, intercept_init=first.intercept)
+    for coef0, b0 in ((0.5 * first.coef, first.intercept),
+                      (first.coef, first.intercept + 0.25)):
+        sol = solve_logistic(design, y, n_classes, 0.5, 1.0, tol=1e-10,
+                             workspace=workspace, coef_init=coef0, intercept_init=b0)
+        assert sol.converged
+        P = objective(X, y, n_classes, sol.coef, sol.intercept, 0.5, 1.0)
+        P_ref = objective(X, y, n_classes, ref.coef, ref.intercept, 0.5, 1.0)
+        assert abs(P - P_ref) <= 1e-8 * abs(P_ref)
+        assert P - P_ref <= sol.gap + 1e-12 * abs(P_ref)
