@@ -22,6 +22,7 @@ the Gram mode (gram_mode_from_precompute) and the intercept of centred coefficie
 (intercept_of). This module calls the kernels only for column statistics.
 """
 
+import functools
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -34,7 +35,6 @@ from sklearn.utils.validation import validate_data
 from fastlasso import _cd
 from fastlasso._compat import (
     _assert_all_finite,
-    _check_n_features,
     _check_sample_weight,
 )
 
@@ -42,6 +42,7 @@ INDEX_MAX = int(np.iinfo(np.int32).max)
 # scikit-learn's error for coefficients that overflow, verbatim (tests match it)
 NON_FINITE = "Coordinate descent iterations resulted in non-finite parameter values"
 MAGNITUDE_MARGIN = 64.0
+_INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 def validate_fit_data(estimator, X, y):
@@ -55,12 +56,14 @@ def validate_fit_data(estimator, X, y):
     """
     X = check_structure(X)
     if _plain_input(X, y):
-        _check_n_features(estimator, X, reset=True)
-        # what _check_feature_names(reset=True) does for input without feature names
-        # (its dataframe detection costs ~80 us, a tenth of a small fit)
+        # what _check_n_features(reset=True) and _check_feature_names(reset=True) do
+        # for an array without feature names (the dataframe detection of the latter
+        # costs ~80 us, a tenth of a small fit)
+        estimator.n_features_in_ = X.shape[1]
         if hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
-        return X, as_target(y, X.dtype)
+        # y is finite (_plain_input): only a cast to float32 can overflow
+        return X, y if y.dtype == X.dtype else as_target(y, X.dtype)
     X, y = validate_data(
         estimator,
         X,
@@ -206,7 +209,16 @@ def _check_index_array(a, name, fmt):
 
 def _check_compressed(indptr, indices, data, major, minor, fmt):
     """indptr: length major + 1, starts at 0, non-decreasing, ends <= nnz arrays;
-    indices[:nnz] in [0, minor)."""
+    indices[:nnz] in [0, minor). Contiguous int32/int64 index arrays that pass are
+    cleared in one C pass (_cd.compressed_indices_ok); anything else takes the numpy
+    checks below, which name the problem."""
+    if (type(indptr) is np.ndarray and type(indices) is np.ndarray
+            and indptr.dtype in _INDEX_DTYPES and indices.dtype in _INDEX_DTYPES
+            and indptr.ndim == 1 and indices.ndim == 1
+            and indptr.flags.c_contiguous and indices.flags.c_contiguous
+            and indptr.shape[0] == major + 1 and int(indptr[-1]) <= len(data)
+            and _cd.compressed_indices_ok(indptr, indices, minor)):
+        return
     indptr = _check_index_array(indptr, "indptr", fmt)
     indices = _check_index_array(indices, "indices", fmt)
     if indptr.shape[0] != major + 1:
@@ -375,12 +387,14 @@ def _weighted_sq_norm(v, sw):
 
 
 def _centred_unchecked(y, sw, fit_intercept, dtype):
-    """(y_c, y_mean, ||y_c||_S^2) of Design.center, without its check."""
+    """(y_c, y_mean, ||y_c||_S^2) of Design.center, without its check. A y_c with
+    infinite or NaN entries gives an infinite or NaN ||y_c||_S^2, which the check
+    (check_scale) rejects."""
     y = np.asarray(y, dtype=np.float64)
-    y_mean = weighted_mean(y, sw) if fit_intercept else 0.0
     with np.errstate(over="ignore", invalid="ignore"):
+        y_mean = _refined_mean(y, sw) if fit_intercept else 0.0
         yc = np.ascontiguousarray(y - y_mean, dtype=dtype)
-        yy = _weighted_sq_norm(yc, sw) if np.isfinite(yc).all() else np.inf
+        yy = _weighted_sq_norm(yc, sw)
     return yc, y_mean, yy
 
 
@@ -397,14 +411,23 @@ def weighted_mean(y, sw):
     """Weighted mean of float64 y, refined once: the mean of y - mean(y) corrects
     the rounding of the first pass, so that y - mean is exactly 0 for a constant y
     (a rounded mean of y ~ 1e100 would leave y_c ~ 1e84 for the kernels to fit)."""
-
-    def avg(v):  # (np.average's own overhead is most of a small fit's mean)
-        return float(v.mean() if sw is None else np.average(v, weights=sw))
-
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = avg(y)
-        if np.isfinite(mean):
-            mean += avg(y - mean)
+        return _refined_mean(y, sw)
+
+
+def _refined_mean(y, sw):
+    """weighted_mean under the caller's np.errstate. The unweighted mean is numpy's
+    ``v.mean()`` to the bit (its pairwise sum divided by the count) without the
+    wrapper of np.mean, whose overhead is most of a small fit's mean."""
+    if sw is None:
+        n = y.size
+        mean = float(np.add.reduce(y, axis=None)) / n
+        if mean - mean == 0.0:  # finite
+            mean += float(np.add.reduce(y - mean, axis=None)) / n
+        return mean
+    mean = float(np.average(y, weights=sw))
+    if mean - mean == 0.0:
+        mean += float(np.average(y - mean, weights=sw))
     return mean
 
 
@@ -452,16 +475,25 @@ def _build_design(X, sample_weight, fit_intercept, estimator_name, y=None,
         xty = np.empty(p) if y is not None and first_gradient else None
         stats(X.data, X.indices, X.indptr, n, sw_arg, mu, norm2, fit_intercept,
               None if xty is None else yc, xty)
-    if not (np.isfinite(norm2).all() and np.isfinite(mu).all()):
+    # (a sum of the statistics is finite only if each one is; a sum that overflows
+    # only sends finite X down the exact check, which passes it)
+    if not np.isfinite(np.add.reduce(norm2) + np.add.reduce(mu)):
         # NaN or inf in X (scikit-learn's message), else finite values whose squares
         # overflow (check_scale's message)
         _assert_all_finite(X.data if sp.issparse(X) else X, input_name="X",
                            estimator_name=estimator_name)
     check_scale(norm2, X.dtype, "X")
     if y is not None:  # y's checks after X's, as with Design.center
-        check_scale(np.array([yy]), X.dtype, "y")
-    design = Design(X, kind, sw, fit_intercept, mu.astype(X.dtype), norm2)
+        check_scale(yy, X.dtype, "y")
+    design = Design(X, kind, sw, fit_intercept, mu.astype(X.dtype, copy=False), norm2)
     return design, yc, y_mean, xty
+
+
+@functools.cache
+def _scale_limits(dtype):
+    """(smallest normal number, largest / MAGNITUDE_MARGIN) of dtype (check_scale)."""
+    info = np.finfo(dtype)
+    return float(info.tiny), float(info.max) / MAGNITUDE_MARGIN
 
 
 def check_scale(sq_norms, dtype, name):
@@ -474,8 +506,11 @@ def check_scale(sq_norms, dtype, name):
     intermediates such as 2 w^T X^T y reach a few times ||y||^2.) Rescaling is always
     possible: (X, y, alpha) -> (c X, c y, c^2 alpha) leaves coef_ unchanged.
     """
-    info = np.finfo(dtype)
-    lo, hi = float(info.tiny), float(info.max) / MAGNITUDE_MARGIN
+    lo, hi = _scale_limits(dtype)
+    if type(sq_norms) is float:
+        if lo <= sq_norms <= hi:  # (NaN fails)
+            return
+        sq_norms = [sq_norms]
     sq = np.asarray(sq_norms, dtype=np.float64)
     if sq.size and lo <= sq.min() <= sq.max() <= hi:  # all fine (NaN fails)
         return

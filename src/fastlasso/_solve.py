@@ -53,6 +53,15 @@ FULL_GRAM_MAX_SINGLE = 128
 STEPPED_MAX_ITER = 10
 FULL_GRAM_MAX_PATH = 3000
 LAZY_GRAM_MAX_SLOTS = 4096
+# the kernels' empty arguments (no weights, no history), made once: they stay empty
+_EMPTY = {np.dtype(t): np.empty(0, dtype=t) for t in (np.float32, np.float64)}
+_NO_HISTORY = np.zeros((0, 3))
+
+
+def _empty(dtype):
+    """A shared empty array of dtype (the kernels' "no weights")."""
+    a = _EMPTY.get(np.dtype(dtype))
+    return np.empty(0, dtype=dtype) if a is None else a
 
 
 @dataclass
@@ -222,15 +231,16 @@ def solve_cd(
             prior_work = n * p * (p + 1) / 2
     # else the caller resolved the mode and made the cache (paths, CV)
     sqrt_sw = design.sqrt_sw
-    hist = np.zeros((max(16, 2 * max_iter + 16) if record_history else 0, 3))
+    hist = (np.zeros((max(16, 2 * max_iter + 16), 3)) if record_history
+            else _NO_HISTORY)
     kernel = getattr(_cd, "enet_cd_" + design.kind)
     # BLAS on the kernel's thread budget; n * p^2 bounds its largest level-3 product
     with kernel_blas_threads(n_threads, size=n * p * p):
         out = kernel(
             *design.kernel_args(),
             yc,
-            np.empty(0, dtype=design.dtype) if design.sw is None else design.sw,
-            np.empty(0) if sqrt_sw is None else sqrt_sw,
+            _empty(design.dtype) if design.sw is None else design.sw,
+            _empty(np.float64) if sqrt_sw is None else sqrt_sw,
             design.mu,
             design.norm2,
             design.col_norms,
