@@ -97,3 +97,86 @@ def test_multitask_path_points_reach_the_tolerance_along_a_stretch():
            for k, a in enumerate(alphas)]
     assert max(sub) <= 1e-4
     assert np.all(gaps <= 1e-4 * (Yc * Yc).sum() / n)
+
+
+def _recorded_path(monkeypatch, X, y, **kw):
+    """lasso_path(X, y, **kw) and the kernel's info dict of each of its solves."""
+    import fastlasso._solve_path as solve_path
+
+    infos = []
+    orig = solve_path.solve_cd
+
+    def recording(*args, **kwargs):
+        sol = orig(*args, **kwargs)
+        infos.append(dict(sol.info))
+        return sol
+
+    monkeypatch.setattr(solve_path, "solve_cd", recording)
+    return fastlasso.lasso_path(X, y, **kw), infos
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_after_an_exact_solve_the_path_takes_the_homotopy_step(monkeypatch, sparse):
+    """The secant start is for inexact solutions: after a solve that ended exact with
+    a cheap step (the kernel's ``homotopy_next``) the next starts from that solution
+    unchanged, which the kernel steps to its alpha exactly on the support
+    (``predicted``); every point stays certified."""
+    rng = np.random.default_rng(3)
+    X = sp.random(200, 60, density=0.3, random_state=2, format="csc")
+    w0 = np.zeros(60)
+    w0[:12] = rng.standard_normal(12)
+    y = X @ w0 + 0.05 * rng.standard_normal(200)
+    if not sparse:
+        X = np.asfortranarray(X.toarray())
+    (alphas, coefs, gaps), infos = _recorded_path(monkeypatch, X, y, tol=1e-8,
+                                                  alphas=30)
+    after_exact = [i for i in range(2, len(infos)) if infos[i - 1]["homotopy_next"]]
+    assert len(after_exact) >= 10
+    assert all(infos[i]["predicted"] for i in after_exact)
+    assert np.all(gaps <= 1e-8 * (y @ y) / len(y))
+
+
+def _ar1(n, p, rho, n_active, seed):
+    """A correlated design (AR(1) columns) and a sparse-model response."""
+    rng = np.random.default_rng(seed)
+    X = np.empty((n, p))
+    X[:, 0] = rng.standard_normal(n)
+    for j in range(1, p):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    w0 = np.zeros(p)
+    w0[rng.choice(p, n_active, replace=False)] = rng.standard_normal(n_active)
+    y = X @ w0 + 0.1 * rng.standard_normal(n)
+    return np.asfortranarray(X - X.mean(axis=0)), y - y.mean()
+
+
+def test_the_homotopy_step_is_taken_exactly_where_the_kernel_says(monkeypatch):
+    """``homotopy_next`` is the kernel's promise that a path's next solve from this w
+    steps it; the path driver skips the secant start on it, so a broken promise leaves
+    that solve with a plain warm start. Where the support grows to nearly n features
+    the step is declined (its k^2 next to a pass over X), and such exact solves
+    report False."""
+    X, y = _ar1(60, 80, 0.6, 40, seed=1)
+    (_, coefs, _), infos = _recorded_path(monkeypatch, X, y, tol=1e-8, alphas=60)
+    kept = [i for i in range(1, len(infos)) if infos[i - 1]["homotopy_next"]]
+    declined = [i for i in range(1, len(infos))
+                if infos[i - 1]["exact"] and not infos[i - 1]["homotopy_next"]]
+    assert len(kept) >= 5 and len(declined) >= 5
+    assert all(infos[i]["predicted"] for i in kept)
+    assert not any(infos[i]["predicted"] for i in declined)
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_a_predicted_point_is_not_accepted_while_features_must_enter(monkeypatch,
+                                                                    order):
+    """A predicted start steps the last exact solution on its own support only; at a
+    loose tol its first pass may certify it while features must still enter. Such a
+    point goes on to coordinate descent (and its polish) instead of being returned
+    as it is: every predicted solve ends exact or ran epochs."""
+    X, y = _ar1(40, 300, 0.6, 30, seed=4)
+    if order == "C":
+        X = np.ascontiguousarray(X)
+    (_, coefs, gaps), infos = _recorded_path(monkeypatch, X, y, tol=1e-2, alphas=100)
+    predicted = [i for i, info in enumerate(infos) if info["predicted"]]
+    assert len(predicted) >= 10
+    assert all(infos[i]["exact"] or infos[i]["epochs"] > 0 for i in predicted)
+    assert np.all(gaps <= 1e-2 * (y @ y) / len(y))

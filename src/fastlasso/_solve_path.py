@@ -178,7 +178,10 @@ def solve_path(
     With ``extrapolate`` (the public path functions), a Lasso solve from the third
     alpha on starts from secant_start: more accurate solutions at a loose tol, for
     more work at a given tol (cross-validation, which uses only the held-out error of
-    its fold paths, leaves it off)."""
+    its fold paths, leaves it off); except after a solve that ended exact where the
+    kernel's homotopy step is cheap (its ``homotopy_next``): then the start is that
+    solution unchanged, which the kernel steps to the next alpha exactly on its
+    support (the step the secant approximates from two points; _polish_predict_*)."""
     p = design.n_features
     k = len(alphas)
     if gram_cache is None:
@@ -192,9 +195,12 @@ def solve_path(
     workspace = _cd.PathWorkspace(design.n_samples, p)
     yy = design.weighted_sq_norm(yc)
     w_prev = None
+    exact = False  # the kernel steps the last solution itself (homotopy_next)
     for i, alpha in enumerate(alphas):
         start = w
-        if extrapolate and l1_ratio == 1.0 and i >= 2:
+        # from an exact solution the kernel takes the exact homotopy step itself (on
+        # its kept Cholesky factor); it needs the start to be that solution unchanged
+        if extrapolate and l1_ratio == 1.0 and i >= 2 and not exact:
             start = secant_start(w_prev, w, alphas[i - 2], alphas[i - 1], alpha)
         sol = solve_cd(design, yc, alpha, l1_ratio, coef_init=start,
                        gram_mode=gram_mode, gram_cache=gram_cache, workspace=workspace,
@@ -204,6 +210,7 @@ def solve_path(
         n_iters.append(sol.n_iter)
         converged.append(sol.converged)
         w_prev, w = w, sol.coef
+        exact = bool(sol.info.get("homotopy_next", False)) if sol.info else False
         if progress.enabled:
             progress.step(f"alpha={alpha:.3g} nnz={np.count_nonzero(w)}")
     return coefs.T, gaps, n_iters, converged
