@@ -193,6 +193,9 @@ def solve_path(
     w = None if coef_init is None else np.asarray(coef_init, dtype=design.dtype)
     progress = Progress(k, "path", verbose)
     workspace = _cd.PathWorkspace(design.n_samples, p)
+    # predicted points take entering features in before they are accepted (the
+    # kernel's _predicted_goes_on): for the paths a user sees, not for CV folds
+    workspace.take_entrants = bool(extrapolate)
     yy = design.weighted_sq_norm(yc)
     w_prev = None
     exact = False  # the kernel steps the last solution itself (homotopy_next)

@@ -36,6 +36,10 @@ cdef class PathWorkspace:
     cdef double[::1] wsupp_at
     cdef Py_ssize_t n_supp_at  # -1: no residual kept
     cdef dict scratch
+    # the path driver of the public path functions sets this (lasso_path, enet_path;
+    # cross-validation folds leave it off): a solve started from a predicted point
+    # takes in the features that must enter before it is accepted (_predicted_goes_on)
+    cdef public bint take_entrants
 
     def __cinit__(self, Py_ssize_t n_samples, Py_ssize_t n_features):
         self.g = np.zeros(n_features)
@@ -48,6 +52,7 @@ cdef class PathWorkspace:
         self.wsupp_at = np.empty(n_features)
         self.n_supp_at = -1
         self.scratch = {}
+        self.take_entrants = False
 
     cdef object buffer(self, str name, Py_ssize_t size, object dtype):
         """An uninitialised array of size entries: the same one for every solve that
