@@ -62,18 +62,6 @@ def _recording_solve(*a, **k):
     return sol
 
 
-def path_problems(data_dir, size, select, c_variants):
-    out = []
-    for _, make in problems.problem_makers(size, data_dir, select, c_variants=False):
-        probs = make()
-        path_probs = [p for p in probs if not p.fit_intercept] or [
-            problems.path_problem(p) for p in probs]
-        if c_variants:
-            path_probs = problems.with_c_variants(path_probs, intercept_only=False)
-        out += problems.selected(path_probs, select)
-    return out
-
-
 def run(pr, alphas, tol):
     REC.update(kernel=0.0, infos=[], gaps=[])  # (drop_exact stays)
     t0 = time.process_time()
@@ -109,7 +97,7 @@ def main():
     for k, f in KERNELS.items():
         setattr(_cd, k, _timed_kernel(f))
     select = [s for s in args.select.split(",") if s]
-    for pr in path_problems(args.data_dir, args.size, select, args.c):
+    for pr in problems.path_problems(args.data_dir, args.size, select, args.c):
         nnz = pr.X.nnz if sp.issparse(pr.X) else pr.X.size
         amax = problems.alpha_max(pr.X, pr.y, False)
         alphas = amax * np.geomspace(1.0, 1e-3, 100)

@@ -57,19 +57,6 @@ def wrapped(*a, **k):
 SP.solve_cd = wrapped
 
 
-def path_problems(data_dir, size, select, c_variants):
-    """compare_peers' path problems whose names hold one of ``select``."""
-    out = []
-    for _, make in problems.problem_makers(size, data_dir, select, c_variants=False):
-        probs = make()
-        path_probs = [p for p in probs if not p.fit_intercept] or [
-            problems.path_problem(p) for p in probs]
-        if c_variants:
-            path_probs = problems.with_c_variants(path_probs, intercept_only=False)
-        out += problems.selected(path_probs, select)
-    return out
-
-
 def run_path(pr, alphas, tol):
     _, coefs, _ = fastlasso.lasso_path(pr.X, pr.y, alphas=alphas, tol=tol,
                                        max_iter=10**6)
@@ -106,7 +93,7 @@ def main():
     targets = sorted((float(t) for t in args.targets.split(",")), reverse=True)
     select = [s for s in args.select.split(",") if s]
     summary = []
-    for pr in path_problems(args.data_dir, args.size, select, not args.no_c):
+    for pr in problems.path_problems(args.data_dir, args.size, select, not args.no_c):
         amax = problems.alpha_max(pr.X, pr.y, False)
         alphas = amax * np.geomspace(1.0, 1e-3, 100)
         run_path(pr, alphas, tols[0])  # warm-up

@@ -283,3 +283,18 @@ def path_problem(problem):
     base, c = (problem.name[:-3], "[C]") if problem.name.endswith("[C]") else (
         problem.name, "")
     return Problem(f"{base}-centred{c}", Xc, y, False)
+
+
+def path_problems(data_dir, size, select, c_variants):
+    """compare_peers' path problems (path_problem of each problem, or its no-intercept
+    problems where it has them) whose names hold one of ``select``, with their
+    C-ordered variants if ``c_variants``."""
+    out = []
+    for _, make in problem_makers(size, data_dir, select, c_variants=False):
+        probs = make()
+        path_probs = [p for p in probs if not p.fit_intercept] or [
+            path_problem(p) for p in probs]
+        if c_variants:
+            path_probs = with_c_variants(path_probs, intercept_only=False)
+        out += selected(path_probs, select)
+    return out
